@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Artifacts: the one way any component puts data into a set and gets it back.
+
+write_artifact(): source -> pipeline -> store, checked (source verdict, size read back), then its record.
+read_artifact():  store -> pipeline -> sink, with size and sha256 compared against the record.
+Files, PostgreSQL, uploads and later components all call these two; none has a pipeline of its own.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+
+
+def artifact_filename(name, fmt_ext, compression, encryption='none'):
+    enc_ext = '' if encryption in (None, 'none') else '.' + encryption
+    return name + fmt_ext + pl.EXTENSIONS[compression] + enc_ext
+
+
+def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, check_source,
+                   source_argv=None, source_file=None, source_name='source', compression='zstd', level=None,
+                   threads=0, encryption='none', tools=None, extra=None, cwd=None, env=None, progress=None):
+    """Stream one artifact into an open set and write its record.
+
+    ``check_source(StageResult or None) -> dict`` judges the source process (raise LifeboatError when it
+    failed) and returns extra facts for the record (warnings, totals...). Nothing is committed unless the
+    source verdict, every stage's exit code and the stored size all check out.
+    Returns the record.
+    """
+    _sets.require_open(store, set_id)
+    key = fmt.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
+    started = fmt.iso(fmt.utcnow())
+    all_tools = pl.stage_tools(compression, encryption)
+    all_tools.update(tools or {})
+    with store.open_write(key) as writer:
+        res = pl.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
+                                 compression=compression, level=level, threads=threads, encryption=encryption,
+                                 cwd=cwd, env=env, progress=progress)
+        facts = check_source(res['source']) or {}
+        writer.commit()
+    info = store.stat(key)
+    if info is None or info.size != res['size']:
+        store.delete(key)
+        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                            % (store.describe(), key, 'no' if info is None else info.size, res['size']))
+    merged = dict(extra or {})
+    merged.update(facts)
+    merged['seconds'] = round(res['seconds'], 3)
+    record = fmt.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
+                             encryption or 'none', res['size'], res['sha256'], started, fmt.iso(fmt.utcnow()),
+                             all_tools, extra=merged)
+    _sets.put_record(store, record)
+    return record
+
+
+def find_record(manifest, host, component, name):
+    for r in manifest.get('artifacts', []):
+        if r['host'] == host and r['component'] == component and r['name'] == name:
+            return r
+    have = sorted('%s/%s/%s' % (r['host'], r['component'], r['name']) for r in manifest.get('artifacts', []))
+    raise LifeboatError('set %s has no artifact %s/%s for host %s (it has: %s)'
+                        % (manifest['set_id'], component, name, host, ', '.join(have) or 'nothing'))
+
+
+def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None, on_sink_line=None):
+    """Stream an artifact into a sink process; raise when size or sha256 differ from the record.
+
+    The caller must treat whatever the sink produced as untrusted until this returns.
+    Returns the pipeline result (sink StageResult under 'sink').
+    """
+    with store.open_read(record['key']) as reader:
+        res = pl.stream_from_store(reader, sink_argv, record['compression'], record.get('encryption', 'none'),
+                                   sink_name=sink_name, cwd=cwd, env=env, on_sink_line=on_sink_line,
+                                   expected_size=record['size'])
+    if res['size'] != record['size'] or res['sha256'] != record['sha256']:
+        raise LifeboatError(
+            'artifact %s failed verification: the store holds %s bytes with sha256 %s, the record says %d bytes '
+            'with sha256 %s. It was changed or damaged after the backup; nothing was restored from it'
+            % (record['key'], res['size'] if res['size'] <= record['size'] else 'more than %d' % record['size'],
+               res['sha256'], record['size'], record['sha256']),
+            artifact=record['key'])
+    for r in res['stages'][:-1]:
+        if r.failed():
+            raise LifeboatError('the %s stage failed while reading %s: %s' % (r.name, record['key'], r.describe()))
+    return res

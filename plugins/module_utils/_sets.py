@@ -1,0 +1,308 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backup-set lifecycle on a store: start, record, commit, fail, list, read.
+
+in_progress -> completed (manifest written last, after every part was checked) | failed (with reason).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import getpass
+import os
+import socket
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _lock
+from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+
+
+def default_owner(extra=None):
+    try:
+        user = getpass.getuser()
+    except Exception:  # pylint: disable=broad-except
+        user = str(os.getuid())
+    owner = {'host': socket.gethostname(), 'pid': os.getppid(), 'user': user}
+    if extra:
+        owner.update(extra)
+    return owner
+
+
+def read_status(store, set_id):
+    data = store.get_bytes(fmt.set_key(set_id, fmt.STATUS_KEY))
+    return None if data is None else fmt.loads(data, 'status of set %s' % set_id)
+
+
+def read_manifest_bytes(store, set_id):
+    return store.get_bytes(fmt.set_key(set_id, fmt.MANIFEST_KEY))
+
+
+def read_manifest(store, set_id, pin=None):
+    """The manifest of a completed set; with ``pin``, its sha256 must match."""
+    data = read_manifest_bytes(store, set_id)
+    if data is None:
+        return None, None
+    digest = fmt.sha256_hex(data)
+    if pin and pin.lower() != digest:
+        raise LifeboatError('the manifest of set %s has sha256 %s, not the pinned %s: refusing to use it'
+                            % (set_id, digest, pin))
+    return fmt.loads(data, 'manifest of set %s' % set_id), digest
+
+
+def derived_status(store, set_id, now):
+    manifest, _digest = read_manifest(store, set_id)
+    status = read_status(store, set_id)
+    return fmt.set_summary(set_id, status, manifest, now, _lock.live_lock(store, now))
+
+
+def start(store, label=None, owner=None, lock_ttl=86400, break_lock=False, check_mode=False, now=None):
+    """Create a new in-progress set and take the store lock. Returns a result dict."""
+    if not check_mode:
+        store.check_writable()
+    now = now or fmt.utcnow()
+    result = {'broken_lock': None}
+    doc, exists = _lock.read_lock(store)
+    if exists:
+        held_set_status = _terminal_status(store, (doc or {}).get('set_id'))
+        action, why = _lock.decide(doc, now, held_set_status, break_lock)
+        if action == 'wait':
+            raise LifeboatError(
+                'the %s is locked by %s. If that run is still going, wait for it; if it died, run again with '
+                'break_lock=true (lifeboat_break_lock) or wait until the lock expires'
+                % (store.describe(), _lock.describe_owner(doc)), lock=doc)
+        result['broken_lock'] = {'lock': doc, 'reason': why}
+        if not check_mode:
+            _break(store, doc, why, now)
+    set_id = fmt.make_set_id(now, label)
+    if check_mode:
+        result.update({'set_id': set_id, 'status': fmt.IN_PROGRESS, 'changed': True})
+        return result
+    # ids are per second: if this second's id exists (a run that just finished), take the next second
+    for _attempt in range(3):
+        if not store.list_children(set_id):
+            break
+        time.sleep(max(0.05, 1.0 - (time.time() % 1.0)))
+        now = fmt.utcnow()
+        set_id = fmt.make_set_id(now, label)
+    else:
+        raise LifeboatError('set id %s already exists in the %s' % (set_id, store.describe()))
+    owner = default_owner(owner)
+    lock_doc = _lock.make_lock_doc(set_id, owner, now, lock_ttl, set_id)
+    if not _lock.acquire(store, lock_doc):
+        other, _e = _lock.read_lock(store)
+        raise LifeboatError('the %s was locked by another run just now: %s'
+                            % (store.describe(), _lock.describe_owner(other or {})))
+    status = fmt.status_doc(set_id, fmt.IN_PROGRESS, fmt.iso(now), owner=owner)
+    try:
+        if not store.put_bytes(fmt.set_key(set_id, fmt.STATUS_KEY), fmt.dumps(status), exclusive=True):
+            raise LifeboatError('set %s already exists in the %s' % (set_id, store.describe()))
+    except BaseException:
+        _lock.release(store, set_id)
+        raise
+    result.update({'set_id': set_id, 'status': fmt.IN_PROGRESS, 'started': status['started'], 'owner': owner,
+                   'lock_expires': lock_doc['expires'], 'changed': True})
+    return result
+
+
+def _terminal_status(store, set_id):
+    """'completed' or 'failed' when the named set has ended, else None."""
+    if not set_id or not fmt.is_set_id(set_id):
+        return None
+    if read_manifest_bytes(store, set_id) is not None:
+        return fmt.COMPLETED
+    st = read_status(store, set_id)
+    return fmt.FAILED if st is not None and st.get('status') == fmt.FAILED else None
+
+
+def _break(store, doc, why, now):
+    """Break a stale lock; an in-progress set it names is marked failed (it was interrupted)."""
+    sid = (doc or {}).get('set_id')
+    if sid and fmt.is_set_id(sid) and read_manifest_bytes(store, sid) is None:
+        st = read_status(store, sid)
+        if st is None or st.get('status') == fmt.IN_PROGRESS:
+            _write_failed(store, sid, st, 'interrupted: its lock was broken (%s)' % why, now)
+    store.delete(fmt.LOCK_KEY)
+
+
+def _write_failed(store, set_id, status, reason, now):
+    started = (status or {}).get('started') or fmt.iso(fmt.parse_set_id(set_id)[0])
+    doc = fmt.status_doc(set_id, fmt.FAILED, started, owner=(status or {}).get('owner'), reason=reason,
+                         finished=fmt.iso(now))
+    store.put_bytes(fmt.set_key(set_id, fmt.STATUS_KEY), fmt.dumps(doc))
+    return doc
+
+
+def require_open(store, set_id):
+    """Components call this before writing into a set: it must exist and be in progress."""
+    fmt.parse_set_id(set_id)
+    if read_manifest_bytes(store, set_id) is not None:
+        raise LifeboatError('set %s is already completed; a completed set is never changed' % set_id)
+    st = read_status(store, set_id)
+    if st is None:
+        raise LifeboatError('set %s does not exist in the %s (start it with lifeboat.backup.backup_set)'
+                            % (set_id, store.describe()))
+    if st.get('status') != fmt.IN_PROGRESS:
+        raise LifeboatError('set %s is %s (%s); nothing more is written into it'
+                            % (set_id, st.get('status'), st.get('reason', '')))
+    return st
+
+
+def put_record(store, record):
+    store.put_bytes(fmt.record_key_for(record['key']), fmt.dumps(record))
+
+
+def load_records(store, set_id):
+    """All artifact records of a set, and a key -> size map of what the store holds."""
+    present = {}
+    record_keys = []
+    for info in store.list(set_id):
+        present[info.key] = info.size
+        if info.key.endswith(fmt.RECORD_SUFFIX):
+            record_keys.append(info.key)
+    records = []
+    for k in sorted(record_keys):
+        data = store.get_bytes(k)
+        if data is None:
+            continue
+        rec = fmt.check_record(fmt.loads(data, 'record %s' % k), set_id)
+        if fmt.record_key_for(rec['key']) != k:
+            raise LifeboatError('record %s names artifact %s, which is not its own' % (k, rec['key']))
+        records.append(rec)
+    return records, present
+
+
+def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, check_mode=False, now=None):
+    """Verify every part, write the manifest (the commit), mark completed, release the lock.
+
+    ``expect``: {host: ['component/name', ...]} that must have records. ``hosts``: hosts that must have
+    at least one record. When verification fails the set is marked failed and the lock released.
+    """
+    now = now or fmt.utcnow()
+    existing = read_manifest_bytes(store, set_id)
+    if existing is not None:
+        manifest = fmt.loads(existing, 'manifest of set %s' % set_id)
+        return {'changed': False, 'set_id': set_id, 'status': fmt.COMPLETED,
+                'manifest_sha256': fmt.sha256_hex(existing), 'size': manifest.get('size'),
+                'hosts': manifest.get('hosts'), 'artifact_count': manifest.get('artifact_count')}
+    status = require_open(store, set_id)
+    records, present = load_records(store, set_id)
+    problems = fmt.verify_parts(records, present)
+    have = {}
+    for r in records:
+        have.setdefault(r['host'], set()).add('%s/%s' % (r['component'], r['name']))
+    missing_hosts = []
+    for h in hosts or []:
+        if h not in have:
+            missing_hosts.append(h)
+    for h, comps in sorted((expect or {}).items()):
+        for c in comps or []:
+            if c not in have.get(h, set()):
+                if h in missing_hosts and allow_missing_hosts:
+                    continue
+                problems.append('host %s has no artifact %s' % (h, c))
+    if missing_hosts and not allow_missing_hosts:
+        problems.append('no artifacts from host(s) %s' % ', '.join(missing_hosts))
+    if not records and not problems:
+        problems.append('the set has no artifacts')
+    if problems:
+        reason = 'verification failed: ' + '; '.join(problems[:20])
+        if len(problems) > 20:
+            reason += '; and %d more' % (len(problems) - 20)
+        if not check_mode:
+            _write_failed(store, set_id, status, reason, now)
+            _release_quietly(store, set_id)
+        raise LifeboatError('set %s cannot be committed, it is marked failed: %s' % (set_id, reason),
+                            problems=problems)
+    manifest = fmt.make_manifest(set_id, status, records, fmt.iso(now), missing_hosts=missing_hosts or None)
+    data = fmt.dumps(manifest)
+    digest = fmt.sha256_hex(data)
+    result = {'changed': True, 'set_id': set_id, 'status': fmt.COMPLETED, 'manifest_sha256': digest,
+              'size': manifest['size'], 'hosts': manifest['hosts'], 'artifact_count': manifest['artifact_count'],
+              'components': manifest['components']}
+    if missing_hosts:
+        result['missing_hosts'] = missing_hosts
+    if check_mode:
+        return result
+    if not store.put_bytes(fmt.set_key(set_id, fmt.MANIFEST_KEY), data, exclusive=True):
+        raise LifeboatError('set %s got a manifest from another run while committing' % set_id)
+    done = fmt.status_doc(set_id, fmt.COMPLETED, status.get('started'), owner=status.get('owner'),
+                          finished=fmt.iso(now))
+    done['manifest_sha256'] = digest
+    store.put_bytes(fmt.set_key(set_id, fmt.STATUS_KEY), fmt.dumps(done))
+    _release_quietly(store, set_id)
+    return result
+
+
+def _release_quietly(store, set_id):
+    doc, exists = _lock.read_lock(store)
+    if exists and (doc is None or doc.get('set_id') == set_id):
+        store.delete(fmt.LOCK_KEY)
+
+
+def fail(store, set_id, reason, check_mode=False, now=None):
+    """Mark a set failed with a reason and release its lock. A completed set is never changed."""
+    now = now or fmt.utcnow()
+    fmt.parse_set_id(set_id)
+    if read_manifest_bytes(store, set_id) is not None:
+        raise LifeboatError('set %s is completed; a completed set is never marked failed' % set_id)
+    st = read_status(store, set_id)
+    if st is not None and st.get('status') == fmt.FAILED:
+        if not check_mode:
+            _release_quietly(store, set_id)
+        return {'changed': False, 'set_id': set_id, 'status': fmt.FAILED, 'reason': st.get('reason')}
+    if not check_mode:
+        _write_failed(store, set_id, st, reason, now)
+        _release_quietly(store, set_id)
+    return {'changed': True, 'set_id': set_id, 'status': fmt.FAILED, 'reason': reason}
+
+
+def list_sets(store, now=None):
+    """Every set in the store, newest first, with its derived status."""
+    now = now or fmt.utcnow()
+    live = _lock.live_lock(store, now)
+    out = []
+    for name in store.list_children(''):
+        if not fmt.is_set_id(name):
+            continue
+        manifest, digest = read_manifest(store, name)
+        status = None if manifest is not None else read_status(store, name)
+        s = fmt.set_summary(name, status, manifest, now, live)
+        if digest:
+            s['manifest_sha256'] = digest
+        out.append(s)
+    out.sort(key=lambda s: s['id'], reverse=True)
+    return out
+
+
+def latest_completed(store, now=None):
+    for s in list_sets(store, now):
+        if s['status'] == fmt.COMPLETED:
+            return s
+    return None
+
+
+def resolve_completed(store, set_id=None, pin=None):
+    """The manifest of the named set (or the newest completed one), refusing anything not completed."""
+    now = fmt.utcnow()
+    if not set_id:
+        latest = latest_completed(store, now)
+        if latest is None:
+            raise LifeboatError('there is no completed backup set in the %s' % store.describe())
+        set_id = latest['id']
+    fmt.parse_set_id(set_id)
+    manifest, digest = read_manifest(store, set_id, pin=pin)
+    if manifest is None:
+        s = derived_status(store, set_id, now)
+        if s['status'] == fmt.FAILED and read_status(store, set_id) is None and not store.list_children(set_id):
+            raise LifeboatError('set %s does not exist in the %s' % (set_id, store.describe()))
+        raise LifeboatError('set %s is %s%s; only completed sets can be restored'
+                            % (set_id, s['status'], ' (%s)' % s['reason'] if s.get('reason') else ''))
+    return manifest, digest
+
+
+def verify_present(store, manifest):
+    """Check every artifact of a manifest is in the store with its recorded size."""
+    present = dict((i.key, i.size) for i in store.list(manifest['set_id']))
+    return fmt.verify_parts(manifest.get('artifacts', []), present)

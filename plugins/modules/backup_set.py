@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: backup_set
+short_description: Start, commit or fail a backup set
+version_added: 0.1.0
+description:
+  - A backup set is one backup run across any number of hosts, identified by a UTC timestamp id
+    (for example C(20261122T031500Z), optionally followed by C(-label)). See C(docs/format.md).
+  - O(state=started) creates a new set in progress and takes the store lock (one writing run per store).
+  - O(state=committed) checks that every artifact recorded in the set is present with its recorded size
+    (and that every expected host and component wrote one), then writes the manifest, last: that write
+    is the commit. A set that fails verification is marked failed.
+  - O(state=failed) marks a set failed with a reason. Failed and interrupted sets are never restorable.
+  - Run it once per set (C(run_once)), on a host that reaches the store.
+author:
+  - lifeboat.backup maintainers
+extends_documentation_fragment:
+  - lifeboat.backup.store
+attributes:
+  check_mode:
+    support: full
+    description: Reports the set id that would be started, or what a commit would find, and writes nothing.
+  diff_mode:
+    support: none
+options:
+  state:
+    description: What to do with the set.
+    type: str
+    required: true
+    choices: [started, committed, failed]
+  set_id:
+    description: The set to commit or fail. Required for O(state=committed) and O(state=failed).
+    type: str
+  label:
+    description: With O(state=started), a label appended to the set id (lower-case letters, digits, C(.), C(_), C(-)).
+    type: str
+  reason:
+    description: With O(state=failed), why the set failed (stored in the set and shown by M(lifeboat.backup.backup_set_info)).
+    type: str
+  hosts:
+    description: With O(state=committed), hosts that must each have written at least one artifact.
+    type: list
+    elements: str
+    default: []
+  expect:
+    description:
+      - With O(state=committed), the artifacts each host must have written, as a mapping of host to a list of
+        C(component/name) strings (for example C(files/app)).
+    type: dict
+    default: {}
+  allow_missing_hosts:
+    description:
+      - With O(state=committed), commit even when hosts in O(hosts) wrote nothing, recording them in the
+        manifest as missing. Off by default: a set missing a host is not a complete backup.
+    type: bool
+    default: false
+  lock_ttl:
+    description:
+      - With O(state=started), seconds after which the store lock counts as stale (a run killed without
+        releasing it). Set it longer than your longest backup.
+    type: int
+    default: 86400
+  break_lock:
+    description:
+      - With O(state=started), break an existing lock even when it has not expired. The set that held it is
+        marked failed (interrupted). Only use this when you know no other run is writing.
+    type: bool
+    default: false
+  owner:
+    description: With O(state=started), extra facts stored with the lock owner (for example the controller and job id).
+    type: dict
+    default: {}
+'''
+
+EXAMPLES = r'''
+- name: Start a set (once for all hosts)
+  lifeboat.backup.backup_set:
+    state: started
+    label: nightly
+    store:
+      type: filesystem
+      path: /srv/backup
+  run_once: true
+  register: backup_set
+
+- name: Commit it after every host wrote its parts
+  lifeboat.backup.backup_set:
+    state: committed
+    set_id: "{{ backup_set.set_id }}"
+    hosts: "{{ ansible_play_hosts_all }}"
+    store:
+      type: filesystem
+      path: /srv/backup
+  run_once: true
+
+- name: Mark it failed
+  lifeboat.backup.backup_set:
+    state: failed
+    set_id: "{{ backup_set.set_id }}"
+    reason: "web2 was unreachable"
+    store:
+      type: filesystem
+      path: /srv/backup
+  run_once: true
+'''
+
+RETURN = r'''
+set_id:
+  description: The set id.
+  returned: always
+  type: str
+  sample: 20261122T031500Z-nightly
+status:
+  description: The set status after this call (C(in_progress), C(completed) or C(failed)).
+  returned: always
+  type: str
+  sample: completed
+manifest_sha256:
+  description: SHA-256 of the manifest; pin it in restores (C(lifeboat_manifest_sha256)).
+  returned: when O(state=committed)
+  type: str
+  sample: 3f5a0c...
+size:
+  description: Total bytes of the set's artifacts.
+  returned: when O(state=committed)
+  type: int
+  sample: 104857600
+hosts:
+  description: Hosts with artifacts in the set.
+  returned: when O(state=committed)
+  type: list
+  elements: str
+artifact_count:
+  description: Number of artifacts in the set.
+  returned: when O(state=committed)
+  type: int
+components:
+  description: Per host, the C(component/name) artifacts in the set.
+  returned: when O(state=committed) and changed
+  type: dict
+missing_hosts:
+  description: Hosts recorded as missing (only with O(allow_missing_hosts)).
+  returned: when some are missing
+  type: list
+  elements: str
+reason:
+  description: Why the set failed.
+  returned: when O(state=failed)
+  type: str
+started:
+  description: When the set started (UTC, ISO 8601).
+  returned: when O(state=started)
+  type: str
+owner:
+  description: The lock owner recorded in the store.
+  returned: when O(state=started)
+  type: dict
+lock_expires:
+  description: When the lock taken by O(state=started) becomes stale.
+  returned: when O(state=started)
+  type: str
+broken_lock:
+  description: The stale lock that was broken to start this set, and why.
+  returned: when O(state=started)
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+
+
+def run(params, check_mode):
+    with open_store(params['store']) as store:
+        state = params['state']
+        if state == 'started':
+            return _sets.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
+                               break_lock=params['break_lock'], check_mode=check_mode)
+        if state == 'committed':
+            return _sets.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
+                                allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
+        return _sets.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)',
+                          check_mode=check_mode)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            store=STORE_ARG,
+            state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
+            set_id=dict(type='str'),
+            label=dict(type='str'),
+            reason=dict(type='str'),
+            hosts=dict(type='list', elements='str', default=[]),
+            expect=dict(type='dict', default={}),
+            allow_missing_hosts=dict(type='bool', default=False),
+            lock_ttl=dict(type='int', default=86400),
+            break_lock=dict(type='bool', default=False),
+            owner=dict(type='dict', default={}),
+        ),
+        required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module.params, module.check_mode)
+    except LifeboatError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
