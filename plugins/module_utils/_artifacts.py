@@ -71,7 +71,8 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
     """Stream an artifact into a sink process; raise when size or sha256 differ from the record.
 
     The caller must treat whatever the sink produced as untrusted until this returns.
-    Returns the pipeline result (sink StageResult under 'sink').
+    Returns the pipeline result; the caller must check ``res['sink'].failed()`` (the sink's own error is the
+    one worth reporting; upstream stages then only fail with a broken pipe).
     """
     with store.open_read(record['key']) as reader:
         res = pl.stream_from_store(reader, sink_argv, record['compression'], record.get('encryption', 'none'),
@@ -84,6 +85,8 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
             % (record['key'], res['size'] if res['size'] <= record['size'] else 'more than %d' % record['size'],
                res['sha256'], record['size'], record['sha256']),
             artifact=record['key'])
+    if res['sink'].failed():
+        return res  # the caller reports the sink's own error (it explains more than a broken pipe upstream)
     for r in res['stages'][:-1]:
         if r.failed():
             raise LifeboatError('the %s stage failed while reading %s: %s' % (r.name, record['key'], r.describe()))

@@ -306,3 +306,21 @@ def verify_present(store, manifest):
     """Check every artifact of a manifest is in the store with its recorded size."""
     present = dict((i.key, i.size) for i in store.list(manifest['set_id']))
     return fmt.verify_parts(manifest.get('artifacts', []), present)
+
+
+def info(store, set_id=None, latest=False, pin=None, verify=False):
+    """What backup_set_info returns."""
+    sets = list_sets(store)
+    result = {'changed': False, 'sets': sets}
+    if set_id or latest:
+        manifest, digest = resolve_completed(store, set_id, pin)
+        one = dict(next(s for s in sets if s['id'] == manifest['set_id']))
+        one.update({'manifest': manifest, 'manifest_sha256': digest})
+        result['set'] = one
+        if verify:
+            problems = verify_present(store, manifest)
+            result['problems'] = problems
+            if problems:
+                raise LifeboatError('set %s is damaged: %s' % (manifest['set_id'], '; '.join(problems[:10])),
+                                    problems=problems)
+    return result

@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: backup_set_info
+short_description: List backup sets in a store, or show one
+version_added: 0.1.0
+description:
+  - Lists every set with its id, status, age, size, hosts and components, newest first.
+  - The status is derived from what is in the store. C(completed) means the manifest exists (the commit).
+    A set whose run ended without committing or failing (killed, lost its controller) is shown as C(failed)
+    with the reason C(interrupted) once no live lock belongs to it. Only completed sets are restorable.
+  - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set).
+author:
+  - lifeboat.backup maintainers
+extends_documentation_fragment:
+  - lifeboat.backup.store
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+options:
+  set_id:
+    description: Return this set (it must be completed) with its manifest.
+    type: str
+  latest:
+    description: Return the newest completed set with its manifest.
+    type: bool
+    default: false
+  manifest_sha256:
+    description: With O(set_id) or O(latest), refuse the set unless its manifest has this SHA-256.
+    type: str
+  verify:
+    description:
+      - With O(set_id) or O(latest), check that every artifact of the manifest is present in the store with
+        its recorded size (checksums are verified by the restore modules while they stream).
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: List sets
+  lifeboat.backup.backup_set_info:
+    store:
+      type: filesystem
+      path: /srv/backup
+  register: sets
+
+- name: The newest completed set, checked present
+  lifeboat.backup.backup_set_info:
+    latest: true
+    verify: true
+    store:
+      type: filesystem
+      path: /srv/backup
+  register: latest
+'''
+
+RETURN = r'''
+sets:
+  description: Every set, newest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Set id.
+      type: str
+      sample: 20261122T031500Z-nightly
+    status:
+      description: C(completed), C(failed) or C(in_progress).
+      type: str
+    restorable:
+      description: Whether the set can be restored (completed).
+      type: bool
+    reason:
+      description: Why a set failed.
+      type: str
+    age_seconds:
+      description: Seconds since the set started.
+      type: int
+    size:
+      description: Total bytes of the artifacts (completed sets).
+      type: int
+    hosts:
+      description: Hosts with artifacts.
+      type: list
+      elements: str
+    components:
+      description: Per host, its C(component/name) artifacts.
+      type: dict
+    manifest_sha256:
+      description: SHA-256 of the manifest (completed sets).
+      type: str
+set:
+  description: With O(set_id) or O(latest), the set's summary plus C(manifest) and C(manifest_sha256).
+  returned: when O(set_id) or O(latest) is given
+  type: dict
+problems:
+  description: With O(verify=true), what is missing or has the wrong size (empty when all is well).
+  returned: when O(verify=true)
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+
+
+def run(p):
+    with open_store(p['store']) as store:
+        return _sets.info(store, set_id=p['set_id'], latest=p['latest'], pin=p['manifest_sha256'],
+                          verify=p['verify'])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            store=STORE_ARG,
+            set_id=dict(type='str'),
+            latest=dict(type='bool', default=False),
+            manifest_sha256=dict(type='str'),
+            verify=dict(type='bool', default=False),
+        ),
+        mutually_exclusive=[('set_id', 'latest')],
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module.params)
+    except LifeboatError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

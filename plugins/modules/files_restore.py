@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: files_restore
+short_description: Restore a host's directory archive from a completed backup set
+version_added: 0.1.0
+description:
+  - Streams the artifact from the store into a staging directory on the target filesystem, checking its
+    SHA-256 and size on the way, and moves the restored paths into place only when the checksum matched,
+    tar succeeded and every member was judged safe. On any failure the target is left as it was.
+  - Archives are never trusted. Members with absolute paths, C(..), device nodes, members beneath a symlink
+    of the same archive, symlinks whose relative target climbs out of the archive root, hard links to
+    outside paths, and members outside the recorded paths make the restore fail before anything changes.
+  - Restores to the original paths, or re-rooted under O(dest) (C(/opt/app) becomes C(<dest>/opt/app)).
+  - Replacing a non-empty target needs O(force). The old content is moved aside and removed only after the
+    new content is in place.
+author:
+  - lifeboat.backup maintainers
+extends_documentation_fragment:
+  - lifeboat.backup.store
+attributes:
+  check_mode:
+    support: full
+    description: Resolves the set and reports which paths would be restored or overwritten; writes nothing.
+  diff_mode:
+    support: none
+requirements:
+  - GNU tar
+  - zstd or gzip, as the artifact needs
+options:
+  set_id:
+    description: The completed set to restore from. Default is the newest completed set.
+    type: str
+  manifest_sha256:
+    description: Refuse the set unless its manifest has this SHA-256 (as returned when the set was committed).
+    type: str
+  host:
+    description: The host name under which the artifact was stored (normally C(inventory_hostname), or the old host when restoring onto a new one).
+    type: str
+    required: true
+  name:
+    description: The files entry name that was backed up.
+    type: str
+    required: true
+  dest:
+    description: Restore under this directory instead of in place (absolute path, created when missing).
+    type: path
+  force:
+    description: Replace targets that exist and are not empty.
+    type: bool
+    default: false
+  staging_dir:
+    description:
+      - Directory in which the staging directory is created. Default is the nearest existing parent of the
+        first target, so the final move is a rename on the same filesystem.
+    type: path
+'''
+
+EXAMPLES = r'''
+- name: Restore the newest completed set's AWX files into a scratch directory
+  lifeboat.backup.files_restore:
+    host: "{{ inventory_hostname }}"
+    name: awx
+    dest: /srv/restore-test
+    store:
+      type: filesystem
+      path: /srv/backup
+
+- name: Restore in place from a pinned set, replacing what is there
+  lifeboat.backup.files_restore:
+    set_id: 20261122T031500Z-nightly
+    manifest_sha256: "{{ pinned_sha256 }}"
+    host: "{{ inventory_hostname }}"
+    name: awx
+    force: true
+    store:
+      type: filesystem
+      path: /srv/backup
+'''
+
+RETURN = r'''
+set_id:
+  description: The set restored from.
+  returned: always
+  type: str
+manifest_sha256:
+  description: SHA-256 of the set's manifest.
+  returned: always
+  type: str
+artifact:
+  description: Store key of the artifact.
+  returned: always
+  type: str
+paths:
+  description: Target paths (after re-rooting under O(dest)).
+  returned: always
+  type: list
+  elements: str
+overwritten:
+  description: Targets that existed and were (or would be) replaced.
+  returned: always
+  type: list
+  elements: str
+restored:
+  description: Paths actually moved into place.
+  returned: success, not in check mode
+  type: list
+  elements: str
+members:
+  description: Number of archive members extracted.
+  returned: success, not in check mode
+  type: int
+size:
+  description: Artifact size in bytes.
+  returned: always
+  type: int
+seconds:
+  description: Time spent streaming and extracting.
+  returned: success, not in check mode
+  type: float
+sha256:
+  description: SHA-256 computed while reading (equal to the record's).
+  returned: success, not in check mode
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _files
+
+
+def run(p, check_mode):
+    with open_store(p['store']) as store:
+        return _files.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
+                              dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'], check_mode=check_mode)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            store=STORE_ARG,
+            set_id=dict(type='str'),
+            manifest_sha256=dict(type='str'),
+            host=dict(type='str', required=True),
+            name=dict(type='str', required=True),
+            dest=dict(type='path'),
+            force=dict(type='bool', default=False),
+            staging_dir=dict(type='path'),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module.params, module.check_mode)
+    except LifeboatError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
