@@ -198,6 +198,8 @@ def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, ch
             missing_hosts.append(h)
     for h, comps in sorted((expect or {}).items()):
         for c in comps or []:
+            if isinstance(c, dict):
+                c = '%s/%s' % (c.get('component'), c.get('name'))
             if c not in have.get(h, set()):
                 if h in missing_hosts and allow_missing_hosts:
                     continue
