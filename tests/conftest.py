@@ -74,13 +74,16 @@ class PlaybookResult(object):
 
 
 def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False, env=None, args=(), cwd=None,
-                 timeout=900):
-    """Run ansible-playbook for real. ``playbook`` is a path, or a name under playbooks/ of the repo."""
+                 timeout=900, argv_prefix=None):
+    """Run ansible-playbook for real. ``playbook`` is a path, or a name under playbooks/ of the repo.
+
+    ``argv_prefix`` runs it through a wrapper (the test cluster uses ``ip netns exec HUB``).
+    """
     pb = str(playbook)
     if not os.path.isabs(pb) and not os.path.exists(pb):
         pb = str(REPO / 'playbooks' / pb)
     tmp = tempfile.mkdtemp(prefix='lifeboat-pb-')
-    argv = [tool('ansible-playbook'), pb, '-i', str(inventory)]
+    argv = list(argv_prefix or []) + [tool('ansible-playbook'), pb, '-i', str(inventory)]
     if extra_vars:
         ev = os.path.join(tmp, 'extra_vars.json')
         with open(ev, 'w') as f:

@@ -82,13 +82,13 @@ def decompressor_argv(compression):
 def encryptor_argv(encryption):
     """The encryption stage. Only 'none' exists in this version; the stage is where it will go."""
     if encryption in (None, 'none'):
-        return None
+        return
     raise LifeboatError('encryption %r is not supported by this version of lifeboat.backup' % (encryption,))
 
 
 def decryptor_argv(encryption):
     if encryption in (None, 'none'):
-        return None
+        return
     raise LifeboatError('artifact is encrypted with %r, which this version cannot decrypt' % (encryption,))
 
 

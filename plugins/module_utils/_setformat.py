@@ -72,12 +72,19 @@ def parse_set_id(set_id):
         raise LifeboatError(
             "%r is not a backup set id (expected a UTC timestamp like 20261122T031500Z, optionally with -label)"
             % (set_id,))
-    dt = datetime.datetime.strptime(m.group('ts'), TS_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    try:
+        dt = datetime.datetime.strptime(m.group('ts'), TS_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise LifeboatError('%r is not a backup set id: %s is not a valid UTC time' % (set_id, m.group('ts')))
     return dt, m.group('label')
 
 
 def is_set_id(name):
-    return bool(_ID_RE.match(name or ''))
+    try:
+        parse_set_id(name)
+    except LifeboatError:
+        return False
+    return True
 
 
 def validate_name(name, what='component name'):
@@ -200,7 +207,7 @@ def check_record(rec, set_id):
 def make_manifest(set_id, status_document, records, finished, missing_hosts=None):
     """The manifest: every record of the set. Writing it is the commit."""
     records = sorted(records, key=lambda r: (r['host'], r['component'], r['name']))
-    hosts = sorted(set(r['host'] for r in records))
+    hosts = sorted({r['host'] for r in records})
     doc = {
         'schema_version': SCHEMA_VERSION,
         'kind': 'lifeboat.backup/manifest',

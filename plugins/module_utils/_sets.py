@@ -96,6 +96,10 @@ def start(store, label=None, owner=None, lock_ttl=86400, break_lock=False, check
                             % (store.describe(), _lock.describe_owner(other or {})))
     status = fmt.status_doc(set_id, fmt.IN_PROGRESS, fmt.iso(now), owner=owner)
     try:
+        store.cleanup_incomplete()  # leftovers of runs that died (we hold the lock)
+    except LifeboatError:
+        pass
+    try:
         if not store.put_bytes(fmt.set_key(set_id, fmt.STATUS_KEY), fmt.dumps(status), exclusive=True):
             raise LifeboatError('set %s already exists in the %s' % (set_id, store.describe()))
     except BaseException:
@@ -306,7 +310,7 @@ def resolve_completed(store, set_id=None, pin=None):
 
 def verify_present(store, manifest):
     """Check every artifact of a manifest is in the store with its recorded size."""
-    present = dict((i.key, i.size) for i in store.list(manifest['set_id']))
+    present = {i.key: i.size for i in store.list(manifest['set_id'])}
     return fmt.verify_parts(manifest.get('artifacts', []), present)
 
 

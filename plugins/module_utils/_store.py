@@ -171,6 +171,14 @@ class Store(object):
         """Atomically write a small object. With exclusive, only when absent: returns False if it existed."""
         raise NotImplementedError
 
+    def cleanup_incomplete(self):
+        """Remove what interrupted writes left behind (S3 multipart uploads, SFTP temp files) in sets.
+
+        Called by _sets.start with the store lock held, so no other run is writing. Leftovers are never
+        read as valid objects either way; this only frees the space. Best effort: returns how many.
+        """
+        return 0
+
     def close(self):
         pass
 
@@ -215,7 +223,7 @@ def _validate(params):
 
 def open_store(params):
     """Build the backend for a ``store`` option value (a dict validated by STORE_SPEC)."""
-    params = dict((k, v) for k, v in params.items())
+    params = dict(params.items())
     _validate(params)
     stype = params['type']
     if stype == 'filesystem':

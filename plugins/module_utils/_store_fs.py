@@ -131,15 +131,27 @@ class FilesystemStore(Store):
         return os.path.join(self.root, *check_key(key).split('/'))
 
     def _makedirs(self, d):
-        try:
-            os.makedirs(d, DIR_MODE)
-        except OSError as e:
-            if e.errno != errno.EEXIST or not os.path.isdir(d):
-                raise _oserror(e, 'create directory', d)
+        # every directory created gets DIR_MODE (os.makedirs gives it to the last one only)
+        missing = []
+        p = d
+        while not os.path.isdir(p):
+            missing.append(p)
+            parent = os.path.dirname(p)
+            if parent == p:
+                break
+            p = parent
+        for p in reversed(missing):
+            try:
+                os.mkdir(p, DIR_MODE)
+            except OSError as e:
+                if e.errno != errno.EEXIST or not os.path.isdir(p):
+                    raise _oserror(e, 'create directory', p)
 
     def check_writable(self):
         if not os.path.isdir(self.path):
             parent = os.path.dirname(self.path)
+            if os.path.lexists(parent) and not os.path.isdir(parent):
+                raise LifeboatError('%s: %s is not a directory' % (self.describe(), parent))
             if not os.path.isdir(parent):
                 raise LifeboatError('%s: %s does not exist (nor its parent %s)' % (self.describe(), self.path, parent))
         self._makedirs(self.root)

@@ -82,10 +82,7 @@ def _segments(path):
 
 
 def _inside(path_segments, roots):
-    for r in roots:
-        if path_segments[:len(r)] == r or r[:len(path_segments)] == path_segments:
-            return True
-    return False
+    return any(path_segments[:len(r)] == r or r[:len(path_segments)] == path_segments for r in roots)
 
 
 class MemberChecker(object):
@@ -153,7 +150,6 @@ def member_problem(m, roots, symlinks):
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(b'/'.join(segs)), target))
         if joined == b'..' or joined.startswith(b'../'):
             return 'symlink escapes the archive root (-> %s)' % target.decode('utf-8', 'replace')
-    if m['type'] == 'h' and target is not None:
-        if target.startswith(b'/') or b'..' in _segments(target):
-            return 'hard link to %s' % target.decode('utf-8', 'replace')
+    if m['type'] == 'h' and target is not None and (target.startswith(b'/') or b'..' in _segments(target)):
+        return 'hard link to %s' % target.decode('utf-8', 'replace')
     return None

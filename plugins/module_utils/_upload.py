@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Upload any existing file or directory into a set (component ``upload``), and fetch artifacts back.
+
+upload(): a file streams as-is through compression; a directory through the same GNU tar as
+files_backup. Both go through _artifacts.write_artifact.
+fetch(): an artifact of a completed set streams into a temp name in the destination directory while
+its sha256 and size are checked, and is renamed into place only when they match.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import hashlib
+import os
+import re
+import stat as stat_mod
+import uuid
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils import _files
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+
+COMPONENT = 'upload'
+FETCH_MARK = '.lifeboat-fetch-'
+
+
+# ---------------------------------------------------------------- pure helpers
+
+def safe_name(name):
+    """``name`` if it is a valid artifact name, else a stable encoded one: (safe, original or None)."""
+    try:
+        return fmt.validate_name(name), None
+    except LifeboatError:
+        pass
+    if not isinstance(name, str) or not name:
+        raise LifeboatError('upload name %r is empty' % (name,))
+    base = re.sub(r'[^A-Za-z0-9_.@+-]+', '_', name).strip('._-@+')[:100] or 'upload'
+    digest = hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:10]
+    safe = '%s-%s' % (base, digest)
+    if not safe[0].isalnum():
+        safe = 'u' + safe
+    return fmt.validate_name(safe), name
+
+
+def default_name(src):
+    return os.path.basename(os.path.normpath(src)) or 'root'
+
+
+def fetch_filename(record, decompress):
+    """File name used when dest is a directory."""
+    if not decompress:
+        return record['key'].rsplit('/', 1)[-1]
+    name = (record.get('extra') or {}).get('original_name') or record['name']
+    name = os.path.basename(name.replace('\x00', '')) or record['name']
+    if record.get('format') == 'tar' and not name.endswith('.tar'):
+        name += '.tar'
+    return name
+
+
+def match_record(manifest, host, component, name):
+    """The record named ``name`` (or whose original name is ``name``) of a host and component."""
+    for r in manifest.get('artifacts', []):
+        if r['host'] == host and r['component'] == component and (
+                r['name'] == name or (r.get('extra') or {}).get('original_name') == name):
+            return r
+    return _artifacts.find_record(manifest, host, component, name)  # raises with the list of what exists
+
+
+# ---------------------------------------------------------------- upload
+
+def upload(store, set_id, host, src, name=None, compression='zstd', level=None, threads=0, exclude=None,
+           one_file_system=False, check_mode=False):
+    src = os.path.abspath(src)
+    try:
+        st = os.stat(src)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise LifeboatError('src %s does not exist on this host' % src)
+        raise LifeboatError('cannot stat src %s: %s' % (src, e.strerror))
+    safe, original = safe_name(name if name else default_name(src))
+    pl.compressor_argv(compression, level, threads)   # validate before anything starts
+    _sets.require_open(store, set_id)
+    if stat_mod.S_ISDIR(st.st_mode):
+        kind = 'directory'
+    elif stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISFIFO(st.st_mode):
+        kind = 'file' if stat_mod.S_ISREG(st.st_mode) else 'fifo'
+    else:
+        raise LifeboatError('src %s is neither a regular file nor a directory' % src)
+    if not os.access(src, os.R_OK | (os.X_OK if kind == 'directory' else 0)):
+        raise LifeboatError('src %s is not readable by this user' % src)
+    if check_mode:
+        return {'changed': True, 'records': [], 'summary': [],
+                'msg': 'would upload %s %s into set %s as %s/%s' % (kind, src, set_id, COMPONENT, safe)}
+    extra = {'src': src, 'src_type': kind}
+    if original is not None:
+        extra['original_name'] = original
+    if kind == 'directory':
+        record = _upload_dir(store, set_id, host, src, safe, compression, level, threads, exclude, one_file_system,
+                             extra)
+    else:
+        record = _upload_file(store, set_id, host, src, safe, kind, compression, level, threads, extra)
+    ex = record.get('extra') or {}
+    summary = {'host': host, 'component': COMPONENT, 'name': safe, 'size': record['size'],
+               'uncompressed_size': ex.get('uncompressed_size'), 'seconds': ex.get('seconds')}
+    return {'changed': True, 'records': [record], 'record': record, 'summary': [summary], 'key': record['key'],
+            'size': record['size'], 'sha256': record['sha256']}
+
+
+def _upload_file(store, set_id, host, src, name, kind, compression, level, threads, extra):
+    try:
+        f = open(src, 'rb', buffering=0)
+    except (IOError, OSError) as e:
+        raise LifeboatError('cannot open src %s: %s' % (src, e.strerror or e))
+    with f:
+        before = os.fstat(f.fileno())
+
+        def check(_res):
+            after = os.fstat(f.fileno())
+            facts = {}
+            if kind == 'file':
+                if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                    raise LifeboatError('src %s changed while it was being uploaded (size %d -> %d): the copy would '
+                                        'not match any state of the file; nothing was stored'
+                                        % (src, before.st_size, after.st_size))
+                pos = os.lseek(f.fileno(), 0, os.SEEK_CUR)
+                if pos != before.st_size:
+                    raise LifeboatError('src %s: read %d of its %d bytes' % (src, pos, before.st_size))
+                facts['uncompressed_size'] = before.st_size
+                facts['src_mode'] = '%04o' % stat_mod.S_IMODE(before.st_mode)
+            return facts
+
+        return _artifacts.write_artifact(
+            store, set_id, host, COMPONENT, name, 'file', 'raw', '', source='upload:' + src, check_source=check,
+            source_file=f, compression=compression, level=level, threads=threads, extra=extra)
+
+
+def _upload_dir(store, set_id, host, src, name, compression, level, threads, exclude, one_file_system, extra):
+    paths = _files.normalize_paths([src])
+    tar = pl.need_tool('tar', 'uploading a directory')
+    feats = _files.tar_features(tar)
+    argv = _files.tar_create_argv(tar, paths, exclude, feats, one_file_system)
+    extra = dict(extra, paths=paths, exclude=list(exclude or []), xattrs=feats['xattrs'], acls=feats['acls'])
+
+    def check(res):
+        return _files.judge_tar_create(res.rc, res.stderr)
+
+    return _artifacts.write_artifact(
+        store, set_id, host, COMPONENT, name, 'files', 'tar', '.tar', source='upload:' + src, check_source=check,
+        source_argv=argv, source_name='tar', compression=compression, level=level, threads=threads,
+        tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
+
+
+# ---------------------------------------------------------------- fetch
+
+def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, force=False, decompress=True,
+          mode=0o600, check_mode=False):
+    manifest, digest = _sets.resolve_completed(store, set_id, pin)
+    record = match_record(manifest, host, component, name)
+    dest = os.path.abspath(dest)
+    if os.path.isdir(dest):
+        dest = os.path.join(dest, fetch_filename(record, decompress))
+    ddir = os.path.dirname(dest)
+    if not os.path.isdir(ddir):
+        raise LifeboatError('the directory of dest, %s, does not exist' % ddir)
+    if os.path.lexists(dest):
+        if not force:
+            raise LifeboatError('dest %s already exists: set force=true to replace it' % dest)
+        if os.path.isdir(dest) and not os.path.islink(dest):
+            raise LifeboatError('dest %s is a directory' % dest)
+    if not os.access(ddir, os.W_OK | os.X_OK):
+        raise LifeboatError('cannot write into %s: permission denied' % ddir)
+    result = {'changed': True, 'dest': dest, 'set_id': manifest['set_id'], 'manifest_sha256': digest,
+              'key': record['key'], 'sha256': record['sha256'], 'stored_size': record['size']}
+    if check_mode:
+        result['msg'] = 'would fetch %s to %s' % (record['key'], dest)
+        return result
+    tmp = os.path.join(ddir, FETCH_MARK + os.path.basename(dest)[:100] + '-' + uuid.uuid4().hex[:12])
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except OSError as e:
+        raise LifeboatError('cannot create a temp file in %s: %s' % (ddir, e.strerror))
+    try:
+        rec = record if decompress else dict(record, compression='none', encryption='none')
+        sink = [pl.need_tool('dd', 'backup_fetch'), 'of=' + tmp, 'bs=1M', 'conv=fsync', 'status=none']
+        res = _artifacts.read_artifact(store, rec, sink, sink_name='dd')
+        if res['broken_pipe'] or res['sink'].failed():
+            raise LifeboatError('writing %s failed: %s' % (tmp, res['sink'].describe()))
+        os.chmod(tmp, mode)
+        os.rename(tmp, dest)
+        tmp = None
+        _fsync_dir(ddir)
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    result['size'] = os.path.getsize(dest)
+    return result
+
+
+def _fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
