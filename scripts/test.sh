@@ -40,7 +40,7 @@ PY
   cp "$LIFEBOAT_ROOT/scripts/ansible-test-pip-shim.py" ~/.ansible/test/cache/"get_pip_${pipv//./_}.py"
   rm -rf "$dest"
   mkdir -p "$dest"
-  (cd "$LIFEBOAT_ROOT" && git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents -P {} "$dest"/ 2>/dev/null || true)
+  (cd "$LIFEBOAT_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$dest"
   log "ansible-test sanity"
   local pyver
   pyver=$("$LIFEBOAT_VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')

@@ -15,12 +15,12 @@ description:
     (for example C(20261122T031500Z), optionally followed by C(-label)). See C(docs/format.md).
   - O(state=started) creates a new set in progress and takes the store lock (one writing run per store).
   - O(state=committed) checks that every artifact recorded in the set is present with its recorded size
-    (and that every expected host and component wrote one), then writes the manifest, last: that write
+    (and that every expected host and component wrote one), then writes the manifest, last; that write
     is the commit. A set that fails verification is marked failed.
   - O(state=failed) marks a set failed with a reason. Failed and interrupted sets are never restorable.
   - Run it once per set (C(run_once)), on a host that reaches the store.
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 attributes:
@@ -29,6 +29,7 @@ attributes:
     description: Reports the set id that would be started, or what a commit would find, and writes nothing.
   diff_mode:
     support: none
+    description: Nothing to diff; the result lists what was written.
 options:
   state:
     description: What to do with the set.
@@ -58,7 +59,7 @@ options:
   allow_missing_hosts:
     description:
       - With O(state=committed), commit even when hosts in O(hosts) wrote nothing, recording them in the
-        manifest as missing. Off by default: a set missing a host is not a complete backup.
+        manifest as missing. Off by default, because a set missing a host is not a complete backup.
     type: bool
     default: false
   lock_ttl:

@@ -17,7 +17,7 @@ description:
     with the reason C(interrupted) once no live lock belongs to it. Only completed sets are restorable.
   - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set).
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 attributes:
@@ -26,6 +26,7 @@ attributes:
     description: Read-only; behaves the same in check mode.
   diff_mode:
     support: none
+    description: Nothing to diff; the result lists what was written.
 options:
   set_id:
     description: Return this set (it must be completed) with its manifest.

@@ -16,13 +16,13 @@ description:
   - Keeps owners, modes, mtimes, symlinks, hard links, empty directories, sparse files, and extended
     attributes and POSIX ACLs where the filesystem and tar support them. Names with spaces, unicode or
     newlines are fine.
-  - A file that changes or vanishes while it is read is reported in RV(changed_files) and RV(warnings), not
-    fatal. A file that cannot be read fails the module: a backup that silently misses files would lie.
+  - A file that changes or vanishes while it is read is reported in RV(changed_files) and RV(tar_warnings), not
+    fatal. A file that cannot be read fails the module, because a backup that silently misses files would lie.
   - Writes one artifact C(<set>/<host>/files/<name>.tar.zst) and its record into a set started with
     M(lifeboat.backup.backup_set). Nothing is recorded unless tar, the compressor and the store all succeeded
     and the stored size matches what was written.
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 attributes:
@@ -31,6 +31,7 @@ attributes:
     description: Checks the paths and tools and reports what would be archived; writes nothing.
   diff_mode:
     support: none
+    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
   - zstd (for O(compression=zstd)); gzip or pigz (for O(compression=gzip))

@@ -21,7 +21,7 @@ description:
   - Replacing a non-empty target needs O(force). The old content is moved aside and removed only after the
     new content is in place.
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 attributes:
@@ -30,6 +30,7 @@ attributes:
     description: Resolves the set and reports which paths would be restored or overwritten; writes nothing.
   diff_mode:
     support: none
+    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
   - zstd or gzip, as the artifact needs
