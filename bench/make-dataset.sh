@@ -12,10 +12,13 @@
 set -euo pipefail
 
 usage() { echo "usage: $0 DIR [SIZE_MB]" >&2; exit 2; }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 dir=$1
 size_mb=${2:-1100}
-[[ $size_mb =~ ^[0-9]+$ ]] && [ "$size_mb" -ge 10 ] || { echo "SIZE_MB must be an integer >= 10" >&2; exit 2; }
+if ! [[ $size_mb =~ ^[0-9]+$ ]] || [ "$size_mb" -lt 10 ]; then
+    echo "SIZE_MB must be an integer >= 10" >&2
+    exit 2
+fi
 if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
     echo "$dir exists and is not empty" >&2
     exit 2

@@ -101,7 +101,6 @@ def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False,
         'ANSIBLE_FORCE_COLOR': '0',
         'ANSIBLE_LOCAL_TEMP': os.path.join(tmp, 'local'),
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
-        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.builtin.junit' if False else '',
         'ANSIBLE_SHOW_CUSTOM_STATS': 'True',
         'PYTHONWARNINGS': 'ignore',
     })

@@ -121,7 +121,10 @@ options:
         default: strict
         choices: [strict, accept_new]
       timeout:
-        description: For C(sftp), connection and I/O timeout in seconds.
+        description:
+          - For C(sftp), connection and I/O timeout in seconds.
+          - For C(s3), connect timeout in seconds; the read timeout is this or 60 seconds, whichever is longer.
+            Failed requests are retried (O(store.max_attempts)).
         type: int
         default: 30
 '''

@@ -26,7 +26,7 @@ import uuid
 
 try:
     import paramiko
-    from paramiko.sftp import CMD_EXTENDED
+    from paramiko.sftp import CMD_EXTENDED, CMD_STATUS, CMD_WRITE, int64
     HAS_PARAMIKO = True
     PARAMIKO_IMPORT_ERROR = None
     _PolicyBase = paramiko.MissingHostKeyPolicy
@@ -47,7 +47,8 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 READ_WINDOW = 8 * 1024 * 1024      # bytes requested ahead (pipelined) when reading
 READ_REQUEST = 32768               # one SFTP read request (what every server accepts)
-WRITE_BUFSIZE = 0                  # unbuffered: our chunks are already large
+WRITE_REQUEST = 32768              # one SFTP write request
+MAX_INFLIGHT = 64                  # pipelined write requests awaiting their status (2 MiB)
 
 _CONN_ERRNOS = (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN, errno.ETIMEDOUT,
                 errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNREFUSED)
@@ -91,6 +92,54 @@ class _AcceptNewPolicy(_PolicyBase):
         self.added = '%s %s' % (key.get_name(), fingerprint(key))
 
 
+class _PipelinedWrite(object):
+    """Pipelined SFTP writes into one open handle, with every status reply checked.
+
+    paramiko's own pipelining (SFTPFile.set_pipelined) registers write requests without an owner, so a
+    reply read while waiting for another request is dropped, error or not. Here each write request is
+    registered with this object: whoever reads its reply hands it to _async_response, which counts it
+    and keeps the first error. At most MAX_INFLIGHT requests wait for their reply.
+    """
+
+    def __init__(self, sftp, f):
+        self.sftp = sftp
+        self.f = f
+        self.offset = 0
+        self.inflight = 0
+        self.error = None
+
+    def _async_response(self, t, msg, num):
+        self.inflight -= 1
+        if t == CMD_STATUS:
+            try:
+                self.sftp._convert_status(msg)
+            except Exception as e:  # pylint: disable=broad-except
+                if self.error is None:
+                    self.error = e
+        elif self.error is None:
+            self.error = IOError('unexpected SFTP reply %r to a write' % (t,))
+
+    def _check(self):
+        if self.error is not None:
+            raise self.error
+
+    def write(self, data):
+        view = memoryview(data)
+        for i in range(0, len(view), WRITE_REQUEST):
+            chunk = view[i:i + WRITE_REQUEST]
+            self.inflight += 1
+            self.sftp._async_request(self, CMD_WRITE, self.f.handle, int64(self.offset), bytes(chunk))
+            self.offset += len(chunk)
+            while self.inflight > MAX_INFLIGHT:
+                self.sftp._read_response()
+            self._check()
+
+    def finish(self):
+        while self.inflight > 0:
+            self.sftp._read_response()
+        self._check()
+
+
 class _SftpWriter(Writer):
     def __init__(self, store, key, final, tmp, f):
         self.store = store
@@ -98,17 +147,18 @@ class _SftpWriter(Writer):
         self.final = final
         self.tmp = tmp
         self.f = f
+        self.pipe = _PipelinedWrite(store.sftp, f)
         self.size = 0
 
     def write(self, data):
         try:
-            self.f.write(data)
+            self.pipe.write(data)
         except Exception as e:  # pylint: disable=broad-except
             raise self.store.error(e, 'write', self.final)
         self.size += len(data)
 
     def commit(self):
-        self.store.finish_file(self.f, self.tmp, self.size, self.final)
+        self.store.finish_file(self.f, self.pipe, self.tmp, self.size, self.final)
         self.f = None
         self.store.rename_over(self.tmp, self.final)
         self.committed = True
@@ -388,27 +438,21 @@ class SftpStore(Store):
 
     def _create(self, path, exclusive=True):
         try:
-            f = self.sftp.open(path, 'wbx' if exclusive else 'wb', WRITE_BUFSIZE)
+            f = self.sftp.open(path, 'wbx' if exclusive else 'wb')
             try:
                 self.sftp.chmod(path, FILE_MODE)
             except IOError:
                 pass
-            f.set_pipelined(True)
             return f
         except Exception as e:  # pylint: disable=broad-except
             raise self.error(e, 'create', path)
 
-    def finish_file(self, f, tmp, size, final):
-        """Flush a written temp file, collect every pipelined write status, fsync, close, check its size."""
+    def finish_file(self, f, pipe, tmp, size, final):
+        """Collect every write status, fsync (fsync@openssh.com when offered), close, check the size."""
         try:
-            f.flush()
-            reqs = getattr(f, '_reqs', None)
-            while reqs:
-                req = reqs.popleft()
-                f.sftp._read_response(req)  # raises on an error status of any pipelined write
-            f._check_exception()
+            pipe.finish()
             try:
-                f.sftp._request(CMD_EXTENDED, 'fsync@openssh.com', f.handle)
+                self.sftp._request(CMD_EXTENDED, 'fsync@openssh.com', f.handle)
             except IOError:
                 pass  # the server does not offer fsync@openssh.com
             f.close()
@@ -446,8 +490,12 @@ class SftpStore(Store):
         probe = posixpath.join(self.root, TMP_MARK + 'probe-' + uuid.uuid4().hex)
         f = self._create(probe)
         try:
-            f.write(b'lifeboat probe\n')
-            self.finish_file(f, probe, 15, probe)
+            pipe = _PipelinedWrite(self.sftp, f)
+            try:
+                pipe.write(b'lifeboat probe\n')
+            except Exception as e:  # pylint: disable=broad-except
+                raise self.error(e, 'write to', probe)
+            self.finish_file(f, pipe, probe, 15, probe)
         finally:
             try:
                 self.sftp.remove(probe)
@@ -532,11 +580,12 @@ class SftpStore(Store):
         f = self._create(tmp)
         linked = False
         try:
+            pipe = _PipelinedWrite(self.sftp, f)
             try:
-                f.write(data)
+                pipe.write(data)
             except Exception as e:  # pylint: disable=broad-except
                 raise self.error(e, 'write', final)
-            self.finish_file(f, tmp, len(data), final)
+            self.finish_file(f, pipe, tmp, len(data), final)
             f = None
             if not exclusive:
                 self.rename_over(tmp, final)

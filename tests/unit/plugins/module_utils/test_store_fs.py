@@ -87,10 +87,9 @@ def test_abort_leaves_nothing(store):
 
 
 def test_context_manager_aborts_on_error_and_without_commit(store):
-    with pytest.raises(RuntimeError):
-        with store.open_write('s/a') as w:
-            w.write(b'x')
-            raise RuntimeError('boom')
+    with pytest.raises(RuntimeError), store.open_write('s/a') as w:
+        w.write(b'x')
+        raise RuntimeError('boom')
     with store.open_write('s/b') as w:
         w.write(b'x')
     assert all_files(store.root) == []
@@ -286,10 +285,9 @@ def test_disk_full_write_fails_clearly_and_leaves_nothing(tmpfs):
     st = fs(d)
     st.put_bytes('earlier', b'kept')
     w = st.open_write('s/big')
-    with pytest.raises(LifeboatError) as e:
-        with w:
-            for _i in range(64):
-                w.write(os.urandom(65536))
+    with pytest.raises(LifeboatError) as e, w:
+        for _i in range(64):
+            w.write(os.urandom(65536))
     assert e.value.msg == 'cannot write %s: no space left on device' % os.path.join(str(d), 's', 'big')
     assert e.value.details['errno'] == errno.ENOSPC
     assert [i.key for i in st.list('')] == ['earlier']

@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# Files backup/restore benchmark: lifeboat.backup against `tar | zstd`, community.general.archive and restic.
+#
+#   bench/files.sh [--runs N] [--size MB] [--workdir DIR] [--keep] [--no-2x] [--no-archive] [--no-restic]
+#
+# Measures wall time, CPU (user+sys), peak RSS and the CPU used by other processes of the machine during
+# each run (this machine type is shared), with /usr/bin/time, hyperfine, restic and the playbooks as a user
+# runs them. Lifeboat and its references run in interleaved rounds (ref, lifeboat, ref, lifeboat...) so
+# that a change of the neighbours' load hits both; ratios are computed within each round, then the median
+# is reported. Everything runs with a warm page cache (the dataset is read once before every run).
+# Writes a markdown report to stdout and to bench/results/files-<timestamp>.md (raw data and the log of
+# every run beside it; bench/results/ is gitignored).
+#
+# Options:
+#   --runs N      rounds of the lifeboat-vs-reference comparison (default 3)
+#   --size MB     dataset size (default 1100, the shape of shared/notes/baselines.md); the 2x check uses 2*MB
+#   --workdir DIR where datasets, stores and restores go (default: a new dir under /var/tmp); must be on disk
+#   --keep        keep the work directory (datasets included) instead of deleting it at the end
+#   --no-2x       skip the 2x-data memory check
+#   --no-archive  skip community.general.archive (gz takes minutes: it is Python gzip level 9)
+#   --no-restic   skip restic
+# Environment: PY (python with ansible-core; default /opt/lbvenv/bin/python), BENCH_COLLECTIONS (where
+# community.general and ansible.posix are, or are put; default /opt/lbbench-venv/collections).
+set -euo pipefail
+
+runs=3
+size_mb=1100
+workdir=
+keep=0
+do_2x=1
+do_archive=1
+do_restic=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --runs) runs=$2; shift 2 ;;
+        --size) size_mb=$2; shift 2 ;;
+        --workdir) workdir=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
+        --no-2x) do_2x=0; shift ;;
+        --no-archive) do_archive=0; shift ;;
+        --no-restic) do_restic=0; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive integer" >&2; exit 2; }
+[[ $size_mb =~ ^[0-9]+$ ]] || { echo "--size must be an integer (MB)" >&2; exit 2; }
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench_dir/.." && pwd)
+PY=${PY:-/opt/lbvenv/bin/python}
+PYBIN=$(dirname "$PY")
+BENCH_COLLECTIONS=${BENCH_COLLECTIONS:-/opt/lbbench-venv/collections}
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+results_dir=$bench_dir/results
+mkdir -p "$results_dir"
+report=$results_dir/files-$stamp.md
+raw=$results_dir/files-$stamp.tsv
+
+if [ -z "$workdir" ]; then
+    W=$(mktemp -d /var/tmp/lbbench-files.XXXXXX)
+else
+    mkdir -p "$workdir"
+    W=$(cd "$workdir" && pwd)
+fi
+poller_pid=
+
+cleanup() {
+    local rc=$?
+    if [ -n "$poller_pid" ]; then
+        kill "$poller_pid" 2>/dev/null || true
+        wait "$poller_pid" 2>/dev/null || true
+    fi
+    if [ "$keep" = 1 ]; then
+        echo "work directory kept: $W" >&2
+    else
+        rm -rf "$W"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# ------------------------------------------------------------------ tools
+
+apt_updated=0
+need_pkg() {  # need_pkg COMMAND PACKAGE
+    command -v "$1" >/dev/null 2>&1 && return 0
+    log "installing $2"
+    if [ "$apt_updated" = 0 ]; then
+        apt-get update -qq >/dev/null
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+[ -x /usr/bin/time ] || need_pkg /usr/bin/time time
+need_pkg hyperfine hyperfine
+need_pkg zstd zstd
+need_pkg jq jq
+[ "$do_restic" = 0 ] || need_pkg restic restic
+[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+
+# community.general (archive) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI.
+# Only those two collections are taken out of its wheel (pip download: ~55 MB, a few seconds).
+if [ ! -d "$BENCH_COLLECTIONS/ansible_collections/community/general" ] \
+        || [ ! -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ]; then
+    log "fetching community.general and ansible.posix (pip download ansible) into $BENCH_COLLECTIONS"
+    dl=$W/pip-download
+    mkdir -p "$dl" "$BENCH_COLLECTIONS"
+    if "$PY" -m pip download -q --no-deps 'ansible>=12,<13' -d "$dl" >/dev/null 2>&1; then
+        "$PY" - "$dl" "$BENCH_COLLECTIONS" <<'PY'
+import glob, sys, zipfile
+whl = glob.glob(sys.argv[1] + '/ansible-*.whl')[0]
+z = zipfile.ZipFile(whl)
+want = ('ansible_collections/community/general/', 'ansible_collections/ansible/posix/')
+z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(want)])
+PY
+    else
+        log "pip download ansible failed: community.general.archive and profile_tasks are skipped"
+    fi
+    rm -rf "$dl"
+fi
+have_cg=0
+[ -d "$BENCH_COLLECTIONS/ansible_collections/community/general" ] && have_cg=1
+have_posix=0
+[ -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ] && have_posix=1
+
+# the collection under test, importable as ansible_collections.lifeboat.backup wherever the repo is
+mkdir -p "$W/coll/ansible_collections/lifeboat"
+ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"
+export ANSIBLE_COLLECTIONS_PATH=$W/coll:$BENCH_COLLECTIONS
+export ANSIBLE_PYTHON_INTERPRETER=$PY
+export ANSIBLE_LOCAL_TEMP=$W/ansible-local ANSIBLE_REMOTE_TEMP=$W/ansible-remote
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_DEPRECATION_WARNINGS=0
+if [ "$have_posix" = 1 ]; then
+    export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
+fi
+MODULES=$repo/plugins/modules
+
+# Runs a module file directly (no ansible-playbook, no AnsiballZ) and reports, at exit, the peak RSS of
+# the module's own Python process (getrusage SELF) and of its children (tar, zstd: the largest one).
+cat > "$W/run-module.py" <<'PY'
+import atexit, resource, runpy, sys
+
+
+def report():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sys.stderr.write('LBBENCH self_maxrss_kb=%d self_cpu=%.3f children_maxrss_kb=%d children_cpu=%.3f\n'
+                     % (s.ru_maxrss, s.ru_utime + s.ru_stime, c.ru_maxrss, c.ru_utime + c.ru_stime))
+
+
+atexit.register(report)
+module = sys.argv[1]
+sys.argv = [module] + sys.argv[2:]
+runpy.run_path(module, run_name='__main__')
+PY
+
+# ------------------------------------------------------------------ measuring
+
+busy_jiffies() {  # busy CPU jiffies of the whole machine since boot
+    local _cpu user nice system _idle _iowait irq softirq steal _rest
+    read -r _cpu user nice system _idle _iowait irq softirq steal _rest < /proc/stat
+    echo $((user + nice + system + irq + softirq + steal))
+}
+HZ=$(getconf CLK_TCK)
+
+warm() {  # read a tree once so every candidate runs with a warm page cache (GNU tar skips /dev/null)
+    tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
+}
+
+poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
+    local pattern=$1 out=$2 max=0 pid key val _unit
+    echo 0 > "$out"
+    while :; do
+        for pid in $(pgrep -f -- "$pattern" || true); do
+            while read -r key val _unit; do
+                if [ "$key" = VmHWM: ]; then
+                    if [ "$val" -gt "$max" ]; then
+                        max=$val
+                        echo "$max" > "$out"
+                    fi
+                    break
+                fi
+            done < "/proc/$pid/status" 2>/dev/null || true
+        done
+        sleep 0.2
+    done
+}
+start_poller() { poll_hwm "$1" "$2" & poller_pid=$!; }
+stop_poller() {
+    kill "$poller_pid" 2>/dev/null || true
+    wait "$poller_pid" 2>/dev/null || true
+    poller_pid=
+}
+
+printf 'name\tround\twall\tuser\tsys\tmaxrss_kb\tothers_cpu\tload1\textra\n' > "$raw"
+
+# measure NAME ROUND CMD...: runs CMD under /usr/bin/time and starts a line of the raw TSV; end_row ends it
+# with key=value facts the caller collected after the run.
+measure() {
+    local name=$1 round=$2
+    shift 2
+    local b0 b1 load t wall user sys rss others
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    b0=$(busy_jiffies)
+    if ! /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" > "$W/logs/$name.$round.log" 2>&1; then
+        log "FAILED: $name (round $round); see below"
+        tail -30 "$W/logs/$name.$round.log" >&2
+        exit 1
+    fi
+    b1=$(busy_jiffies)
+    t=$(tail -1 "$W/time.out")
+    read -r wall user sys rss <<< "$t"
+    others=$(awk -v b="$((b1 - b0))" -v hz="$HZ" -v u="$user" -v s="$sys" \
+        'BEGIN { o = b / hz - u - s; if (o < 0) o = 0; printf "%.1f", o }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t' "$name" "$round" "$wall" "$user" "$sys" "$rss" "$others" "$load" \
+        >> "$raw"
+    LAST_LOG=$W/logs/$name.$round.log
+}
+end_row() { printf '%s\n' "${1:-}" >> "$raw"; }
+
+task_seconds() {  # task_seconds LOG 'task name': the profile_tasks time of a task, or empty
+    grep -F -- "$2" "$1" | grep -oE '[0-9.]+s$' | tail -1 | tr -d s || true
+}
+module_rss() {  # module_rss LOG: self=KB children=KB cpu from run-module.py's line
+    grep -oE 'LBBENCH .*' "$1" | tail -1 | sed 's/^LBBENCH //'
+}
+
+# ------------------------------------------------------------------ data
+
+mkdir -p "$W/logs" "$W/out"
+data=$W/data/dataset
+log "making the dataset ($size_mb MB) in $data"
+"$bench_dir/make-dataset.sh" "$data" "$size_mb" >&2
+data_bytes=$(du -sb "$data" | cut -f1)
+data_files=$(find "$data" -type f | wc -l)
+
+store=$W/store
+rest_lb=$W/restore-lb
+rest_mod=$W/restore-mod
+rest_raw=$W/restore-raw
+ref_out=$W/out/ref.tar.zst
+cat > "$W/vars.yml" <<EOF
+lifeboat_store: {type: filesystem, path: $store}
+lifeboat_files: [{name: data, paths: [$data]}]
+EOF
+
+# module args for direct invocation
+store_json="{\"type\": \"filesystem\", \"path\": \"$store\"}"
+start_set() {  # a fresh store with one started set; prints the set id
+    rm -rf "$store"
+    printf '{"ANSIBLE_MODULE_ARGS": {"state": "started", "store": %s}}\n' "$store_json" > "$W/args-start.json"
+    PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-start.json" | jq -r .set_id
+}
+commit_set() {
+    printf '{"ANSIBLE_MODULE_ARGS": {"state": "committed", "set_id": "%s", "hosts": ["localhost"], "store": %s}}\n' \
+        "$1" "$store_json" > "$W/args-commit.json"
+    PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-commit.json" | jq -e '.status == "completed"' >/dev/null
+}
+backup_args() {  # backup_args SET_ID PATH
+    printf '{"ANSIBLE_MODULE_ARGS": {"set_id": "%s", "host": "localhost", "name": "data", "paths": ["%s"], "store": %s}}\n' \
+        "$1" "$2" "$store_json" > "$W/args-backup.json"
+}
+restore_args() {  # restore_args DEST
+    printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "name": "data", "dest": "%s", "store": %s}}\n' \
+        "$1" "$store_json" > "$W/args-restore.json"
+}
+
+ref_cmd="set -o pipefail; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | zstd -q -T0 -3 > '$ref_out'"
+ref_sync_cmd="$ref_cmd && sync '$ref_out'"
+# the same pipe with the exact tar and zstd arguments files_backup uses (plugins/module_utils/_files.py)
+ref_lbtar_cmd="set -o pipefail; LC_ALL=C tar --create --file=- --directory=/ --format=posix --sparse --totals \
+--pax-option=delete=atime,delete=ctime --warning=no-file-ignored --xattrs '--xattrs-include=*' --acls -- '${data#/}' \
+| zstd -q -c -T0 -3 > '$ref_out' && sync '$ref_out'"
+raw_restore_cmd="set -o pipefail; mkdir -p '$rest_raw' && zstd -q -dc '$ref_out' | tar -x -C '$rest_raw'"
+
+log "warming the page cache"
+warm "$data"
+warm "$data"
+
+# ------------------------------------------------------------------ interleaved rounds
+
+for r in $(seq 1 "$runs"); do
+    log "round $r/$runs: backups"
+    rm -f "$ref_out"; warm "$data"
+    measure ref "$r" bash -c "$ref_cmd"; end_row "size=$(stat -c %s "$ref_out")"
+
+    rm -f "$ref_out"; warm "$data"
+    measure ref_sync "$r" bash -c "$ref_sync_cmd"; end_row
+
+    rm -f "$ref_out"; warm "$data"
+    measure ref_lbtar "$r" bash -c "$ref_lbtar_cmd"; end_row
+
+    rm -rf "$store"; warm "$data"
+    start_poller AnsiballZ_files_backup "$W/hwm"
+    measure lb_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/vars.yml"
+    stop_poller
+    rec=$(find "$store" -name 'data.tar.*.record.json' | head -1)
+    end_row "task=$(task_seconds "$LAST_LOG" 'Archive files entries into the set') pipeline=$(jq .extra.seconds "$rec") module_hwm_kb=$(cat "$W/hwm") size=$(jq .size "$rec")"
+
+    sid=$(start_set); backup_args "$sid" "$data"; warm "$data"
+    measure lb_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$W/args-backup.json"
+    end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .record.extra.seconds || true)"
+    commit_set "$sid"
+
+    log "round $r/$runs: restores"
+    rm -rf "$rest_raw"; warm "$data"
+    measure raw_restore "$r" bash -c "$raw_restore_cmd"; end_row
+    rm -rf "$rest_raw"
+
+    rm -rf "$rest_lb"; warm "$data"
+    start_poller AnsiballZ_files_restore "$W/hwm"
+    measure lb_restore_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/restore.yml" -e "@$W/vars.yml" -e "lifeboat_restore_dest=$rest_lb"
+    stop_poller
+    end_row "task=$(task_seconds "$LAST_LOG" 'lifeboat.backup.restore : Restore files ---') module_hwm_kb=$(cat "$W/hwm")"
+    diff -rq "$data" "$rest_lb$data" > /dev/null || { log "restored tree differs from the dataset"; exit 1; }
+    rm -rf "$rest_lb"
+
+    rm -rf "$rest_mod"; restore_args "$rest_mod"; warm "$data"
+    measure lb_restore_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_restore.py" "$W/args-restore.json"
+    end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .seconds || true)"
+    rm -rf "$rest_mod"
+done
+
+# ------------------------------------------------------------------ hyperfine: the references alone
+
+log "hyperfine: references, 5 runs each"
+hyperfine --style basic --runs 5 --export-json "$W/hyperfine.json" \
+    --prepare "rm -f '$ref_out'; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
+    -n 'tar | cat (read limit)' "tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
+    -n 'tar | zstd -T0 -3' "bash -c \"$ref_cmd\"" >&2
+hyperfine --style basic --runs 5 --export-json "$W/hyperfine-restore.json" \
+    --prepare "rm -rf '$rest_raw'" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
+rm -rf "$rest_raw"
+
+# ------------------------------------------------------------------ the others (one run: far from the targets)
+
+if [ "$do_restic" = 1 ]; then
+    log "restic"
+    export RESTIC_PASSWORD=lifeboat-bench RESTIC_REPOSITORY=$W/restic RESTIC_CACHE_DIR=$W/restic-cache
+    restic init -q > /dev/null
+    warm "$data"
+    measure restic_first 1 restic backup -q "$data"; end_row
+    measure restic_unchanged 1 restic backup -q "$data"; end_row
+    rm -rf "$W/restic-restore"; warm "$data"
+    measure restic_restore 1 restic restore -q latest --target "$W/restic-restore"; end_row
+    rm -rf "$W/restic" "$W/restic-cache" "$W/restic-restore"
+fi
+
+cg_zstd_msg=
+if [ "$do_archive" = 1 ] && [ "$have_cg" = 1 ]; then
+    log "community.general.archive (format zstd is not offered; trying it to record the answer)"
+    cg_zstd_msg=$("$PYBIN/ansible" localhost -i localhost, -c local -m community.general.archive -o \
+        -a "path=$data dest=$W/out/cg.tar.zst format=zstd" 2>&1 | grep -oE '"msg": "[^"]*"' | head -1 || true)
+    log "community.general.archive format=gz (Python tarfile + gzip level 9: minutes)"
+    warm "$data"
+    measure cg_archive_gz 1 "$PYBIN/ansible" localhost -i localhost, -c local -m community.general.archive \
+        -a "path=$data dest=$W/out/cg.tar.gz format=gz"
+    end_row "size=$(stat -c %s "$W/out/cg.tar.gz")"
+    rm -f "$W/out/cg.tar.gz"
+fi
+
+# ------------------------------------------------------------------ 2x data: memory stays flat
+
+if [ "$do_2x" = 1 ]; then
+    rm -rf "$store"
+    data2=$W/data/dataset2x
+    log "making the 2x dataset ($((size_mb * 2)) MB)"
+    "$bench_dir/make-dataset.sh" "$data2" "$((size_mb * 2))" >&2
+    data2_bytes=$(du -sb "$data2" | cut -f1)
+    data2_files=$(find "$data2" -type f | wc -l)
+    [ "$keep" = 1 ] || rm -rf "$data"  # the 1x dataset is no longer needed; keeps disk use down
+    warm "$data2"
+    rm -f "$ref_out"
+    measure ref_2x 1 bash -c "set -o pipefail; tar -cf - -C '$(dirname "$data2")' '$(basename "$data2")' | zstd -q -T0 -3 > '$ref_out'"
+    end_row
+    rm -f "$ref_out"
+    sid=$(start_set); backup_args "$sid" "$data2"; warm "$data2"
+    measure lb_module_2x 1 env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$W/args-backup.json"
+    end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .record.extra.seconds || true)"
+    commit_set "$sid"
+    rm -rf "$rest_mod"; restore_args "$rest_mod"
+    measure lb_restore_module_2x 1 env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_restore.py" "$W/args-restore.json"
+    end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .seconds || true)"
+    rm -rf "$rest_mod" "$store" "$data2"
+fi
+
+# ------------------------------------------------------------------ report
+
+env_line="$(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM; $(tar --version | head -1); zstd $(zstd -V | grep -oE 'v[0-9.]+'); \
+$("$PYBIN/ansible-playbook" --version | head -1); Python $("$PY" -c 'import platform; print(platform.python_version())')"
+[ "$do_restic" = 1 ] && env_line="$env_line; $(restic version | cut -d' ' -f1-2)"
+[ "$have_cg" = 1 ] && env_line="$env_line; community.general $(jq -r .collection_info.version "$BENCH_COLLECTIONS/ansible_collections/community/general/MANIFEST.json")"
+
+export LBB_DATA_BYTES=$data_bytes LBB_DATA_FILES=$data_files LBB_SIZE_MB=$size_mb LBB_ENV=$env_line
+export LBB_DATA2_BYTES=${data2_bytes:-0} LBB_DATA2_FILES=${data2_files:-0} LBB_CG_ZSTD=$cg_zstd_msg
+LBB_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+export LBB_LOAD
+"$PY" - "$raw" "$W/hyperfine.json" "$W/hyperfine-restore.json" > "$report" <<'PY'
+import json, os, statistics, sys
+
+raw, hf1, hf2 = sys.argv[1:4]
+E = os.environ
+rows = {}
+with open(raw) as f:
+    next(f)
+    for line in f:
+        p = line.rstrip('\n').split('\t')
+        extra = dict(kv.split('=', 1) for kv in p[8].split() if '=' in kv) if len(p) > 8 else {}
+        rows.setdefault(p[0], []).append({'round': int(p[1]), 'wall': float(p[2]), 'cpu': float(p[3]) + float(p[4]),
+                                          'rss': int(p[5]) / 1024.0, 'others': float(p[6]), 'load': float(p[7]),
+                                          'extra': extra})
+
+
+def num(x, key):
+    try:
+        return float(x['extra'][key])
+    except (KeyError, ValueError):
+        return None
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt_range(xs, nd=2):
+    if not xs:
+        return 'n/a'
+    if len(xs) == 1:
+        return '%.*f' % (nd, xs[0])
+    return '%.*f (%.*f-%.*f)' % (nd, med(xs), nd, min(xs), nd, max(xs))
+
+
+def ratios(name, ref, key=None):
+    """name/ref measured in the same round, per round; key: the number is taken from the row's extra facts."""
+    out = []
+    refs = dict((x['round'], x['wall']) for x in rows.get(ref, []))
+    for x in rows.get(name, []):
+        v = num(x, key) if key else x['wall']
+        if v is not None and x['round'] in refs:
+            out.append(v / refs[x['round']])
+    return out
+
+
+def ratio_cell(rs, target=None):
+    if not rs:
+        return ''
+    m = med(rs)
+    s = '%.2fx' % m
+    if len(rs) > 1:
+        s += ' (%.2f-%.2f)' % (min(rs), max(rs))
+    if target:
+        s += ' %s' % ('**meets** <=%.2f' % target if m <= target else '**misses** <=%.2f' % target)
+    return s
+
+
+def line(label, name, ref=None, target=None, key=None, note=''):
+    xs = rows.get(name)
+    if not xs:
+        return
+    if key:
+        walls = [v for v in (num(x, key) for x in xs) if v is not None]
+        if not walls:
+            return
+        cpu = rss = others = ''
+    else:
+        walls = [x['wall'] for x in xs]
+        cpu = fmt_range([x['cpu'] for x in xs])
+        rss = '%.0f' % max(x['rss'] for x in xs)
+        others = fmt_range([x['others'] for x in xs])
+    if len(xs) == 1 and rows.get('ref') and len(rows['ref']) > 1:
+        note = ('1 run; ' + note) if note else '1 run'
+    r = ratio_cell(ratios(name, ref, key) or ([walls[0] / med([y['wall'] for y in rows[ref]])] if ref in rows else []),
+                   target) if ref else ''
+    print('| %s | %s | %s | %s | %s | %s | %s |' % (label, fmt_range(walls), cpu, rss, r, others, note))
+
+
+n = len(rows.get('ref', []))
+data_bytes = int(E['LBB_DATA_BYTES'])
+print('Dataset: %d bytes (%.2f GB), %s files (bench/make-dataset.sh DIR %s).'
+      % (data_bytes, data_bytes / 1e9, E['LBB_DATA_FILES'], E['LBB_SIZE_MB']), end=' ')
+if rows.get('ref'):
+    print('zstd -3 ratio %.2f.' % (data_bytes / float(rows['ref'][0]['extra']['size'])), end='')
+print()
+print('Machine: %s. Load average at the end: %s.' % (E['LBB_ENV'], E['LBB_LOAD']))
+print()
+print('Wall and CPU: median (min-max) over %d interleaved rounds, unless the note says 1 run. Ratios are taken' % n)
+print('within each round against that round\'s reference, then the median (1-run rows: against the median')
+print('reference). "others" is the CPU-s that other processes of this shared machine used during the run')
+print('(2 cores = 2 CPU-s per second of wall time).')
+print()
+print('| operation | wall s | CPU-s (user+sys) | peak RSS MiB (largest process) | ratio vs reference | others CPU-s | note |')
+print('|---|---|---|---|---|---|---|')
+line('`tar -cf - DIR \\| zstd -T0 -3 > file` (**reference**)', 'ref', note='baselines.md: 10.5 s, 14.1 CPU-s')
+line('same + `sync file`', 'ref_sync', 'ref', note='the store fsyncs each object: like for like')
+line('same with the tar/zstd arguments of files_backup (posix format, xattrs, acls, sparse) + sync', 'ref_lbtar', 'ref')
+line('lifeboat backup.yml (ansible-playbook, whole play)', 'lb_playbook', 'ref', 1.15)
+line('&nbsp;&nbsp;of which task "Archive files entries" (profile_tasks)', 'lb_playbook', 'ref', 1.15, key='task')
+line('&nbsp;&nbsp;of which the pipeline (record `seconds`)', 'lb_playbook', 'ref', None, key='pipeline')
+line('files_backup module run directly (no ansible-playbook)', 'lb_module', 'ref', 1.15)
+line('community.general.archive format=gz', 'cg_archive_gz', 'ref', note='Python tarfile + gzip level 9')
+line('restic 0.14 first backup', 'restic_first', 'ref')
+line('restic 0.14 unchanged re-run', 'restic_unchanged', 'ref')
+line('`zstd -dc file \\| tar -x -C dir` (**reference**)', 'raw_restore', note='baselines.md: 4.6 s')
+line('lifeboat restore.yml (ansible-playbook, whole play)', 'lb_restore_playbook', 'raw_restore', 1.2)
+line('&nbsp;&nbsp;of which task "Restore files" (profile_tasks)', 'lb_restore_playbook', 'raw_restore', 1.2, key='task')
+line('files_restore module run directly', 'lb_restore_module', 'raw_restore', 1.2)
+line('restic 0.14 restore', 'restic_restore', 'raw_restore')
+print()
+print('Peak RSS of the module process itself (target <= 128 MiB, and the same at 2x data):')
+print()
+print('| module | data | module process peak RSS MiB | module process CPU-s | largest child (tar/zstd) MiB | how measured |')
+print('|---|---|---|---|---|---|')
+
+
+def mrow(label, name, data, how):
+    for x in rows.get(name, []):
+        e = x['extra']
+        if 'self_maxrss_kb' in e:
+            print('| %s | %s | %.1f | %.2f | %.1f | %s (round %d) |'
+                  % (label, data, int(e['self_maxrss_kb']) / 1024.0, float(e['self_cpu']),
+                     int(e['children_maxrss_kb']) / 1024.0, how, x['round']))
+        elif 'module_hwm_kb' in e:
+            print('| %s | %s | %.1f | | | %s (round %d) |' % (label, data, int(e['module_hwm_kb']) / 1024.0, how,
+                                                            x['round']))
+
+
+two = '2x (%.2f GB, %s files)' % (int(E['LBB_DATA2_BYTES']) / 1e9, E['LBB_DATA2_FILES'])
+mrow('files_backup', 'lb_module', '1x', 'direct run, getrusage(RUSAGE_SELF)')
+mrow('files_backup', 'lb_playbook', '1x', 'under ansible-playbook: VmHWM of the AnsiballZ process, polled every 0.2 s')
+mrow('files_backup', 'lb_module_2x', two, 'direct run, getrusage(RUSAGE_SELF)')
+mrow('files_restore', 'lb_restore_module', '1x', 'direct run, getrusage(RUSAGE_SELF)')
+mrow('files_restore', 'lb_restore_playbook', '1x', 'under ansible-playbook: VmHWM polled (dry run + restore)')
+mrow('files_restore', 'lb_restore_module_2x', two, 'direct run, getrusage(RUSAGE_SELF)')
+if rows.get('ref_2x') and rows.get('lb_module_2x'):
+    a, b = rows['ref_2x'][0], rows['lb_module_2x'][0]
+    print()
+    print('Time at 2x data (1 run each): reference %.1f s, files_backup module %.1f s (%.2fx), files_restore module %s s.'
+          % (a['wall'], b['wall'], b['wall'] / a['wall'],
+             '%.1f' % rows['lb_restore_module_2x'][0]['wall'] if rows.get('lb_restore_module_2x') else 'n/a'))
+print()
+print('hyperfine, the references alone (5 runs each, warm cache; mean +- sd):')
+print()
+for path in (hf1, hf2):
+    for res in json.load(open(path))['results']:
+        print('- %s: %.2f s +- %.2f (user %.2f s, system %.2f s)' % (res['command'], res['mean'], res['stddev'],
+                                                                  res['user'], res['system']))
+if E.get('LBB_CG_ZSTD'):
+    print()
+    print('community.general.archive with format=zstd: %s' % E['LBB_CG_ZSTD'])
+PY
+cp -r "$W/logs" "$results_dir/files-$stamp-logs"
+cat "$report"
+log "report: $report (raw data: $raw, logs of every run: $results_dir/files-$stamp-logs)"

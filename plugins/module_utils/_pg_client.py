@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PostgreSQL component: the adapter to the server (psycopg2) and to the client tools (subprocess).
+
+Catalog queries for discovery and restore planning, CREATE/ALTER/DROP DATABASE, running a client
+tool to completion with bounded stderr capture, and finding client tools of the right version.
+Streaming dumps and restores do not run here: they go through _artifacts (the one pipeline).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import subprocess
+import tempfile
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _postgresql as pgl
+
+try:
+    import psycopg2
+    HAS_PSYCOPG2 = True
+    PSYCOPG2_IMPORT_ERROR = None
+except ImportError as _e:  # pragma: no cover - depends on the host
+    psycopg2 = None
+    HAS_PSYCOPG2 = False
+    PSYCOPG2_IMPORT_ERROR = _e
+
+STDERR_KEEP = 256 * 1024
+
+
+def _pg_message(e):
+    """The server's/libpq's own words from a psycopg2 error, on one line."""
+    text = (getattr(e, 'pgerror', None) or str(e) or e.__class__.__name__).strip()
+    return ' '.join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class PgClient(object):
+    """One autocommit connection."""
+
+    def __init__(self, params, dbname):
+        self.params = params
+        self.dbname = dbname
+        try:
+            self.conn = psycopg2.connect(**pgl.connect_kwargs(params, dbname))
+        except psycopg2.Error as e:
+            raise LifeboatError('cannot connect to %s, database %s: %s'
+                                % (pgl.describe_server(params), pgl.quote_ident(dbname), _pg_message(e)))
+        self.conn.autocommit = True
+
+    def rows(self, sql, args=None):
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchall() if cur.description else []
+        except psycopg2.Error as e:
+            raise LifeboatError('%s, database %s: %s failed: %s'
+                                % (pgl.describe_server(self.params), pgl.quote_ident(self.dbname),
+                                   sql.split('\n')[0][:120], _pg_message(e)))
+
+    def one(self, sql, args=None):
+        r = self.rows(sql, args)
+        return r[0] if r else None
+
+    def execute(self, sql, args=None):
+        self.rows(sql, args)
+
+    def close(self):
+        try:
+            self.conn.close()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        return False
+
+
+def connect(params, dbname):
+    if not HAS_PSYCOPG2:
+        raise LifeboatError('psycopg2 is not installed on this host: install python3-psycopg2 or psycopg2-binary')
+    return PgClient(params, dbname)
+
+
+# ---------------------------------------------------------------- discovery
+
+def server_info(c):
+    num, text, recovery, user, superuser = c.one(
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version'), pg_is_in_recovery(),"
+        " current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
+    return {'version_num': num, 'version': text, 'in_recovery': bool(recovery), 'user': user,
+            'superuser': bool(superuser)}
+
+
+def list_databases(c):
+    rows = c.rows(
+        "SELECT datname, CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid) END,"
+        " datallowconn, datistemplate FROM pg_database ORDER BY datname")
+    return [{'name': n, 'size': s, 'allow_connections': bool(a), 'template': bool(t)} for n, s, a, t in rows]
+
+
+def database_properties(c, dbname, server_num):
+    """The database's own properties (what pg_dump only dumps with --create)."""
+    if server_num >= 170000:
+        loc = "d.datlocprovider::text, d.datlocale"
+    elif server_num >= 150000:
+        loc = "d.datlocprovider::text, d.daticulocale"
+    else:
+        loc = "'c', NULL::text"
+    row = c.one(
+        "SELECT d.oid, r.rolname, pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, %s, t.spcname,"
+        " d.datconnlimit, shobj_description(d.oid, 'pg_database'), d.datacl IS NULL"
+        " FROM pg_database d LEFT JOIN pg_roles r ON r.oid = d.datdba"
+        " LEFT JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = %%s" % loc, (dbname,))
+    if row is None:
+        raise LifeboatError('database %s does not exist on %s' % (pgl.quote_ident(dbname), pgl.describe_server(c.params)))
+    oid, owner, enc, collate, ctype, provider, icu, space, connlimit, comment, default_acl = row
+    props = {'owner': owner, 'encoding': enc, 'collate': collate, 'ctype': ctype,
+             'locale_provider': {'i': 'icu', 'c': 'libc', 'b': 'builtin'}.get(provider, provider),
+             'icu_locale': icu, 'tablespace': space, 'connlimit': connlimit, 'comment': comment}
+    if default_acl:
+        props['acl'] = None
+    else:
+        props['acl'] = [{'grantee': g, 'privilege': p, 'grantable': bool(gr)} for g, p, gr in c.rows(
+            "SELECT r.rolname, a.privilege_type, a.is_grantable FROM pg_database d,"
+            " aclexplode(d.datacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE d.oid = %s"
+            " ORDER BY 1 NULLS FIRST, 2", (oid,))]
+    props['settings'] = [{'role': role, 'setting': s} for role, s in c.rows(
+        "SELECT r.rolname, unnest(s.setconfig) FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole"
+        " WHERE s.setdatabase = %s ORDER BY 1 NULLS FIRST", (oid,))]
+    return props
+
+
+def table_estimates(c, limit=2000):
+    """Per-table row estimates (pg_class.reltuples; None when never analyzed) and sizes, biggest first."""
+    rows = c.rows(
+        "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm')"
+        " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
+        " ORDER BY 4 DESC, 1, 2 LIMIT %s", (limit + 1,))
+    tables = {}
+    for schema, name, tuples, size in rows[:limit]:
+        tables['%s.%s' % (pgl.quote_ident(schema), pgl.quote_ident(name))] = {
+            'rows_estimate': None if tuples is None or tuples < 0 else int(tuples), 'bytes': int(size)}
+    return tables, len(rows) > limit
+
+
+def content_counts(c):
+    """What a database holds besides what CREATE DATABASE gives it (to tell empty from non-empty)."""
+    row = c.one(
+        "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        "        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'),"
+        " (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        "        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')),"
+        " (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'),"
+        " (SELECT count(*) FROM pg_largeobject_metadata),"
+        " (SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema')"
+        "        AND nspname !~ '^pg_')")
+    return dict(zip(('relations', 'functions', 'extensions', 'large_objects', 'schemas'), [int(x) for x in row]))
+
+
+def role_names(c):
+    return [r[0] for r in c.rows('SELECT rolname FROM pg_roles')]
+
+
+def tablespace_names(c):
+    return [r[0] for r in c.rows('SELECT spcname FROM pg_tablespace')]
+
+
+# ---------------------------------------------------------------- database DDL (maintenance connection)
+
+def terminate_sessions(c, dbname):
+    c.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()',
+              (dbname,))
+
+
+def rename_database(c, old, new, attempts=10):
+    """ALTER DATABASE RENAME, terminating other sessions on it first (retried: clients may reconnect)."""
+    last = None
+    for _i in range(attempts):
+        terminate_sessions(c, old)
+        try:
+            c.execute('ALTER DATABASE %s RENAME TO %s' % (pgl.quote_ident(old), pgl.quote_ident(new)))
+            return
+        except LifeboatError as e:
+            last = e
+            if 'is being accessed by other users' not in e.msg:
+                raise
+            time.sleep(0.3)
+    raise last
+
+
+def drop_database(c, dbname, server_num):
+    if server_num >= 130000:
+        c.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % pgl.quote_ident(dbname))
+    else:
+        terminate_sessions(c, dbname)
+        c.execute('DROP DATABASE IF EXISTS %s' % pgl.quote_ident(dbname))
+
+
+def set_allow_connections(c, dbname, allow):
+    c.execute('ALTER DATABASE %s ALLOW_CONNECTIONS %s' % (pgl.quote_ident(dbname), 'true' if allow else 'false'))
+
+
+# ---------------------------------------------------------------- client tools
+
+def find_tool(name, bin_dir, server_num):
+    """(path, version_num, version_text) of a client tool, preferring one that can handle the server."""
+    cands = []
+    for p in pgl.tool_candidates(name, bin_dir, server_num, pl.which(name)):
+        if os.path.isfile(p) and os.access(p, os.X_OK) and p not in [c[0] for c in cands]:
+            text = pl.tool_version(p)
+            cands.append((p, pgl.parse_version(text), text))
+    if not cands:
+        where = ('in %s' % bin_dir) if bin_dir else 'on PATH (nor in the version-specific directories)'
+        raise LifeboatError('%s was not found %s: install the PostgreSQL client tools (see bindep.txt)' % (name, where))
+    path, num = pgl.pick_tool([(c[0], c[1]) for c in cands], server_num)
+    if path is None:
+        raise LifeboatError('cannot tell the version of %s (%s)' % (name, cands[0][0]))
+    text = [c[2] for c in cands if c[0] == path][0]
+    return path, num, text
+
+
+def run_tool(argv, env, cwd=None, stdin_path=None):
+    """Run a client tool to completion. stdout is discarded; stderr is kept (its last 256 KiB).
+    Returns (rc, stderr)."""
+    errf = tempfile.TemporaryFile()
+    stdin = None
+    try:
+        if stdin_path:
+            stdin = open(stdin_path, 'rb')
+        try:
+            p = subprocess.Popen(argv, stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf,
+                                 cwd=cwd, env=env, close_fds=True)
+        except OSError as e:
+            raise LifeboatError('cannot start %s: %s' % (argv[0], e.strerror or e))
+        rc = p.wait()
+        size = errf.seek(0, os.SEEK_END)
+        errf.seek(max(0, size - STDERR_KEEP))
+        err = errf.read().decode('utf-8', 'replace')
+        return rc, err
+    finally:
+        errf.close()
+        if stdin is not None:
+            stdin.close()

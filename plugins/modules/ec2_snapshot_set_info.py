@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: ec2_snapshot_set_info
+short_description: List EBS snapshot sets with their snapshots and states
+version_added: 0.1.0
+description:
+  - Lists the snapshot sets taken by M(lifeboat.backup.ec2_snapshot_set), by set id, host and age, in one or more
+    regions, with each snapshot's state and whether the set is complete.
+  - Only the account's own snapshots carrying the C(lifeboat:set-id) tag are listed (C(OwnerIds=self) and a tag
+    filter, paginated); public snapshots are never listed.
+author:
+  - lifeboat.backup maintainers (@lifeboat-backup)
+extends_documentation_fragment:
+  - lifeboat.backup.aws
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to diff; the result lists the snapshots and volumes.
+options:
+  set_id:
+    description: Only this set.
+    type: str
+  host:
+    description: Only sets of this host.
+    type: str
+  max_age:
+    description: Only sets started at most this long ago (a number with unit C(s), C(m), C(h), C(d) or C(w), for example C(36h)).
+    type: str
+  regions:
+    description: Regions to search (C(all) for every enabled region). Defaults to O(region).
+    type: list
+    elements: str
+    default: []
+  copy_endpoint_url:
+    description: EC2 endpoint URL for the regions other than O(region). Defaults to O(endpoint_url).
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Sets of web1 from the last two days, here and in the copy region
+  lifeboat.backup.ec2_snapshot_set_info:
+    host: web1
+    max_age: 2d
+    region: eu-central-1
+    regions: [eu-central-1, eu-west-1]
+  register: sets
+
+- name: Fail when the newest set is not complete
+  ansible.builtin.assert:
+    that: sets.snapshot_sets[0].complete
+'''
+
+RETURN = r'''
+snapshot_sets:
+  description: The sets found, newest first (one entry per set, host and region).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    set_id:
+      description: The set id.
+      type: str
+    host:
+      description: The host the set belongs to.
+      type: str
+    instance_id:
+      description: The instance the snapshots were taken of.
+      type: str
+    region:
+      description: The region these snapshots are in.
+      type: str
+    state:
+      description: C(completed), C(pending), C(error) or C(incomplete) (fewer snapshots than the set was taken with).
+      type: str
+    complete:
+      description: Whether the set can be restored.
+      type: bool
+    expected_count:
+      description: Number of snapshots the set was taken with.
+      type: int
+    snapshot_count:
+      description: Number of snapshots found.
+      type: int
+    size_gib:
+      description: Total volume size in GiB.
+      type: int
+    start_time:
+      description: When the set was started (UTC, ISO 8601).
+      type: str
+    copy_of_region:
+      description: For copies, the region they were copied from.
+      type: str
+    snapshots:
+      description: The snapshots (snapshot_id, volume_id, device, boot, size_gib, state, progress, start_time, encrypted).
+      type: list
+      elements: dict
+regions:
+  description: The regions searched.
+  returned: always
+  type: list
+  elements: str
+'''
+
+import functools
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _ec2
+from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshot_sets as flows
+
+
+def make_ec2(params, region=None, endpoint_url=None):
+    return _ec2.Ec2(_ec2.connection_params(params), region=region, endpoint_url=endpoint_url)
+
+
+def main():
+    argument_spec = dict(
+        set_id=dict(type='str'),
+        host=dict(type='str'),
+        max_age=dict(type='str'),
+        regions=dict(type='list', elements='str', default=[]),
+        copy_endpoint_url=dict(type='str'),
+    )
+    argument_spec.update(_ec2.AWS_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, required_together=[('access_key', 'secret_key')],
+                           supports_check_mode=True)
+    if not _ec2.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=_ec2.BOTO3_IMPORT_ERROR)
+    try:
+        result = flows.list_sets(functools.partial(make_ec2, module.params), module.params)
+    except LifeboatError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

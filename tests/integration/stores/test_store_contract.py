@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+"""The store contract, run with the same code against every backend: filesystem (a local directory),
+s3 (moto server over real HTTP on loopback) and sftp (a real OpenSSH sshd on loopback)."""
+import hashlib
+import os
+
+import pytest
+
+from storelib import leftovers
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts, _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+
+BACKENDS = ['filesystem', 's3', 'sftp']
+SET = '20261122T031500Z'
+MiB = 1024 * 1024
+
+
+def _data(n, seed=b'x'):
+    out, block = bytearray(), hashlib.sha256(seed).digest()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block * 64
+    return bytes(out[:n])
+
+
+def _write(store, key, data, chunk=MiB):
+    with store.open_write(key) as w:
+        for i in range(0, len(data), chunk):
+            w.write(data[i:i + chunk])
+        w.commit()
+
+
+def _read(store, key, n=700 * 1024):
+    out = []
+    with store.open_read(key) as r:
+        while True:
+            b = r.read(n)
+            if not b:
+                break
+            out.append(b)
+    return b''.join(out)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, make_params):
+    params = make_params(request.param)
+    st = open_store(params)
+    st.check_writable()
+    yield st
+    st.close()
+
+
+def test_write_commit_read_list_stat(store):
+    big = _data(12 * MiB + 12345)          # three 5 MiB parts on s3 (the last one short)
+    small = b'{"hello": "world"}\n'
+    _write(store, SET + '/web1/files/app.tar.zst', big)
+    _write(store, SET + '/web1/files/app.tar.zst.record.json', small)
+    _write(store, SET + '/db1/postgresql/app.dump', b'')            # empty objects are objects too
+
+    assert _read(store, SET + '/web1/files/app.tar.zst') == big
+    assert store.get_bytes(SET + '/web1/files/app.tar.zst.record.json') == small
+    assert store.get_bytes(SET + '/db1/postgresql/app.dump') == b''
+    info = store.stat(SET + '/web1/files/app.tar.zst')
+    assert info.key == SET + '/web1/files/app.tar.zst' and info.size == len(big) and info.mtime > 0
+    assert store.stat(SET + '/web1/files/nope') is None
+    assert store.stat(SET + '/web1') is None                          # a "directory" is not an object
+
+    listed = sorted((i.key, i.size) for i in store.list(SET))
+    assert listed == [(SET + '/db1/postgresql/app.dump', 0),
+                      (SET + '/web1/files/app.tar.zst', len(big)),
+                      (SET + '/web1/files/app.tar.zst.record.json', len(small))]
+    assert [i.key for i in store.list(SET + '/web1')] == [SET + '/web1/files/app.tar.zst',
+                                                           SET + '/web1/files/app.tar.zst.record.json']
+    assert list(store.list('20991231T000000Z')) == []
+    assert store.list_children('') == [SET]
+    assert store.list_children(SET) == ['db1', 'web1']
+    assert store.list_children(SET + '/web1/files') == ['app.tar.zst', 'app.tar.zst.record.json']
+    assert store.list_children('nothing-here') == []
+
+
+def test_reader_streams_in_small_reads(store):
+    data = _data(11 * MiB + 1, b'y')
+    _write(store, SET + '/h/c/a', data, chunk=3 * MiB + 7)
+    with store.open_read(SET + '/h/c/a') as r:
+        h, n = hashlib.sha256(), 0
+        while True:
+            b = r.read(65536)
+            if not b:
+                break
+            assert len(b) <= 65536
+            h.update(b)
+            n += len(b)
+    assert (n, h.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_nothing_visible_before_commit_and_abort_leaves_nothing(store):
+    key = SET + '/web1/files/partial.tar.zst'
+    w = store.open_write(key)
+    w.write(_data(7 * MiB))                  # on s3 a part is already uploaded
+    assert store.stat(key) is None
+    assert list(store.list(SET)) == []
+    assert store.list_children(SET + '/web1/files') == []
+    w.abort()
+    assert store.stat(key) is None and list(store.list(SET)) == []
+    assert leftovers(store) == []
+
+    with pytest.raises(RuntimeError):
+        with store.open_write(key) as w:
+            w.write(_data(6 * MiB))
+            raise RuntimeError('the source failed')
+    assert store.stat(key) is None
+    assert leftovers(store) == []
+
+    with store.open_write(key) as w:         # leaving without commit aborts too
+        w.write(b'abc')
+    assert store.stat(key) is None
+    assert leftovers(store) == []
+
+
+def test_put_bytes_exclusive_and_overwrite(store):
+    assert store.put_bytes('lock.json', b'one', exclusive=True) is True
+    assert store.put_bytes('lock.json', b'two', exclusive=True) is False
+    assert store.get_bytes('lock.json') == b'one'
+    assert store.put_bytes('lock.json', b'three') is True
+    assert store.get_bytes('lock.json') == b'three'
+    store.delete('lock.json')
+    assert store.get_bytes('lock.json') is None
+    assert store.put_bytes('lock.json', b'four', exclusive=True) is True   # free again after a delete
+    assert store.put_bytes(SET + '/status.json', b'{}', exclusive=True) is True
+    assert store.put_bytes(SET + '/status.json', b'{}', exclusive=True) is False
+    assert store.list_children('') == [SET, 'lock.json']
+    assert leftovers(store) == []
+
+
+def test_delete_and_delete_prefix(store):
+    store.delete(SET + '/nothing')                      # absent: no error
+    for k in ('a/x', 'a/y', 'b/z'):
+        store.put_bytes(SET + '/' + k, b'1')
+    store.delete(SET + '/a/x')
+    assert sorted(i.key for i in store.list(SET)) == [SET + '/a/y', SET + '/b/z']
+    assert store.delete_prefix(SET) == 2
+    assert list(store.list(SET)) == []
+    assert SET not in store.list_children('')
+
+
+def test_missing_objects_and_bad_keys(store):
+    with pytest.raises(LifeboatError, match='not in the store'):
+        store.open_read(SET + '/nope')
+    assert store.get_bytes(SET + '/nope') is None
+    for bad in ('../etc/passwd', '/abs', 'a//b', 'a/./b', ''):
+        with pytest.raises(LifeboatError, match='invalid store key'):
+            store.open_write(bad)
+
+
+def test_backup_set_cycle(store, workdir):
+    """start -> artifact through the real pipeline -> commit -> resolve -> verified read."""
+    src = os.path.join(workdir, 'payload')
+    with open(src, 'wb') as f:
+        f.write(_data(3 * MiB + 5, b'payload'))
+    started = _sets.start(store, label='contract')
+    set_id = started['set_id']
+    assert _sets.list_sets(store)[0]['status'] == fmt.IN_PROGRESS
+    with open(src, 'rb') as f:
+        rec = _artifacts.write_artifact(store, set_id, 'web1', 'upload', 'payload', 'file', 'raw', '', 'test',
+                                        check_source=lambda r: {}, source_file=f, compression='zstd')
+    assert store.stat(rec['key']).size == rec['size']
+    done = _sets.commit(store, set_id, hosts=['web1'])
+    assert done['status'] == fmt.COMPLETED and done['artifact_count'] == 1
+    assert store.get_bytes(fmt.LOCK_KEY) is None                       # lock released
+    manifest, digest = _sets.resolve_completed(store, None, pin=done['manifest_sha256'])
+    assert manifest['set_id'] == set_id and digest == done['manifest_sha256']
+    out = os.path.join(workdir, 'out')
+    res = _artifacts.read_artifact(store, manifest['artifacts'][0], ['sh', '-c', 'cat > "$0"', out])
+    assert res['sink'].rc == 0
+    with open(src, 'rb') as a, open(out, 'rb') as b:
+        assert a.read() == b.read()
+    assert _sets.verify_present(store, manifest) == []
+    # a second run while nobody holds the lock
+    again = _sets.start(store, label='contract')
+    assert again['set_id'] != set_id and again['broken_lock'] is None
+    _sets.fail(store, again['set_id'], 'test')
+    assert [s['status'] for s in _sets.list_sets(store)] == [fmt.FAILED, fmt.COMPLETED]
+
+
+def test_cleanup_incomplete_removes_leftovers_only(store):
+    key = SET + '/web1/files/dead.tar.zst'
+    w = store.open_write(key)
+    w.write(_data(6 * MiB))
+    _abandon(store, w)                     # like a process killed mid-write: no abort
+    assert store.stat(key) is None and list(store.list(SET)) == []
+    store.put_bytes(SET + '/status.json', b'{}')
+    if store.type == 'filesystem':
+        assert store.cleanup_incomplete() == 0      # the base: nothing to do (temp names are never listed)
+        return
+    assert len(leftovers(store)) == 1
+    assert store.cleanup_incomplete() == 1
+    assert leftovers(store) == []
+    assert store.get_bytes(SET + '/status.json') == b'{}'
+
+
+def _abandon(store, w):
+    if store.type == 'sftp':
+        w.f.close()
+    elif store.type == 's3':
+        w._wait_all()
+        w._shutdown()
+    else:
+        os.close(w.fd)
