@@ -82,7 +82,7 @@ def require_boto3():
 
 def connection_params(params):
     """The connection options out of a module's params (or a role's dict)."""
-    return dict((k, params.get(k)) for k in AWS_KEYS)
+    return {k: params.get(k) for k in AWS_KEYS}
 
 
 class Ec2(object):
@@ -131,8 +131,12 @@ class Ec2(object):
 
     # ---------------------------------------------------------------- calls
 
-    def call(self, op, **kwargs):
-        """One API call with throttling backoff; AWS errors become LifeboatError."""
+    def call(self, op, eventual=False, **kwargs):
+        """One API call with throttling backoff; AWS errors become LifeboatError.
+
+        ``eventual``: the call names a resource created moments ago, which EC2 may not know yet
+        (eventual consistency): '*.NotFound' is retried for a short while too.
+        """
         attempt = 0
         while True:
             attempt += 1
@@ -140,7 +144,7 @@ class Ec2(object):
                 return getattr(self.client, op)(**kwargs)
             except ClientError as e:
                 code = error_code(e)
-                delay = snap.retry_delay(code, attempt, self.rng)
+                delay = snap.retry_delay(code, attempt, self.rng, eventual)
                 if delay is not None:
                     self.sleep(delay)
                     continue
@@ -179,7 +183,7 @@ class Ec2(object):
                                  % (action, self.region, code, msg), error_code=code)
         return LifeboatError('%s in %s failed (%s): %s' % (action, self.region, code, msg), error_code=code)
 
-    def paginate(self, op, result_key, **kwargs):
+    def paginate(self, op, result_key, eventual=False, **kwargs):
         out = []
         attempt = 0
         while True:
@@ -189,7 +193,7 @@ class Ec2(object):
                     out.extend(page.get(result_key) or [])
                 return out
             except ClientError as e:
-                delay = snap.retry_delay(error_code(e), attempt, self.rng)
+                delay = snap.retry_delay(error_code(e), attempt, self.rng, eventual)
                 if delay is not None:
                     out = []
                     self.sleep(delay)
@@ -216,11 +220,11 @@ class Ec2(object):
         if not volume_ids:
             return {}
         vols = self.paginate('describe_volumes', 'Volumes', VolumeIds=list(volume_ids))
-        return dict((v['VolumeId'], v) for v in vols)
+        return {v['VolumeId']: v for v in vols}
 
     def volume_states(self, volume_ids):
-        vols = self.paginate('describe_volumes', 'Volumes', VolumeIds=list(volume_ids))
-        return dict((v['VolumeId'], v) for v in vols)
+        vols = self.paginate('describe_volumes', 'Volumes', eventual=True, VolumeIds=list(volume_ids))
+        return {v['VolumeId']: v for v in vols}
 
     def create_volume(self, snapshot_id, az, volume_type=None, tags=None):
         kw = {'SnapshotId': snapshot_id, 'AvailabilityZone': az}
@@ -256,14 +260,14 @@ class Ec2(object):
                         CopyTagsFromSource='volume')
         return res.get('Snapshots') or []
 
-    def snapshots(self, filters=None, snapshot_ids=None):
+    def snapshots(self, filters=None, snapshot_ids=None, eventual=False):
         """Our own snapshots (OwnerIds self), by tag filter or id. Never lists public snapshots."""
         kw = {'OwnerIds': ['self']}
         if filters:
             kw['Filters'] = filters
         if snapshot_ids:
             kw['SnapshotIds'] = list(snapshot_ids)
-        return self.paginate('describe_snapshots', 'Snapshots', **kw)
+        return self.paginate('describe_snapshots', 'Snapshots', eventual=eventual, **kw)
 
     def snapshots_by_id(self, snapshot_ids):
         """Snapshots by id; ids that no longer exist are simply absent from the answer."""
@@ -279,7 +283,7 @@ class Ec2(object):
 
     def tag(self, resource_ids, tags):
         if resource_ids and tags:
-            self.call('create_tags', Resources=list(resource_ids), Tags=snap.tag_list(tags))
+            self.call('create_tags', eventual=True, Resources=list(resource_ids), Tags=snap.tag_list(tags))
 
     def delete_snapshot(self, snapshot_id):
         """Delete one snapshot; False when it was already gone."""

@@ -291,9 +291,7 @@ def psql_file_argv(psql, conninfo_str, path):
 
 # ---------------------------------------------------------------- judging a tool's exit and stderr
 
-_FATAL_LINE = re.compile(r'(?:^|[\s:])(?:FATAL|ERROR|PANIC):|^[\w./-]+:(?:[^:\n]*:)?\s*(?:error|fatal):', re.M)
-_BENIGN_LINE = re.compile(r'^(?:[\w./-]+:(?:[^:\n]*:)?\s*)?(?:warning|detail|hint|notice|WARNING|DETAIL|HINT|NOTICE'
-                          r'|INFO|LOG|CONTEXT)\b')
+_FATAL_LINE = re.compile(r'(?:^|[\s:])(?:FATAL|ERROR|PANIC):|^[\w./-]+:(?:[^:\n]*:){0,3}\s*(?:error|fatal):', re.M)
 
 
 def judge_tool(tool, rc, stderr):

@@ -65,9 +65,9 @@ def wait_snapshots(ec2, snapshot_ids, timeout, clock=time.time, sleep=time.sleep
     delays = delays if delays is not None else snap.poll_delays()
     want = set(snapshot_ids)
     while True:
-        raw = ec2.snapshots(snapshot_ids=sorted(want))
+        raw = ec2.snapshots(snapshot_ids=sorted(want), eventual=True)
         summaries = [snap.snapshot_summary(s) for s in raw]
-        have = set(s['snapshot_id'] for s in summaries)
+        have = {s['snapshot_id'] for s in summaries}
         if have != want:
             raise LifeboatError('%s %s disappeared from %s while waiting for them'
                                 % (what, ', '.join(sorted(want - have)), ec2.region))
@@ -111,6 +111,8 @@ def resolve_instance_id(instance_id, imds):
     """The instance to snapshot: the option, or this host's own id from IMDSv2 (``imds`` callable)."""
     if instance_id:
         return snap.validate_instance_id(instance_id), None
+    if imds is None:
+        raise LifeboatError('instance_id is required')
     ident = imds()
     return snap.validate_instance_id(ident['instance_id']), ident
 
@@ -131,7 +133,8 @@ def create_set(make_ec2, opts, check_mode=False, clock=time.time, sleep=time.sle
             raise LifeboatError('record_in_set needs store')
         fmt.parse_set_id(set_id)
         fmt.validate_host(host)
-        check_record_target(opts['store'], set_id)
+        if not check_mode:  # in check mode the backup set was not really started
+            check_record_target(opts['store'], set_id)
     if opts.get('copy_to_region') and not opts.get('wait'):
         raise LifeboatError('copy_to_region needs wait=true: EC2 copies a snapshot only once it is completed')
     if opts.get('copy_to_region') == ec2.region:
@@ -169,7 +172,7 @@ def create_set(make_ec2, opts, check_mode=False, clock=time.time, sleep=time.sle
     result['snapshot_set'] = snapset
     if snapset['state'] == snap.ERROR:
         raise _set_error(snapset, ec2.region, result)
-    if not opts.get('wait'):
+    if not opts.get('wait') or (check_mode and snapset['state'] != snap.COMPLETED):
         return result
 
     timeout = int(opts.get('wait_timeout') or 0)
@@ -194,12 +197,11 @@ def create_set(make_ec2, opts, check_mode=False, clock=time.time, sleep=time.sle
     return result
 
 
-def _set_error(snapset, region, result, copies_region=None):
-    where = copies_region or region
+def _set_error(snapset, region, result):
     result['snapshot_set'] = snapset
     return LifeboatError('snapshot set %s of %s in %s is incomplete: %s ended in error state: %s. The set is not '
                          'usable for a restore; delete it (state=absent) and take a new one'
-                         % (snapset['set_id'], snapset['host'], where,
+                         % (snapset['set_id'], snapset['host'], region,
                             'a snapshot' if len(snap.failed_snapshots(snapset['snapshots'])) == 1 else 'snapshots',
                             snap.describe_failures(snapset['snapshots'])),
                          snapshot_set=snapset, records=[])
@@ -248,7 +250,7 @@ def _take(ec2, opts, set_id, host, iid, az, included, excluded, user_tags, hook,
     if problems:
         raise LifeboatError('CreateSnapshots for %s did not give the expected snapshots: %s'
                             % (iid, '; '.join(problems)))
-    raw = ec2.snapshots(snapshot_ids=[s['SnapshotId'] for s, _v in kept])
+    raw = ec2.snapshots(snapshot_ids=[s['SnapshotId'] for s, _v in kept], eventual=True)
     snapset = snap.make_set(set_id, host, iid, ec2.region, raw, expected=len(included), availability_zone=az)
     if post_failure is not None:
         result['snapshot_set'] = snapset
@@ -287,15 +289,16 @@ def _wait_set(ec2, snapset, timeout, clock, sleep, delays, log, result):
 def _copy(src, dest, snapset, opts, check_mode, result, log):
     """Copy every snapshot of a completed set to dest (encrypted); reuses copies made by an earlier run."""
     existing = dest.snapshots(filters=snap.set_filters(snapset['set_id'], snapset['host']))
-    have = dict((snap.tag_dict(s.get('Tags')).get(snap.TAG_SOURCE_SNAPSHOT), s) for s in existing)
+    have = {snap.tag_dict(s.get('Tags')).get(snap.TAG_SOURCE_SNAPSHOT): s for s in existing}
     todo = [s for s in snapset['snapshots'] if s['snapshot_id'] not in have]
     if check_mode:
         if todo:
             result['changed'] = True
         return [dict(s, snapshot_id=None, source_snapshot_id=s['snapshot_id'], state='planned') for s in todo] + \
             [snap.snapshot_summary(have[s['snapshot_id']]) for s in snapset['snapshots'] if s['snapshot_id'] in have]
-    src_raw = dict((s['SnapshotId'], s) for s in src.snapshots(snapshot_ids=[x['snapshot_id'] for x in todo])) \
+    src_raw = {s['SnapshotId']: s for s in src.snapshots(snapshot_ids=[x['snapshot_id'] for x in todo])} \
         if todo else {}
+    ids = [have[s['snapshot_id']]['SnapshotId'] for s in snapset['snapshots'] if s['snapshot_id'] in have]
     for s in todo:
         tags = snap.copy_tags(snap.tag_dict(src_raw[s['snapshot_id']].get('Tags')), s['snapshot_id'], src.region)
         desc = 'lifeboat.backup copy of %s (set %s of %s, %s) from %s' % (
@@ -303,8 +306,10 @@ def _copy(src, dest, snapset, opts, check_mode, result, log):
         log('copying %s to %s' % (s['snapshot_id'], dest.region))
         cid = dest.copy_snapshot(src.region, s['snapshot_id'], desc, opts.get('copy_kms_key_id'), tags)
         src.tag([s['snapshot_id']], {snap.TAG_COPIED_TO + dest.region: cid})
+        ids.append(cid)
         result['changed'] = True
-    raw = dest.snapshots(filters=snap.set_filters(snapset['set_id'], snapset['host']))
+    # by id, not by tag: a copy made a moment ago may not be found by a tag filter yet
+    raw = dest.snapshots(snapshot_ids=ids, eventual=True)
     return sorted((snap.snapshot_summary(s) for s in raw), key=snap._snap_order)
 
 
@@ -364,7 +369,7 @@ def write_record(store_params, snapset, set_id, host):
     data = fmt.dumps(snap.set_document(snapset))
     extra = {'instance_id': snapset['instance_id'], 'region': snapset['region'],
              'snapshot_ids': [s['snapshot_id'] for s in snapset['snapshots']],
-             'copies': dict((r, [c['snapshot_id'] for c in cs]) for r, cs in (snapset.get('copies') or {}).items()),
+             'copies': {r: [c['snapshot_id'] for c in cs] for r, cs in (snapset.get('copies') or {}).items()},
              'size_gib': snapset.get('size_gib')}
     with open_store(store_params) as store:
         rfd, wfd = os.pipe()
@@ -485,7 +490,7 @@ def find_set(ec2, set_id, host, doc=None):
                                     % (s['SnapshotId'], ec2.region, set_id, t.get(snap.TAG_SET_ID)))
         s = snap.make_set(set_id, doc.get('host'), doc.get('instance_id'), ec2.region, raw, expected=len(ids),
                           availability_zone=doc.get('availability_zone'))
-        missing = sorted(set(ids) - set(x['SnapshotId'] for x in raw))
+        missing = sorted(set(ids) - {x['SnapshotId'] for x in raw})
         if missing:
             s['missing'] = missing
         return s

@@ -97,7 +97,7 @@ def tag_list(d):
 
 def tag_dict(tags):
     """[{'Key': 'k', 'Value': 'v'}] -> {'k': 'v'}."""
-    return dict((t['Key'], t.get('Value', '')) for t in (tags or []))
+    return {t['Key']: t.get('Value', '') for t in (tags or [])}
 
 
 def set_tags(set_id, host, instance_id, set_size, availability_zone=None, user_tags=None):
@@ -120,8 +120,8 @@ def volume_tags(volume):
 
 def copy_tags(source_tags, source_snapshot_id, source_region):
     """Tags of a cross-region copy: the source's (minus copy pointers) plus where it came from."""
-    d = dict((k, v) for k, v in source_tags.items()
-             if not k.startswith(TAG_COPIED_TO) and not k.lower().startswith('aws:'))
+    d = {k: v for k, v in source_tags.items()
+         if not k.startswith(TAG_COPIED_TO) and not k.lower().startswith('aws:')}
     d[TAG_SOURCE_SNAPSHOT] = source_snapshot_id
     d[TAG_SOURCE_REGION] = source_region
     return d
@@ -195,8 +195,8 @@ def select_volumes(volumes, exclude_boot=False, exclude=None):
     silently widen or narrow a backup).
     """
     exclude = list(exclude or [])
-    by_id = dict((v['volume_id'], v) for v in volumes)
-    by_dev = dict((device_key(v['device']), v) for v in volumes)
+    by_id = {v['volume_id']: v for v in volumes}
+    by_dev = {device_key(v['device']): v for v in volumes}
     excluded_ids = set()
     unknown = []
     for e in exclude:
@@ -233,8 +233,8 @@ def match_created(created, included, excluded):
     ``unwanted`` snapshots of excluded volumes (an API that ignored ExcludeDataVolumeIds), ``problems``
     messages for included volumes without a snapshot or snapshots of volumes nobody asked for.
     """
-    inc = dict((v['volume_id'], v) for v in included)
-    exc = set(v['volume_id'] for v in excluded)
+    inc = {v['volume_id']: v for v in included}
+    exc = {v['volume_id'] for v in excluded}
     kept, unwanted, problems = [], [], []
     seen = set()
     for s in created:
@@ -414,13 +414,16 @@ THROTTLE_CODES = ('RequestLimitExceeded', 'Throttling', 'ThrottlingException', '
                   'TooManyRequestsException', 'RequestThrottled')
 
 
-def retry_delay(code, attempt, rng=None):
+def retry_delay(code, attempt, rng=None, eventual=False):
     """Seconds to wait before retry ``attempt`` (1-based) of a throttled call, or None to give up.
 
     EC2 allows one snapshot of a volume every 15 s: SnapshotCreationPerVolumeRateExceeded waits at
-    least that. Other throttling uses exponential backoff with full jitter, capped at 30 s.
+    least that. Other throttling uses exponential backoff with full jitter, capped at 30 s. With
+    ``eventual`` (a resource created moments ago), '*.NotFound' is retried 5 times (2, 4, 8, 10, 10 s).
     """
     rng = rng or random.random
+    if eventual and code.endswith('.NotFound'):
+        return None if attempt > 5 else float(min(2 ** attempt, 10))
     if code not in THROTTLE_CODES:
         return None
     if code == 'SnapshotCreationPerVolumeRateExceeded':
@@ -481,7 +484,7 @@ def plan_replace(snapshot_set, inst_volumes, replace_root=False):
     failures (nothing may change when there is one).
     """
     problems = []
-    by_dev = dict((device_key(v['device']), v) for v in inst_volumes)
+    by_dev = {device_key(v['device']): v for v in inst_volumes}
     plan = []
     root = None
     for s in snapshot_set['snapshots']:
@@ -527,14 +530,14 @@ def plan_inspect(snapshot_set, inst_volumes, devices, include_boot=False):
     Returns (plan, problems).
     """
     snaps = [s for s in snapshot_set['snapshots'] if include_boot or not s.get('boot')]
-    used = set(device_key(v['device']) for v in inst_volumes)
+    used = {device_key(v['device']) for v in inst_volumes}
     problems = []
     if devices:
         wanted = [device_name(d) for d in devices]
         clash = [d for d in wanted if device_key(d) in used]
         if clash:
             problems.append('device(s) %s are already in use on the instance' % ', '.join(clash))
-        if len(set(device_key(d) for d in wanted)) != len(wanted):
+        if len({device_key(d) for d in wanted}) != len(wanted):
             problems.append('devices lists a device more than once')
         if len(wanted) < len(snaps):
             problems.append('devices lists %d device(s) but %d snapshot(s) are to be attached'
@@ -576,8 +579,7 @@ def restore_preflight(snapshot_set, instance_state, mode, stop_instance, replace
         elif instance_state not in ('stopped', 'running'):
             problems.append('the instance is %s; wait until it is running or stopped' % instance_state)
     if replace_root:
-        will_run = instance_state == 'running' or False
-        if not will_run:
+        if instance_state != 'running':
             problems.append('replacing the root volume needs the instance running (EC2 replaces it in place and '
                             'reboots the instance); it is %s' % instance_state)
     return problems

@@ -18,6 +18,7 @@ import stat as stat_mod
 import uuid
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
 from ansible_collections.lifeboat.backup.plugins.module_utils._store import (
     ObjectInfo, Reader, Store, Writer, check_key, join_key)
 
@@ -234,6 +235,28 @@ class FilesystemStore(Store):
             except OSError:
                 break
             d = os.path.dirname(d)
+
+    def cleanup_incomplete(self):
+        """Remove temp files that killed writers left in sets without a manifest (called with the lock held).
+
+        The store root is left alone: a concurrent start may be writing its lock's temp name there.
+        """
+        n = 0
+        for name in self.list_children(''):
+            base = os.path.join(self.root, name)
+            if not fmt.is_set_id(name) or not os.path.isdir(base) or os.path.islink(base):
+                continue
+            if os.path.lexists(os.path.join(base, fmt.MANIFEST_KEY)):
+                continue  # completed sets are never written again
+            for dirpath, _dirnames, filenames in os.walk(base):
+                for fn in filenames:
+                    if fn.startswith(TMP_MARK):
+                        try:
+                            os.unlink(os.path.join(dirpath, fn))
+                            n += 1
+                        except OSError:
+                            pass
+        return n
 
     def put_bytes(self, key, data, exclusive=False):
         final = self._p(key)

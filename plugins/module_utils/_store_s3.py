@@ -294,6 +294,7 @@ class _S3Writer(Writer):
         self.closed = True
         self.committed = True
         self._shutdown()
+        self.store.ensure_retention(self.key, self.extra_args)
 
     def _shutdown(self):
         if self.pool is not None:
@@ -584,13 +585,31 @@ class S3Store(Store):
             args['ObjectLockRetainUntilDate'] = until
         return args
 
+    def ensure_retention(self, key, args):
+        """Check a completed multipart object carries the Object Lock retention asked for at
+        CreateMultipartUpload, and set it (PutObjectRetention) when the service dropped it."""
+        if not args.get('ObjectLockMode'):
+            return
+        full = self.full(key)
+        try:
+            h = self.client.head_object(Bucket=self.bucket, Key=full)
+            if h.get('ObjectLockMode') and h.get('ObjectLockRetainUntilDate'):
+                return
+            self.client.put_object_retention(
+                Bucket=self.bucket, Key=full, VersionId=h.get('VersionId'),
+                Retention={'Mode': args['ObjectLockMode'], 'RetainUntilDate': args['ObjectLockRetainUntilDate']})
+        except Exception as e:  # pylint: disable=broad-except
+            raise s3_error(e, self, 'set the Object Lock retention of', key)
+
     # ------------------------------------------------------------------ interface
     def check_writable(self):
         c = self.client
         try:
-            c.head_bucket(Bucket=self.bucket)
+            # a GET (not HeadBucket): its error body tells a bad key id, a bad secret, a missing bucket,
+            # a wrong region and a missing permission apart
+            c.list_objects_v2(Bucket=self.bucket, Prefix=self._list_prefix(''), MaxKeys=1)
         except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self, 'open the bucket')
+            raise s3_error(e, self, 'list')
         if self.lock_mode:
             try:
                 conf = c.get_object_lock_configuration(Bucket=self.bucket).get('ObjectLockConfiguration', {})

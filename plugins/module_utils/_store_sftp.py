@@ -261,9 +261,15 @@ class SftpStore(Store):
         passphrase = self.params.get('private_key_passphrase') or None
         if not os.path.exists(path):
             raise LifeboatError('store.private_key %s does not exist on this host' % path)
+        encrypted = LifeboatError('store.private_key %s is encrypted: set store.private_key_passphrase' % path)
         try:
-            if hasattr(paramiko.PKey, 'from_path'):
-                return paramiko.PKey.from_path(path, passphrase)
+            if hasattr(paramiko.PKey, 'from_path'):                    # paramiko >= 3.2
+                try:
+                    return paramiko.PKey.from_path(path, passphrase.encode('utf-8') if passphrase else None)
+                except TypeError as e:
+                    if not passphrase and ('password' in str(e).lower() or 'encrypted' in str(e).lower()):
+                        raise encrypted
+                    raise
             last = None
             for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
                 try:
@@ -273,13 +279,15 @@ class SftpStore(Store):
                 except paramiko.SSHException as e:
                     last = e
             raise last
+        except LifeboatError:
+            raise
         except paramiko.PasswordRequiredException:
-            raise LifeboatError('store.private_key %s is encrypted: set store.private_key_passphrase' % path)
-        except (paramiko.SSHException, ValueError, TypeError) as e:
-            raise LifeboatError('cannot load store.private_key %s: wrong passphrase or unsupported key format (%s)'
-                                % (path, e.__class__.__name__))
+            raise encrypted
         except (IOError, OSError) as e:
             raise LifeboatError('cannot read store.private_key %s: %s' % (path, e.strerror or e))
+        except Exception as e:  # pylint: disable=broad-except
+            raise LifeboatError('cannot load store.private_key %s: wrong passphrase or unsupported key format (%s)'
+                                % (path, e.__class__.__name__))
 
     def connect(self):
         if self._sftp is not None:
@@ -643,9 +651,17 @@ class SftpStore(Store):
     def _remove_quietly(self, path):
         try:
             self.sftp.remove(path)
-            return 1
         except Exception:  # pylint: disable=broad-except
             return 0
+        d = posixpath.dirname(path)        # and the directories it leaves empty, below the set
+        while d.startswith(self.root + '/') and posixpath.dirname(d) != self.root:
+            try:
+                self.sftp.rmdir(d)
+            except Exception:  # pylint: disable=broad-except
+                break
+            self._dirs.discard(d)
+            d = posixpath.dirname(d)
+        return 1
 
     def close(self):
         if self._sftp is not None:

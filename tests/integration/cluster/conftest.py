@@ -28,6 +28,7 @@ def netcluster_session():
     reason = netcluster.unavailable_reason()
     if reason:
         pytest.skip(reason)
+    netcluster.reap_stale()   # clusters of earlier runs that were killed before their teardown
     c = netcluster.Cluster(nodes=int(os.environ.get('LIFEBOAT_CLUSTER_NODES', '3')))
     c.up()
     try:

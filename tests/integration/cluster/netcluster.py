@@ -63,6 +63,7 @@ APP_DIR = '/srv/app'
 APP_DATA = '/srv/app/data'
 APP_SERVICE = 'lifeboat-app'
 NAME_PREFIX = 'lbc'
+SSHD_NAMES = ('sshd', 'sshd-session', 'sshd-auth')   # OpenSSH >= 9.8 splits the per-connection process
 NODE_ENV = {
     'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'LANG': 'C.UTF-8',
@@ -513,7 +514,7 @@ class Cluster(object):
         while time.monotonic() < deadline and any(_alive(p) for ps in pids.values() for p in ps):
             time.sleep(0.05)
         for ns in namespaces:
-            _signal([p for p in _netns_pids(ns)], signal.SIGKILL)
+            _signal(_netns_pids(ns), signal.SIGKILL)
         for n in self.nodes:
             if n.popen is not None:
                 try:
@@ -617,7 +618,7 @@ class Cluster(object):
         self.sh(n, 'if [ -s /run/sshd.pid ]; then kill "$(cat /run/sshd.pid)" || true; rm -f /run/sshd.pid; fi',
                 timeout=15)
         if sessions:
-            _signal([p for p in _netns_pids(n.ns) if _comm(p) == 'sshd'], signal.SIGTERM)
+            _signal([p for p in _netns_pids(n.ns) if _comm(p) in SSHD_NAMES], signal.SIGTERM)
 
     def sshd_running(self, node):
         return self.sh(node, '[ -s /run/sshd.pid ] && kill -0 "$(cat /run/sshd.pid)"', check=False).returncode == 0
@@ -874,7 +875,7 @@ class Cluster(object):
             '                for b in iter(lambda: f.read(1<<20), b""): h.update(b)\n'
             '            out[r]=h.hexdigest()\n'
             'print(json.dumps(out))\n')
-        proc = self.exec(node, ['/usr/bin/python3', '-c', script, path])
+        proc = self.exec(node, [self.python, '-c', script, path])
         return json.loads(proc.stdout)
 
     def seed_files(self, node, files, path=APP_DATA):
@@ -1022,6 +1023,22 @@ def _owner_alive(state):
     return bool(pid) and _alive(pid)
 
 
+def reap_stale():
+    """Tear down clusters whose owning process is gone (a test run killed before its teardown).
+
+    Clusters brought up by hand (``up``) have no owner and are never reaped. Returns the ids torn down.
+    """
+    done = []
+    for _d, state in _clusters():
+        if state.get('owner_pid') is not None and not _owner_alive(state):
+            try:
+                Cluster.attach(state['run_id']).down()
+                done.append(state['run_id'])
+            except (OSError, ValueError, KeyError, ClusterError):
+                pass
+    return done
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Bring a lifeboat test cluster (network namespaces) up or down.')
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -1068,7 +1085,7 @@ def main(argv=None):
         return proc.returncode
     if a.cmd == 'down':
         todo = []
-        for d, state in _clusters():
+        for _d, state in _clusters():
             if a.all or (a.id and state['run_id'] == a.id) or (
                     a.stale and state.get('owner_pid') is not None and not _owner_alive(state)):
                 todo.append(state['run_id'])

@@ -92,7 +92,7 @@ class HA(object):
                                        "INSERT INTO t VALUES (5000, 'new')", db='appdb')
 
     def files(self):
-        return dict((n.name, self.c.tree(n, netcluster.APP_DATA)) for n in self.c.nodes)
+        return {n.name: self.c.tree(n, netcluster.APP_DATA) for n in self.c.nodes}
 
     def db(self, node):
         return self.c.psql(node, DIGEST_SQL, db='appdb')
@@ -140,25 +140,6 @@ def _assert_apps_running(c):
 
 # ---------------------------------------------------------------------------------------------- backup
 
-def test_backup_dumps_postgresql_once_from_the_primary(ha):
-    _ok(ha.backup())
-    done = ha.completed()
-    assert len(done) == 1
-    manifest, _sha = ha.manifest(done[0]['id'])
-    assert sorted(manifest['hosts']) == ['node1', 'node2', 'node3']
-    for n in ha.c.nodes:
-        assert 'files/app' in manifest['components'][n.name]
-    pg = _pg_records(manifest)
-    names = [r['name'] for r in pg]
-    assert 'appdb' in names
-    # one copy of each PostgreSQL artifact for the whole pg1 cluster, taken on the primary
-    assert len(names) == len(set(names)), 'PostgreSQL cluster pg1 was dumped more than once: %s' % (
-        sorted('%s/%s' % (r['host'], r['name']) for r in pg))
-    for r in pg:
-        assert r['host'] == PRIMARY, r['key']
-        assert r['extra']['in_recovery'] is False, r['key']
-
-
 def test_backup_follows_the_primary_after_a_switchover(ha):
     c = ha.c
     c.switchover(STANDBY)       # node2 is primary now, node1 streams from it
@@ -201,7 +182,7 @@ def test_node_cut_off_mid_backup_fails_the_set_and_keeps_earlier_sets(ha):
         c.kill_processes('node3', ('tar', 'zstd'))
         big.unlink()
     _failed(box['result'], 'node3', 'FAILED')
-    sets = dict((s['id'], s) for s in ha.sets())
+    sets = {s['id']: s for s in ha.sets()}
     failed = [s for s in sets.values() if s['id'] != earlier_id]
     assert len(failed) == 1, sets
     assert failed[0]['status'] == 'failed' and not failed[0]['restorable'], failed[0]
@@ -214,12 +195,26 @@ def test_node_cut_off_mid_backup_fails_the_set_and_keeps_earlier_sets(ha):
 
 # ---------------------------------------------------------------------------------------------- restore
 
-def test_backup_change_restore_round_trip_on_every_node(ha):
+def test_backup_once_from_primary_change_restore_round_trip_on_every_node(ha):
     c = ha.c
     files_before, db_before = ha.files(), ha.db(PRIMARY)
     _ok(ha.backup())
-    set_id = ha.completed()[0]['id']
-    _manifest, sha = ha.manifest(set_id)
+    done = ha.completed()
+    assert len(done) == 1
+    set_id = done[0]['id']
+    manifest, sha = ha.manifest(set_id)
+    assert sorted(manifest['hosts']) == ['node1', 'node2', 'node3']
+    for n in c.nodes:
+        assert 'files/app' in manifest['components'][n.name]
+    pg = _pg_records(manifest)
+    names = [r['name'] for r in pg]
+    assert 'appdb' in names
+    # one copy of each PostgreSQL artifact for the whole pg1 cluster, taken on the primary
+    assert len(names) == len(set(names)), 'PostgreSQL cluster pg1 was dumped more than once: %s' % (
+        sorted('%s/%s' % (r['host'], r['name']) for r in pg))
+    for r in pg:
+        assert r['host'] == PRIMARY and r['extra']['in_recovery'] is False, r['key']
+
     ha.change_everything()
     assert ha.files() != files_before and ha.db(PRIMARY) != db_before
     _ok(ha.restore(lifeboat_set_id=set_id, lifeboat_manifest_sha256=sha))

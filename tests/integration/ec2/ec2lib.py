@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""EC2 test plumbing, imported by the test files (fixtures too): a moto server on loopback (real HTTP, real
+"""EC2 test plumbing (fixtures are registered by conftest.py next to it): a moto server on loopback (real HTTP, real
 botocore), instances with several volumes, a fake instance metadata service on loopback, and a fast way to
 run one module for real.
 
@@ -7,6 +7,7 @@ Nothing here talks to anything but 127.0.0.1: credentials are fixed test values,
 machine is disabled for every module run (AWS_EC2_METADATA_DISABLED), and AWS config files are ignored.
 """
 import http.server
+import importlib.util
 import json
 import os
 import socket
@@ -19,8 +20,24 @@ import uuid
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from conftest import COLLECTIONS_PATH, tool  # noqa: E402  (tests/conftest.py)
+
+def _tests_conftest():
+    """tests/conftest.py (collection on the path, run_playbook), loaded under its own name."""
+    name = 'lifeboat_tests_conftest'
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            'conftest.py')
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+_top = _tests_conftest()
+COLLECTIONS_PATH = _top.COLLECTIONS_PATH
+tool = _top.tool
+run_playbook = _top.run_playbook
 
 boto3 = pytest.importorskip('boto3')
 
@@ -121,7 +138,7 @@ def make_instance(ec2c, data=(('/dev/sdf', 2), ('/dev/sdg', 3)), az=AZ):
 
 def devices_of(ec2c, iid):
     inst = ec2c.describe_instances(InstanceIds=[iid])['Reservations'][0]['Instances'][0]
-    return dict((b['DeviceName'], b['Ebs']['VolumeId']) for b in inst['BlockDeviceMappings'])
+    return {b['DeviceName']: b['Ebs']['VolumeId'] for b in inst['BlockDeviceMappings']}
 
 
 def instance_state(ec2c, iid):
@@ -141,7 +158,7 @@ def new_set_id():
 
 
 def tags_of(item):
-    return dict((t['Key'], t['Value']) for t in item.get('Tags') or [])
+    return {t['Key']: t['Value'] for t in item.get('Tags') or []}
 
 
 class ModuleRun(object):

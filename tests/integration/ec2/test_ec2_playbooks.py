@@ -10,11 +10,7 @@ import sys
 
 import pytest
 
-from ec2lib import (REGION, aws, devices_of, ec2, instance_state, make_instance, moto_url,  # noqa: F401
-                    run_module, set_snapshots, tags_of)
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from conftest import run_playbook  # noqa: E402
+from ec2lib import REGION, devices_of, instance_state, make_instance, run_module, run_playbook, set_snapshots, tags_of
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store  # noqa: E402
@@ -30,10 +26,10 @@ def inventory(tmp_path, aws, hosts):
         if iid:
             hv['lifeboat_snapshot'] = {'instance_id': iid, 'region': aws['region'], 'endpoint_url': aws['endpoint_url'],
                                        'access_key': aws['access_key'], 'secret_key': aws['secret_key'],
-                                       'max_attempts': 2, 'exclude_volumes': ['/dev/sdg'],
+                                       'max_attempts': 2, 'exclude_volumes': ['/dev/sdg'], 'async_poll': 1,
                                        'tags': {'schedule': 'test'}}
-        lines.append('%s %s' % (name, ' '.join("%s='%s'" % (k, json.dumps(v) if isinstance(v, dict) else v)
-                                                for k, v in hv.items())))
+        pairs = ["%s='%s'" % (k, json.dumps(v) if isinstance(v, dict) else v) for k, v in hv.items()]
+        lines.append('%s %s' % (name, ' '.join(pairs)))
     path = tmp_path / 'inventory.ini'
     path.write_text('\n'.join(lines) + '\n')
     return str(path)
@@ -72,7 +68,7 @@ def test_backup_playbook_records_both_hosts_then_the_restore_role_puts_volumes_b
     assert len(done) == 1, sets_in(store)
     set_id = done[0]['id']
     assert done[0]['components'] == {'web1': ['snapshot/ec2'], 'web2': ['snapshot/ec2']}
-    for host, (iid, devs) in two_hosts.items():
+    for host, (iid, _devs) in two_hosts.items():
         doc = record_doc(store, set_id, host)
         assert doc['instance_id'] == iid and doc['state'] == 'completed' and doc['region'] == REGION
         assert [s['device'] for s in doc['snapshots']] == ['/dev/sda1', '/dev/sdf']

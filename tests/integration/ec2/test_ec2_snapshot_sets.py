@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from ec2lib import (AZ, COPY_REGION, REGION, FakeImds, aws, closed_port, devices_of, ec2, ec2_copy,  # noqa: F401
-                    instance_state, make_instance, moto_url, new_set_id, run_module, set_snapshots, tags_of)
+from ec2lib import (AZ, COPY_REGION, REGION, FakeImds, closed_port, devices_of, instance_state, make_instance,
+                    new_set_id, run_module, set_snapshots, tags_of)
 
 
 def present(aws, **kw):
@@ -313,3 +313,13 @@ def test_modules_say_which_region_is_missing(module):
     r = run_module(module, args, env=env)
     assert r.failed and 'no AWS region' in r.msg, r
     assert os.environ.get('AWS_EC2_METADATA_DISABLED') == 'true'
+
+
+def test_recording_into_a_set_that_is_not_open_takes_nothing(aws, ec2, tmp_path):
+    iid, _devs = make_instance(ec2)
+    set_id = new_set_id()
+    store = {'type': 'filesystem', 'path': str(tmp_path)}
+    r = run_module('ec2_snapshot_set', present(aws, set_id=set_id, host='web1', instance_id=iid, record_in_set=True,
+                                               store=store))
+    assert r.failed and 'set %s does not exist in the filesystem store' % set_id in r.msg, r
+    assert set_snapshots(ec2, set_id) == []

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils import _files  # n
 from ansible_collections.lifeboat.backup.plugins.module_utils import _lock  # noqa: E402,F401
 from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402,F401
 from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore  # noqa: E402
 
 NOBODY = 65534
@@ -434,9 +436,9 @@ def start_playbook(playbook, log_path, extra_vars, inventory='localhost,'):
         log.close()
 
 
-def process_group(pgid):
-    """PIDs whose process group is pgid (read from /proc)."""
-    out = []
+def _procs():
+    """pid -> (state, ppid, pgid) of every process (read from /proc)."""
+    out = {}
     for name in os.listdir('/proc'):
         if not name.isdigit():
             continue
@@ -445,9 +447,39 @@ def process_group(pgid):
                 fields = f.read().rsplit(')', 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[2]) == pgid and fields[0] != 'Z':
-            out.append(int(name))
+        out[int(name)] = (fields[0], int(fields[1]), int(fields[2]))
     return out
+
+
+def alive(pids):
+    procs = _procs()
+    return [p for p in pids if p in procs and procs[p][0] != 'Z']
+
+
+def kill_run(proc):
+    """SIGKILL a backgrounded ansible-playbook run and everything it started; returns the PIDs killed.
+
+    Killing its process group is not enough: Ansible's worker processes call setsid(), so each worker (with
+    the module, tar and zstd it runs) is a process group of its own. Freeze the main group first so no new
+    worker appears, then kill the group of every descendant.
+    """
+    os.killpg(proc.pid, signal.SIGSTOP)
+    procs = _procs()
+    tree = {proc.pid}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (_state, ppid, _pgid) in procs.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    for pgid in sorted({procs[p][2] for p in tree if p in procs}):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    return sorted(tree)
 
 
 def processes_mentioning(text):

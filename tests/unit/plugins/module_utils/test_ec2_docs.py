@@ -19,7 +19,7 @@ def test_store_optional_is_the_store_fragment_but_optional():
         '      - Where backup sets live.',
         '      - Where backup sets live. Needed to record a snapshot set in a backup set, or to read a recorded one.',
         1)
-    assert AwsDoc.STORE_OPTIONAL == expected, 'store.py changed: regenerate STORE_OPTIONAL in doc_fragments/aws.py'
+    assert expected == AwsDoc.STORE_OPTIONAL, 'store.py changed: regenerate STORE_OPTIONAL in doc_fragments/aws.py'
     store = yaml.safe_load(AwsDoc.STORE_OPTIONAL)['options']['store']
     assert store['required'] is False
     assert set(store['suboptions']) == set(STORE_SPEC)

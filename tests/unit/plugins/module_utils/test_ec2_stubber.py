@@ -119,7 +119,7 @@ def stub_take(s, create_errors=(), set_id='20261122T031500Z'):
 
 
 def factory(*clients):
-    by_region = dict((c.ec2.region, c.ec2) for c in clients)
+    by_region = {c.ec2.region: c.ec2 for c in clients}
 
     def make(region=None, endpoint_url=None):
         return by_region[region or 'us-east-1']
@@ -228,6 +228,26 @@ def test_throttled_calls_are_retried_with_backoff():
     assert res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps[0] >= 15.0  # one snapshot per volume every 15 s
     assert s.clock.sleeps[1] == 4.0  # 2**2 with rng 1.0
+    s.stub.assert_no_pending_responses()
+
+
+def test_new_snapshots_not_visible_yet_are_retried():
+    """Stubber test: moto is immediately consistent; EC2 may not know a snapshot created a moment ago."""
+    s = Stubbed()
+    s.ok('describe_instances', instance())
+    s.ok('describe_volumes', volumes())
+    s.ok('describe_snapshots', {'Snapshots': []})
+    s.ok('create_snapshots', {'Snapshots': [{'SnapshotId': 'snap-1', 'VolumeId': ROOT},
+                                            {'SnapshotId': 'snap-2', 'VolumeId': DATA}]})
+    s.err('create_tags', 'InvalidSnapshot.NotFound', "The snapshot 'snap-1' does not exist.")
+    s.ok('create_tags', {}, {'Resources': ['snap-1'], 'Tags': ANY})
+    s.ok('create_tags', {}, {'Resources': ['snap-2'], 'Tags': ANY})
+    s.err('describe_snapshots', 'InvalidSnapshot.NotFound', "The snapshot 'snap-2' does not exist.")
+    s.ok('describe_snapshots', pair('completed', 'completed'))
+    s.ok('describe_snapshots', pair('completed', 'completed'))
+    res = flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    assert res['snapshot_set']['state'] == 'completed'
+    assert s.clock.sleeps == [2.0, 2.0]
     s.stub.assert_no_pending_responses()
 
 

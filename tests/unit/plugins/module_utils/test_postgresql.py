@@ -161,6 +161,8 @@ def test_judge_exit_zero_with_fatal_is_failure():
     assert not v['ok'] and 'permission denied' in v['error']
     v = pgl.judge_tool('psql', 0, 'psql:/tmp/g.sql:12: ERROR:  role "x" does not exist\n')
     assert not v['ok']
+    v = pgl.judge_tool('psql', 0, 'psql:/tmp/g.sql:5: error: invalid command \\restrict\n')
+    assert not v['ok'] and 'invalid command' in v['error']
 
 
 def test_judge_killed_and_nonzero():

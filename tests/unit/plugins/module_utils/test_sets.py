@@ -416,3 +416,12 @@ def test_info_verify(store):
         _sets.info(store, set_id=a, verify=True)
     assert e.value.msg == 'set %s is damaged: %s is missing' % (a, r['key'])
     assert 'set' not in _sets.info(store)
+
+
+def test_start_cleans_what_a_killed_writer_left(store):
+    old = started(store, lock_ttl=60)
+    w = store.open_write(old + '/web1/files/app.tar.zst')
+    w.write(b'half an archive')  # the writer is killed here: neither commit nor abort
+    _sets.start(store, now=later(120))
+    assert [f for f in snapshot(store) if '.lifeboat-tmp-' in f] == []
+    assert _sets.read_status(store, old)['status'] == 'failed'

@@ -231,6 +231,10 @@ def test_retry_delay():
     assert snap.retry_delay('RequestLimitExceeded', 1, rng=lambda: 1.0) == 2
     assert snap.retry_delay('Throttling', 10, rng=lambda: 1.0) is None
     assert snap.retry_delay('RequestLimitExceeded', 6, rng=lambda: 1.0) == 30
+    # a resource created moments ago may not be visible yet (eventual consistency)
+    assert snap.retry_delay('InvalidSnapshot.NotFound', 1) is None
+    assert [snap.retry_delay('InvalidSnapshot.NotFound', n, eventual=True) for n in range(1, 7)] == [
+        2, 4, 8, 10, 10, None]
 
 
 # ---------------------------------------------------------------- record document

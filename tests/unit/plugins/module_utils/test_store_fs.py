@@ -305,3 +305,23 @@ def test_open_store_filesystem(tmp_path):
     with pytest.raises(LifeboatError) as e:
         open_store({'type': 'filesystem', 'path': str(tmp_path), 'prefix': 'a/../b'})
     assert "must not contain '.' or '..'" in e.value.msg
+
+
+def test_cleanup_incomplete_removes_temp_files_of_dead_writers_only(store):
+    done, open_, = '20261122T031500Z', '20261122T041500Z'
+    store.put_bytes(done + '/manifest.json', b'{}')
+    store.put_bytes(open_ + '/status.json', b'{}')
+    store.put_bytes('not-a-set/x', b'{}')
+    dead = []
+    for key in (done + '/h/files/a.tar.zst', open_ + '/h/files/a.tar.zst', open_ + '/h/b', 'not-a-set/y', 'lock.json'):
+        w = store.open_write(key)
+        w.write(b'partial')
+        dead.append(w)  # never committed nor aborted: what a SIGKILL leaves
+    assert store.cleanup_incomplete() == 2
+    left = [f for f in all_files(store.root) if os.path.basename(f).startswith(TMP_MARK)]
+    # completed sets are never written; the root may hold a concurrent run's lock attempt; other dirs are not ours
+    assert sorted(os.path.dirname(f) for f in left) == ['', '20261122T031500Z/h/files', 'not-a-set']
+    assert [i.key for i in store.list(open_)] == [open_ + '/status.json']
+    assert store.cleanup_incomplete() == 0
+    for w in dead:
+        w.abort()
