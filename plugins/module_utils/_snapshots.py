@@ -212,7 +212,7 @@ def select_volumes(volumes, exclude_boot=False, exclude=None):
                             % (', '.join(unknown), 'is' if len(unknown) == 1 else 'are',
                                ', '.join('%s %s' % (v['device'], v['volume_id']) for v in volumes) or 'no EBS volumes'))
     boot = [v for v in volumes if v['boot']]
-    if boot and boot[0]['volume_id'] in excluded_ids:
+    if boot and boot[0]['volume_id'] in excluded_ids and not exclude_boot:
         raise LifeboatError('exclude_volumes names the boot volume %s: use exclude_boot=true instead'
                             % boot[0]['volume_id'])
     included, excluded = [], []
@@ -578,8 +578,7 @@ def restore_preflight(snapshot_set, instance_state, mode, stop_instance, replace
                             'first, or set stop_instance=true to have it stopped and started again)' % instance_state)
         elif instance_state not in ('stopped', 'running'):
             problems.append('the instance is %s; wait until it is running or stopped' % instance_state)
-    if replace_root:
-        if instance_state != 'running':
-            problems.append('replacing the root volume needs the instance running (EC2 replaces it in place and '
-                            'reboots the instance); it is %s' % instance_state)
+    if replace_root and instance_state != 'running':
+        problems.append('replacing the root volume needs the instance running (EC2 replaces it in place and '
+                        'reboots the instance); it is %s' % instance_state)
     return problems

@@ -99,7 +99,7 @@ def s3_error(e, store, action, key=None):
     ep = ' at %s' % _safe_url(store.endpoint_url) if store.endpoint_url else ''
     if isinstance(e, LifeboatError):
         return e
-    if isinstance(e, bcx.NoCredentialsError) or isinstance(e, bcx.PartialCredentialsError):
+    if isinstance(e, (bcx.NoCredentialsError, bcx.PartialCredentialsError)):
         return LifeboatError('no usable AWS credentials for the S3 store (%s): set store.access_key and '
                              'store.secret_key, or store.profile, or give the host an instance role' % e.__class__.__name__)
     if isinstance(e, bcx.ProfileNotFound):
@@ -107,9 +107,10 @@ def s3_error(e, store, action, key=None):
     if isinstance(e, (bcx.EndpointConnectionError, bcx.ConnectTimeoutError, bcx.ConnectionClosedError,
                       bcx.ReadTimeoutError, bcx.ProxyConnectionError, bcx.SSLError)):
         kind = 'timed out' if isinstance(e, (bcx.ConnectTimeoutError, bcx.ReadTimeoutError)) else 'failed'
+        n = store.max_attempts
         return LifeboatError('cannot reach the S3 endpoint%s while trying to %s %s: the connection %s after %d '
-                             'attempts (%s)' % (ep or ' of bucket %s' % store.bucket, action, where, kind,
-                                                store.max_attempts, e.__class__.__name__),
+                             'attempt%s (%s)' % (ep or ' of bucket %s' % store.bucket, action, where, kind, n,
+                                                 '' if n == 1 else 's', e.__class__.__name__),
                              reason='unreachable')
     if isinstance(e, bcx.ParamValidationError):
         return LifeboatError('invalid S3 request to %s %s: %s' % (action, where, e))
@@ -136,6 +137,9 @@ def s3_error(e, store, action, key=None):
         if code.startswith('KMS') or 'KMS' in code:
             return LifeboatError('S3 could not use the KMS key (store.kms_key_id) to %s %s: %s %s'
                                  % (action, where, code, msg), reason='kms')
+        if code in ('PreconditionFailed', '412') and action == 'read':
+            return LifeboatError('%s changed while it was being read (it no longer has the ETag it had when the '
+                                 'read started); nothing read from it is used' % where, reason='changed')
         if code == 'InvalidObjectState':
             return LifeboatError('%s is archived in a storage class that cannot be read directly (%s): restore it '
                                  'from Glacier first' % (where, msg or code))
@@ -728,7 +732,7 @@ class S3Store(Store):
             return len(objs)
         versions = self._versions(pfx, exact=False)
         self._delete_versions(versions)
-        return len(set(v['Key'] for v in versions))
+        return len({v['Key'] for v in versions})
 
     def _versions(self, prefix, exact):
         out = []

@@ -633,19 +633,19 @@ class SftpStore(Store):
                     pass
 
     def cleanup_incomplete(self):
-        """Remove temp files left by dropped connections: in the store root and in every set that has
-        no manifest (completed sets are never written again). Called with the store lock held."""
+        """Remove temp files left by dropped connections in every set that has no manifest (completed
+        sets are never written again). Called with the store lock held. The store root is left alone:
+        a concurrent start may be writing its lock's temp name there."""
         n = 0
         for a in self._listdir(self.root):
             name = a.filename
-            if name.startswith(TMP_MARK) and stat_mod.S_ISREG(a.st_mode or 0):
-                n += self._remove_quietly(posixpath.join(self.root, name))
-            elif fmt.is_set_id(name) and stat_mod.S_ISDIR(a.st_mode or 0):
-                if self._stat(posixpath.join(self.root, name, fmt.MANIFEST_KEY)) is not None:
-                    continue
-                for key, _a in self._walk(name):
-                    if posixpath.basename(key).startswith(TMP_MARK):
-                        n += self._remove_quietly(posixpath.join(self.root, key))
+            if not fmt.is_set_id(name) or not stat_mod.S_ISDIR(a.st_mode or 0):
+                continue
+            if self._stat(posixpath.join(self.root, name, fmt.MANIFEST_KEY)) is not None:
+                continue
+            for key, _a in self._walk(name):
+                if posixpath.basename(key).startswith(TMP_MARK):
+                    n += self._remove_quietly(posixpath.join(self.root, key))
         return n
 
     def _remove_quietly(self, path):

@@ -463,7 +463,10 @@ def kill_run(proc):
     the module, tar and zstd it runs) is a process group of its own. Freeze the main group first so no new
     worker appears, then kill the group of every descendant.
     """
-    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        os.killpg(proc.pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        pass  # it already ended
     procs = _procs()
     tree = {proc.pid}
     grew = True

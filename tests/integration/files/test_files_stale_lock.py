@@ -40,12 +40,13 @@ def test_killed_run_then_break_lock(scratch):
         'lifeboat_compression_level': 19, 'lifeboat_compression_threads': 1})
     try:
         def writing():
+            if proc.poll() is not None:
+                raise AssertionError('the run ended before it was killed:\n' + open(str(scratch / 'killed.log')).read())
             for t in h.temp_files(store):
                 if os.path.basename(t).startswith('.lifeboat-tmp-big.tar.zst') and os.path.getsize(t) > 0:
                     return t
             return None
         partial = _wait_for('the artifact to be half written', writing, 180)
-        assert proc.poll() is None, open(str(scratch / 'killed.log')).read()
     finally:
         pids = h.kill_run(proc)
     # the whole run is gone: ansible-playbook, its worker, the module, tar and zstd

@@ -338,6 +338,16 @@ class ModuleRun(object):
         return '<ModuleRun rc=%s>\n%s\n%s' % (self.rc, self.stdout[-4000:], self.stderr[-4000:])
 
 
+# Runs a command and reports its peak RSS the way `/usr/bin/time -v` does (getrusage of the waited child), so the
+# memory test needs no extra package.
+RSS_WRAPPER = [sys.executable, '-c', (
+    'import resource, subprocess, sys\n'
+    'rc = subprocess.call(sys.argv[1:])\n'
+    'sys.stderr.write("Maximum resident set size (kbytes): %d\\n" '
+    '% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n'
+    'sys.exit(rc)\n')]
+
+
 def start_module(name, args, check=False, env=None, wrapper=None):
     """Start plugins/modules/<name>.py as its own process (argspec, exit_json/fail_json) and return
     (Popen, cleanup)."""
@@ -379,7 +389,7 @@ def finish_module(proc, cleanup, timeout=120):
 def store_params(**kw):
     """A full ``store`` dict as the argspec would produce it (defaults filled in)."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC
-    p = dict((k, v.get('default')) for k, v in STORE_SPEC.items())
+    p = {k: v.get('default') for k, v in STORE_SPEC.items()}
     p.update(kw)
     return p
 

@@ -23,7 +23,7 @@ MiB = 1024 * 1024
 
 
 def _arg(params):
-    return dict((k, v) for k, v in params.items() if v is not None)
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _tree(root):

@@ -20,7 +20,7 @@ SET = '20261122T031500Z'
 
 
 def _arg(params):
-    return dict((k, v) for k, v in params.items() if v is not None)
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def test_unknown_host_key_refused_then_accepted_once_then_a_changed_key_refused(sshd, workdir):

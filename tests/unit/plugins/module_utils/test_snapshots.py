@@ -135,6 +135,7 @@ def test_select_volumes_refuses_typos_the_boot_volume_and_nothing():
         snap.select_volumes(volumes(), exclude=['/dev/sdz', 'vol-0000000000000000f'])
     with pytest.raises(LifeboatError, match='use exclude_boot=true'):
         snap.select_volumes(volumes(), exclude=['/dev/xvda'])
+    assert len(snap.select_volumes(volumes(), exclude_boot=True, exclude=['/dev/xvda'])[0]) == 2
     with pytest.raises(LifeboatError, match='nothing to snapshot'):
         snap.select_volumes(volumes(), exclude_boot=True, exclude=['/dev/sdf', '/dev/sdg'])
 
