@@ -120,27 +120,30 @@ try:
         '%d files; store: one shared directory (EFS stand-in); Ansible over SSH from the hub namespace.'
         % (size_mb, runs, time.strftime('%Y-%m-%d'), os.cpu_count(), load[0], data_bytes / 1e6, files))
     say()
-    say('| compression | round | slowest single node (wall) | three nodes (wall) | ratio | archive s per node '
-        '(three-node run) | stored |')
-    say('|---|---|---|---|---|---|---|')
+    say('| compression | round | slowest node alone: playbook wall | three nodes: playbook wall | ratio | '
+        'archive s per node, alone | archive s per node, three at once | stored (three nodes) |')
+    say('|---|---|---|---|---|---|---|---|')
     summary = {}
     for mode in modes:
         ratios = []
         for rnd in range(1, runs + 1):
             warm()
             singles = {}
+            alone = {}
             for n in c.nodes:
-                wall, _secs, _size = backup('single-%s-%d-%s' % (mode, rnd, n.name), mode, limit=n.name)
+                wall, secs, _size = backup('single-%s-%d-%s' % (mode, rnd, n.name), mode, limit=n.name)
                 singles[n.name] = wall
-                log('%s round %d: %s alone %.1f s' % (mode, rnd, n.name, wall))
+                alone[n.name] = secs[n.name]
+                log('%s round %d: %s alone %.1f s (archive %.1f s)' % (mode, rnd, n.name, wall, secs[n.name]))
             warm()
             wall3, secs3, size3 = backup('three-%s-%d' % (mode, rnd), mode)
             log('%s round %d: three nodes %.1f s' % (mode, rnd, wall3))
             slowest = max(singles.values())
             ratio = wall3 / slowest
             ratios.append(ratio)
-            say('| %s | %d | %.1f s (%s) | %.1f s | %.2f | %s | %.0f MB |' % (
+            say('| %s | %d | %.1f s (%s) | %.1f s | %.2f | %s | %s | %.0f MB |' % (
                 mode, rnd, slowest, max(singles, key=singles.get), wall3, ratio,
+                ', '.join('%.1f' % alone[h] for h in sorted(alone)),
                 ', '.join('%.1f' % secs3[h] for h in sorted(secs3)), size3 / 1e6))
         summary[mode] = statistics.median(ratios)
     say()

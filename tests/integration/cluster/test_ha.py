@@ -163,13 +163,15 @@ def test_node_cut_off_mid_backup_fails_the_set_and_keeps_earlier_sets(ha):
     assert len(earlier) == 1
     earlier_id = earlier[0]['id']
     _manifest, earlier_sha = ha.manifest(earlier_id)
-    # enough data on node3 that its archive is still being written when its link goes down
+    # enough incompressible data on node3, compressed hard enough, that its archive is still being written
+    # (seconds, not milliseconds) when its link goes down
     big = c.node('node3').host_path(netcluster.APP_DATA) / 'big.bin'
     with open(str(big), 'wb') as f:
-        for _i in range(96):
+        for _i in range(128):
             f.write(os.urandom(1 << 20))
     box = {}
-    runner = threading.Thread(target=lambda: box.update(result=ha.backup()), daemon=True)
+    runner = threading.Thread(target=lambda: box.update(result=ha.backup(lifeboat_compression_level=9)),
+                              daemon=True)
     runner.start()
     try:
         seen = c.wait_process('node3', ('tar', 'zstd'), timeout=120)
