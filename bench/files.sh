@@ -16,6 +16,7 @@
 #   --size MB     dataset size (default 1100, the shape of shared/notes/baselines.md); the 2x check uses 2*MB
 #   --workdir DIR where datasets, stores and restores go (default: a new dir under /var/tmp); must be on disk
 #   --keep        keep the work directory (datasets included) instead of deleting it at the end
+#   --dataset DIR use this existing dataset (made by bench/make-dataset.sh) instead of making one; never deleted
 #   --no-2x       skip the 2x-data memory check
 #   --no-archive  skip community.general.archive (gz takes minutes: it is Python gzip level 9)
 #   --no-restic   skip restic
@@ -26,6 +27,7 @@ set -euo pipefail
 runs=3
 size_mb=1100
 workdir=
+dataset=
 keep=0
 do_2x=1
 do_archive=1
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
         --size) size_mb=$2; shift 2 ;;
         --workdir) workdir=$2; shift 2 ;;
         --keep) keep=1; shift ;;
+        --dataset) dataset=$2; shift 2 ;;
         --no-2x) do_2x=0; shift ;;
         --no-archive) do_archive=0; shift ;;
         --no-restic) do_restic=0; shift ;;
@@ -196,6 +199,7 @@ stop_poller() {
     poller_pid=
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 printf 'name\tround\twall\tuser\tsys\tmaxrss_kb\tothers_cpu\tload1\textra\n' > "$raw"
 
 # measure NAME ROUND CMD...: runs CMD under /usr/bin/time and starts a line of the raw TSV; end_row ends it
@@ -232,9 +236,15 @@ module_rss() {  # module_rss LOG: self=KB children=KB cpu from run-module.py's l
 # ------------------------------------------------------------------ data
 
 mkdir -p "$W/logs" "$W/out"
-data=$W/data/dataset
-log "making the dataset ($size_mb MB) in $data"
-"$bench_dir/make-dataset.sh" "$data" "$size_mb" >&2
+if [ -n "$dataset" ]; then
+    data=$(cd "$dataset" && pwd)
+    own_data=0
+else
+    data=$W/data/dataset
+    own_data=1
+    log "making the dataset ($size_mb MB) in $data"
+    "$bench_dir/make-dataset.sh" "$data" "$size_mb" >&2
+fi
 data_bytes=$(du -sb "$data" | cut -f1)
 data_files=$(find "$data" -type f | wc -l)
 
@@ -328,11 +338,11 @@ done
 # ------------------------------------------------------------------ hyperfine: the references alone
 
 log "hyperfine: references, 5 runs each"
-hyperfine --style basic --runs 5 --export-json "$W/hyperfine.json" \
+hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine.json" \
     --prepare "rm -f '$ref_out'; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
     -n 'tar | cat (read limit)' "tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
     -n 'tar | zstd -T0 -3' "bash -c \"$ref_cmd\"" >&2
-hyperfine --style basic --runs 5 --export-json "$W/hyperfine-restore.json" \
+hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine-restore.json" \
     --prepare "rm -rf '$rest_raw'" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
 rm -rf "$rest_raw"
 
@@ -372,7 +382,9 @@ if [ "$do_2x" = 1 ]; then
     "$bench_dir/make-dataset.sh" "$data2" "$((size_mb * 2))" >&2
     data2_bytes=$(du -sb "$data2" | cut -f1)
     data2_files=$(find "$data2" -type f | wc -l)
-    [ "$keep" = 1 ] || rm -rf "$data"  # the 1x dataset is no longer needed; keeps disk use down
+    if [ "$keep" = 0 ] && [ "$own_data" = 1 ]; then
+        rm -rf "$data"  # the 1x dataset is no longer needed; keeps disk use down
+    fi
     warm "$data2"
     rm -f "$ref_out"
     measure ref_2x 1 bash -c "set -o pipefail; tar -cf - -C '$(dirname "$data2")' '$(basename "$data2")' | zstd -q -T0 -3 > '$ref_out'"
@@ -392,166 +404,14 @@ fi
 
 env_line="$(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM; $(tar --version | head -1); zstd $(zstd -V | grep -oE 'v[0-9.]+'); \
 $("$PYBIN/ansible-playbook" --version | head -1); Python $("$PY" -c 'import platform; print(platform.python_version())')"
-[ "$do_restic" = 1 ] && env_line="$env_line; $(restic version | cut -d' ' -f1-2)"
-[ "$have_cg" = 1 ] && env_line="$env_line; community.general $(jq -r .collection_info.version "$BENCH_COLLECTIONS/ansible_collections/community/general/MANIFEST.json")"
+if [ "$do_restic" = 1 ]; then env_line="$env_line; $(restic version | cut -d' ' -f1-2)"; fi
+if [ "$have_cg" = 1 ]; then env_line="$env_line; community.general $(jq -r .collection_info.version "$BENCH_COLLECTIONS/ansible_collections/community/general/MANIFEST.json")"; fi
 
-export LBB_DATA_BYTES=$data_bytes LBB_DATA_FILES=$data_files LBB_SIZE_MB=$size_mb LBB_ENV=$env_line
-export LBB_DATA2_BYTES=${data2_bytes:-0} LBB_DATA2_FILES=${data2_files:-0} LBB_CG_ZSTD=$cg_zstd_msg
-LBB_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-export LBB_LOAD
-"$PY" - "$raw" "$W/hyperfine.json" "$W/hyperfine-restore.json" > "$report" <<'PY'
-import json, os, statistics, sys
-
-raw, hf1, hf2 = sys.argv[1:4]
-E = os.environ
-rows = {}
-with open(raw) as f:
-    next(f)
-    for line in f:
-        p = line.rstrip('\n').split('\t')
-        extra = dict(kv.split('=', 1) for kv in p[8].split() if '=' in kv) if len(p) > 8 else {}
-        rows.setdefault(p[0], []).append({'round': int(p[1]), 'wall': float(p[2]), 'cpu': float(p[3]) + float(p[4]),
-                                          'rss': int(p[5]) / 1024.0, 'others': float(p[6]), 'load': float(p[7]),
-                                          'extra': extra})
-
-
-def num(x, key):
-    try:
-        return float(x['extra'][key])
-    except (KeyError, ValueError):
-        return None
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
-
-
-def fmt_range(xs, nd=2):
-    if not xs:
-        return 'n/a'
-    if len(xs) == 1:
-        return '%.*f' % (nd, xs[0])
-    return '%.*f (%.*f-%.*f)' % (nd, med(xs), nd, min(xs), nd, max(xs))
-
-
-def ratios(name, ref, key=None):
-    """name/ref measured in the same round, per round; key: the number is taken from the row's extra facts."""
-    out = []
-    refs = dict((x['round'], x['wall']) for x in rows.get(ref, []))
-    for x in rows.get(name, []):
-        v = num(x, key) if key else x['wall']
-        if v is not None and x['round'] in refs:
-            out.append(v / refs[x['round']])
-    return out
-
-
-def ratio_cell(rs, target=None):
-    if not rs:
-        return ''
-    m = med(rs)
-    s = '%.2fx' % m
-    if len(rs) > 1:
-        s += ' (%.2f-%.2f)' % (min(rs), max(rs))
-    if target:
-        s += ' %s' % ('**meets** <=%.2f' % target if m <= target else '**misses** <=%.2f' % target)
-    return s
-
-
-def line(label, name, ref=None, target=None, key=None, note=''):
-    xs = rows.get(name)
-    if not xs:
-        return
-    if key:
-        walls = [v for v in (num(x, key) for x in xs) if v is not None]
-        if not walls:
-            return
-        cpu = rss = others = ''
-    else:
-        walls = [x['wall'] for x in xs]
-        cpu = fmt_range([x['cpu'] for x in xs])
-        rss = '%.0f' % max(x['rss'] for x in xs)
-        others = fmt_range([x['others'] for x in xs])
-    if len(xs) == 1 and rows.get('ref') and len(rows['ref']) > 1:
-        note = ('1 run; ' + note) if note else '1 run'
-    r = ratio_cell(ratios(name, ref, key) or ([walls[0] / med([y['wall'] for y in rows[ref]])] if ref in rows else []),
-                   target) if ref else ''
-    print('| %s | %s | %s | %s | %s | %s | %s |' % (label, fmt_range(walls), cpu, rss, r, others, note))
-
-
-n = len(rows.get('ref', []))
-data_bytes = int(E['LBB_DATA_BYTES'])
-print('Dataset: %d bytes (%.2f GB), %s files (bench/make-dataset.sh DIR %s).'
-      % (data_bytes, data_bytes / 1e9, E['LBB_DATA_FILES'], E['LBB_SIZE_MB']), end=' ')
-if rows.get('ref'):
-    print('zstd -3 ratio %.2f.' % (data_bytes / float(rows['ref'][0]['extra']['size'])), end='')
-print()
-print('Machine: %s. Load average at the end: %s.' % (E['LBB_ENV'], E['LBB_LOAD']))
-print()
-print('Wall and CPU: median (min-max) over %d interleaved rounds, unless the note says 1 run. Ratios are taken' % n)
-print('within each round against that round\'s reference, then the median (1-run rows: against the median')
-print('reference). "others" is the CPU-s that other processes of this shared machine used during the run')
-print('(2 cores = 2 CPU-s per second of wall time).')
-print()
-print('| operation | wall s | CPU-s (user+sys) | peak RSS MiB (largest process) | ratio vs reference | others CPU-s | note |')
-print('|---|---|---|---|---|---|---|')
-line('`tar -cf - DIR \\| zstd -T0 -3 > file` (**reference**)', 'ref', note='baselines.md: 10.5 s, 14.1 CPU-s')
-line('same + `sync file`', 'ref_sync', 'ref', note='the store fsyncs each object: like for like')
-line('same with the tar/zstd arguments of files_backup (posix format, xattrs, acls, sparse) + sync', 'ref_lbtar', 'ref')
-line('lifeboat backup.yml (ansible-playbook, whole play)', 'lb_playbook', 'ref', 1.15)
-line('&nbsp;&nbsp;of which task "Archive files entries" (profile_tasks)', 'lb_playbook', 'ref', 1.15, key='task')
-line('&nbsp;&nbsp;of which the pipeline (record `seconds`)', 'lb_playbook', 'ref', None, key='pipeline')
-line('files_backup module run directly (no ansible-playbook)', 'lb_module', 'ref', 1.15)
-line('community.general.archive format=gz', 'cg_archive_gz', 'ref', note='Python tarfile + gzip level 9')
-line('restic 0.14 first backup', 'restic_first', 'ref')
-line('restic 0.14 unchanged re-run', 'restic_unchanged', 'ref')
-line('`zstd -dc file \\| tar -x -C dir` (**reference**)', 'raw_restore', note='baselines.md: 4.6 s')
-line('lifeboat restore.yml (ansible-playbook, whole play)', 'lb_restore_playbook', 'raw_restore', 1.2)
-line('&nbsp;&nbsp;of which task "Restore files" (profile_tasks)', 'lb_restore_playbook', 'raw_restore', 1.2, key='task')
-line('files_restore module run directly', 'lb_restore_module', 'raw_restore', 1.2)
-line('restic 0.14 restore', 'restic_restore', 'raw_restore')
-print()
-print('Peak RSS of the module process itself (target <= 128 MiB, and the same at 2x data):')
-print()
-print('| module | data | module process peak RSS MiB | module process CPU-s | largest child (tar/zstd) MiB | how measured |')
-print('|---|---|---|---|---|---|')
-
-
-def mrow(label, name, data, how):
-    for x in rows.get(name, []):
-        e = x['extra']
-        if 'self_maxrss_kb' in e:
-            print('| %s | %s | %.1f | %.2f | %.1f | %s (round %d) |'
-                  % (label, data, int(e['self_maxrss_kb']) / 1024.0, float(e['self_cpu']),
-                     int(e['children_maxrss_kb']) / 1024.0, how, x['round']))
-        elif 'module_hwm_kb' in e:
-            print('| %s | %s | %.1f | | | %s (round %d) |' % (label, data, int(e['module_hwm_kb']) / 1024.0, how,
-                                                            x['round']))
-
-
-two = '2x (%.2f GB, %s files)' % (int(E['LBB_DATA2_BYTES']) / 1e9, E['LBB_DATA2_FILES'])
-mrow('files_backup', 'lb_module', '1x', 'direct run, getrusage(RUSAGE_SELF)')
-mrow('files_backup', 'lb_playbook', '1x', 'under ansible-playbook: VmHWM of the AnsiballZ process, polled every 0.2 s')
-mrow('files_backup', 'lb_module_2x', two, 'direct run, getrusage(RUSAGE_SELF)')
-mrow('files_restore', 'lb_restore_module', '1x', 'direct run, getrusage(RUSAGE_SELF)')
-mrow('files_restore', 'lb_restore_playbook', '1x', 'under ansible-playbook: VmHWM polled (dry run + restore)')
-mrow('files_restore', 'lb_restore_module_2x', two, 'direct run, getrusage(RUSAGE_SELF)')
-if rows.get('ref_2x') and rows.get('lb_module_2x'):
-    a, b = rows['ref_2x'][0], rows['lb_module_2x'][0]
-    print()
-    print('Time at 2x data (1 run each): reference %.1f s, files_backup module %.1f s (%.2fx), files_restore module %s s.'
-          % (a['wall'], b['wall'], b['wall'] / a['wall'],
-             '%.1f' % rows['lb_restore_module_2x'][0]['wall'] if rows.get('lb_restore_module_2x') else 'n/a'))
-print()
-print('hyperfine, the references alone (5 runs each, warm cache; mean +- sd):')
-print()
-for path in (hf1, hf2):
-    for res in json.load(open(path))['results']:
-        print('- %s: %.2f s +- %.2f (user %.2f s, system %.2f s)' % (res['command'], res['mean'], res['stddev'],
-                                                                  res['user'], res['system']))
-if E.get('LBB_CG_ZSTD'):
-    print()
-    print('community.general.archive with format=zstd: %s' % E['LBB_CG_ZSTD'])
-PY
+jq -n --arg data_bytes "$data_bytes" --arg data_files "$data_files" --arg size_mb "$size_mb" --arg env "$env_line" \
+    --arg data2_bytes "${data2_bytes:-0}" --arg data2_files "${data2_files:-0}" --arg cg_zstd "$cg_zstd_msg" \
+    --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg load_start "$load_start" --arg started "$stamp" \
+    '$ARGS.named' > "$results_dir/files-$stamp-meta.json"
+"$PY" "$bench_dir/files_report.py" "$results_dir/files-$stamp" > "$report"
 cp -r "$W/logs" "$results_dir/files-$stamp-logs"
 cat "$report"
 log "report: $report (raw data: $raw, logs of every run: $results_dir/files-$stamp-logs)"

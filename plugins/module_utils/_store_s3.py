@@ -175,6 +175,7 @@ class _S3Writer(Writer):
         self.upload_id = None
         self.next_part = 1
         self.cur_size = part_size_for(1, self.base)
+        self.spare = []            # part buffers back from finished uploads, reused (no alloc/free churn)
         self.buf = bytearray(self.cur_size)
         self.pos = 0
         self.size = 0
@@ -205,6 +206,8 @@ class _S3Writer(Writer):
             with self.cond:
                 self.inflight -= 1
                 self.inflight_bytes -= len(body)
+                if len(body) == self.cur_size and len(self.spare) < 2:
+                    self.spare.append(body)
                 self.cond.notify_all()
 
     def _raise_failed(self):
@@ -253,7 +256,12 @@ class _S3Writer(Writer):
                 body, self.buf = self.buf, None
                 self._submit(body)
                 self.cur_size = part_size_for(self.next_part, self.base)
-                self.buf = bytearray(self.cur_size)
+                with self.cond:
+                    spare = self.spare.pop() if self.spare else None
+                    if spare is None or len(spare) != self.cur_size:
+                        self.spare = []
+                        spare = None
+                self.buf = spare if spare is not None else bytearray(self.cur_size)
                 self.pos = 0
 
     def _wait_all(self):
@@ -285,6 +293,7 @@ class _S3Writer(Writer):
             self._submit(body)
         self.buf = None
         self._wait_all()
+        self.spare = []
         self._raise_failed()
         parts = [self.parts[n] for n in sorted(self.parts)]
         if len(parts) != self.next_part - 1:
@@ -312,6 +321,7 @@ class _S3Writer(Writer):
         self.closed = True
         self.buf = None
         with self.cond:
+            self.spare = []
             if self.error is None:
                 self.error = LifeboatError('upload of %s was aborted' % self.key)
         self._wait_all()
@@ -531,7 +541,11 @@ class S3Store(Store):
                 max_pool_connections=max(10, self.concurrency + 4),
                 connect_timeout=timeout,
                 read_timeout=max(60, timeout),
-                s3={'addressing_style': 'path'} if self.endpoint_url else {},
+                # every body we send carries its SHA-256 in a signed x-amz-checksum-sha256 header, which binds
+                # it to the signature: hashing it once more for SigV4 (what botocore does over plain http)
+                # would only cost CPU
+                s3=dict({'payload_signing_enabled': False},
+                        **({'addressing_style': 'path'} if self.endpoint_url else {})),
                 user_agent_extra='lifeboat.backup',
             )
             try:
@@ -670,8 +684,7 @@ class S3Store(Store):
 
     def _paginate(self, op, action, **kw):
         try:
-            for page in self.client.get_paginator(op).paginate(Bucket=self.bucket, **kw):
-                yield page
+            yield from self.client.get_paginator(op).paginate(Bucket=self.bucket, **kw)
         except Exception as e:  # pylint: disable=broad-except
             raise s3_error(e, self, action, None)
 
@@ -846,4 +859,3 @@ def _ts(dt):
         return dt.timestamp()
     except (AttributeError, ValueError):
         return 0.0
-

@@ -545,8 +545,7 @@ class SftpStore(Store):
             sub = join_key(rel, name) if rel else name
             mode = a.st_mode or 0
             if stat_mod.S_ISDIR(mode):
-                for x in self._walk(sub):
-                    yield x
+                yield from self._walk(sub)
             elif stat_mod.S_ISREG(mode):
                 yield sub, a
 

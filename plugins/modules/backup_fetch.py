@@ -18,7 +18,7 @@ description:
     A damaged or changed artifact leaves O(dest) untouched.
   - Only completed sets are read; pin the manifest with O(manifest_sha256) to refuse a manifest that changed.
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 requirements:
@@ -31,6 +31,7 @@ attributes:
     description: Finds the artifact and checks O(dest), and writes nothing.
   diff_mode:
     support: none
+    description: Nothing to diff; the result describes what was written.
 options:
   set_id:
     description: The completed set to read. Defaults to the newest completed set in the store.

@@ -12,7 +12,7 @@ short_description: Put an existing file or directory into a backup set
 version_added: 0.1.0
 description:
   - Streams an existing file or directory of the host into an open backup set as one artifact of component
-    C(upload), for example the output of a vendor's own backup tool. Nothing is staged: a file streams
+    C(upload), for example the output of a vendor's own backup tool. Nothing is staged; a file streams
     as-is through compression into the store; a directory goes through the same GNU tar as
     M(lifeboat.backup.files_backup).
   - The artifact is checked like every other one (every exit code, the stored size) and recorded with its
@@ -21,7 +21,7 @@ description:
     storing a copy that matches no state of the file. A named pipe (FIFO) is read to its end.
   - Get the artifact back with M(lifeboat.backup.backup_fetch).
 author:
-  - lifeboat.backup maintainers
+  - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
 requirements:
@@ -34,6 +34,7 @@ attributes:
     description: Checks that O(src) is readable and the set is open, and writes nothing.
   diff_mode:
     support: none
+    description: Nothing to diff; the result describes what was written.
 options:
   set_id:
     description: The open set to write into (C(__lifeboat_set_id) in the roles).
