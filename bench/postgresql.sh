@@ -288,7 +288,7 @@ commit_set() {
     printf '{"ANSIBLE_MODULE_ARGS": {"state": "committed", "set_id": "%s", "store": %s}}\n' "$1" "$store_json" > "$W/args-commit.json"
     PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-commit.json" | jq -e '.status == "completed"' >/dev/null
 }
-dropdb_q() { $PSQL -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; }
+dropdb_q() { $PSQL -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c CHECKPOINT; }
 checksum() {  # content fingerprint of the restored tables
     $PSQL -At -d "$1" -c "SELECT (SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts) || '/' ||
         (SELECT count(*) || ':' || md5(string_agg(md5(payload), '' ORDER BY id)) FROM events)"

@@ -148,8 +148,8 @@ def s3_error(e, store, action, key=None):
                                  % (store.bucket, store.region, code))
         if code in _NOT_FOUND:
             return LifeboatError('%s is not in the store' % where, reason='not_found')
-        return LifeboatError('S3 error while trying to %s %s: %s%s' % (action, where, code or status,
-                                                                      ' (%s)' % msg if msg else ''))
+        detail = ' (%s)' % msg if msg else ''
+        return LifeboatError('S3 error while trying to %s %s: %s%s' % (action, where, code or status, detail))
     if isinstance(e, bcx.BotoCoreError):
         return LifeboatError('S3 error while trying to %s %s: %s' % (action, where, e))
     return LifeboatError('unexpected error while trying to %s %s: %s: %s' % (action, where, e.__class__.__name__, e))
@@ -297,8 +297,8 @@ class _S3Writer(Writer):
         self._raise_failed()
         parts = [self.parts[n] for n in sorted(self.parts)]
         if len(parts) != self.next_part - 1:
-            raise LifeboatError('%s: %d of %d parts of %s were uploaded' % (self.store.describe(), len(parts),
-                                                                             self.next_part - 1, self.key))
+            raise LifeboatError('%s: %d of %d parts of %s were uploaded'
+                                % (self.store.describe(), len(parts), self.next_part - 1, self.key))
         try:
             self.store.client.complete_multipart_upload(Bucket=self.store.bucket, Key=self.full,
                                                         UploadId=self.upload_id, MultipartUpload={'Parts': parts})
@@ -390,8 +390,8 @@ class _S3Reader(Reader):
                 data = self._get(Range='bytes=%d-%d' % (start, end))['Body'].read()
                 if len(data) == want:
                     return data
-                last = LifeboatError('short read of %s: %d of %d bytes at offset %d' % (self.key, len(data), want,
-                                                                                      start))
+                last = LifeboatError('short read of %s: %d of %d bytes at offset %d'
+                                     % (self.key, len(data), want, start))
             except bcx.ClientError as e:
                 raise s3_error(e, self.store, 'read', self.key)
             except Exception as e:  # pylint: disable=broad-except
@@ -477,8 +477,8 @@ class S3Store(Store):
 
     def __init__(self, params):
         if not HAS_BOTO3:
-            raise LifeboatError('%s (import error: %s)' % (missing_required_lib('boto3 (for store.type=s3)'),
-                                                             BOTO3_IMPORT_ERROR))
+            raise LifeboatError('%s (import error: %s)'
+                                % (missing_required_lib('boto3 (for store.type=s3)'), BOTO3_IMPORT_ERROR))
         super(S3Store, self).__init__(params)
         self.bucket = params['bucket']
         self.endpoint_url = params.get('endpoint_url') or None

@@ -228,8 +228,8 @@ class SftpStore(Store):
 
     def __init__(self, params):
         if not HAS_PARAMIKO:
-            raise LifeboatError('%s (import error: %s)' % (missing_required_lib('paramiko (for store.type=sftp)'),
-                                                           PARAMIKO_IMPORT_ERROR))
+            raise LifeboatError('%s (import error: %s)'
+                                % (missing_required_lib('paramiko (for store.type=sftp)'), PARAMIKO_IMPORT_ERROR))
         super(SftpStore, self).__init__(params)
         self.host = params['host']
         self.port = int(params.get('port') or 22)
@@ -505,10 +505,11 @@ class SftpStore(Store):
                 raise self.error(e, 'write to', probe)
             self.finish_file(f, pipe, probe, 15, probe)
         finally:
-            try:
-                self.sftp.remove(probe)
-            except Exception:  # pylint: disable=broad-except
-                pass
+            for cleanup in (f.close, lambda: self.sftp.remove(probe)):   # closing twice is harmless
+                try:
+                    cleanup()
+                except Exception:  # pylint: disable=broad-except
+                    pass
 
     def open_write(self, key):
         final = self._p(key)

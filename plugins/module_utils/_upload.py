@@ -113,31 +113,43 @@ def upload(store, set_id, host, src, name=None, compression='zstd', level=None, 
 
 
 def _upload_file(store, set_id, host, src, name, kind, compression, level, threads, extra):
+    """A regular file is read up to the size it had when opened (``head -c``), so a file that keeps growing
+    cannot make the upload run forever; if it changed meanwhile, the copy is refused. A named pipe is read
+    to its end (its writer decides when it ends)."""
     try:
         f = open(src, 'rb', buffering=0)
     except (IOError, OSError) as e:
         raise LifeboatError('cannot open src %s: %s' % (src, e.strerror or e))
     with f:
         before = os.fstat(f.fileno())
+        source = {'source_file': f}
+        if kind == 'file':
+            head = pl.need_tool('head', 'uploading a file')
+            source = {'source_argv': [head, '-c', str(before.st_size), '--', src], 'source_name': 'head'}
 
-        def check(_res):
-            after = os.fstat(f.fileno())
+        def check(res):
             facts = {}
             if kind == 'file':
-                if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                if res is not None and res.failed():
+                    raise LifeboatError('reading src %s failed: %s' % (src, res.describe()), stage=res.as_dict())
+                after = os.fstat(f.fileno())
+                try:
+                    now = os.stat(src)
+                except OSError as e:
+                    raise LifeboatError('src %s was removed or replaced while it was being uploaded (%s); nothing '
+                                        'was stored' % (src, e.strerror))
+                if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or \
+                        (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
                     raise LifeboatError('src %s changed while it was being uploaded (size %d -> %d): the copy would '
                                         'not match any state of the file; nothing was stored'
-                                        % (src, before.st_size, after.st_size))
-                pos = os.lseek(f.fileno(), 0, os.SEEK_CUR)
-                if pos != before.st_size:
-                    raise LifeboatError('src %s: read %d of its %d bytes' % (src, pos, before.st_size))
+                                        % (src, before.st_size, now.st_size))
                 facts['uncompressed_size'] = before.st_size
                 facts['src_mode'] = '%04o' % stat_mod.S_IMODE(before.st_mode)
             return facts
 
         return _artifacts.write_artifact(
             store, set_id, host, COMPONENT, name, 'file', 'raw', '', source='upload:' + src, check_source=check,
-            source_file=f, compression=compression, level=level, threads=threads, extra=extra)
+            compression=compression, level=level, threads=threads, extra=extra, **source)
 
 
 def _upload_dir(store, set_id, host, src, name, compression, level, threads, exclude, one_file_system, extra):

@@ -33,6 +33,7 @@ def tool(name):
     p = os.path.join(os.path.dirname(sys.executable), name)
     return p if os.path.exists(p) else (shutil.which(name) or name)
 
+
 REGION = 'us-east-1'
 KEY = 'testing'
 SAFE_ENV = {
@@ -430,4 +431,3 @@ def sparse_file(path, size):
     with open(path, 'wb') as f:
         f.truncate(size)
     return path
-

@@ -31,15 +31,15 @@ def _run(playbook, workdir, hosts, extra):
     ev = {'lifeboat_repo': REPO}
     ev.update(extra)
     return playbook(PLAYBOOK, inventory=_inventory(workdir, hosts), extra_vars=ev,
-                        env={'ANSIBLE_SHELL_ALLOW_WORLD_READABLE_TEMP': 'True'})
+                    env={'ANSIBLE_SHELL_ALLOW_WORLD_READABLE_TEMP': 'True'})
 
 
 def test_shared_writable_same_uid_passes(playbook, workdir):
     mp = os.path.join(workdir, 'efs')
     os.mkdir(mp)
     store = {'type': 'filesystem', 'path': mp + '/lifeboat'}
-    r = _run(playbook, workdir, {'web1': {}, 'web2': {}}, {'lifeboat_store': store, 'lifeboat_efs': {'mount_point': mp,
-                                                                                            'mount': False}})
+    efs = {'mount_point': mp, 'mount': False}
+    r = _run(playbook, workdir, {'web1': {}, 'web2': {}}, {'lifeboat_store': store, 'lifeboat_efs': efs})
     assert r.rc == 0, r
     st = os.stat(store['path'])
     assert oct(st.st_mode & 0o777) == '0o700' and st.st_uid == os.getuid()
@@ -72,7 +72,7 @@ def test_different_uids_are_reported(playbook, workdir):
                                   'ansible_become_user': 'nobody', 'ansible_su_flags': '-s /bin/sh',
                                   'ansible_python_interpreter': '/usr/bin/python3'}}
     r = _run(playbook, workdir, hosts, {'lifeboat_store': {'type': 's3', 'bucket': 'x'},
-                              'lifeboat_efs': {'mount_point': mp, 'mount': False}})
+                                        'lifeboat_efs': {'mount_point': mp, 'mount': False}})
     assert r.rc != 0, r
     assert 'the hosts write to %s as different users: web1=uid 0 (root), web2=uid 65534 (nobody)' % mp in r.output, r
     assert 'run backups and restores as the same uid' in r.output

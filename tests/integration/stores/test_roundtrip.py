@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import tarfile
+import time
 
 import pytest
 
@@ -65,7 +66,6 @@ def test_roles_backup_and_restore_on_s3_with_kms_and_object_lock(playbook, moto,
                                            'lifeboat_files': [{'name': 'app', 'paths': [src]}]})
     assert r.rc == 0, r
     assert 'Traceback' not in r.output
-
 
     st = open_store(params)
     sets = _sets.list_sets(st)
@@ -154,3 +154,62 @@ def test_upload_and_fetch_on_sftp(playbook, sshd, workdir):
     assert filecmp.cmp(src_file, os.path.join(out, 'vendor.out'), shallow=False)
     assert sorted(os.listdir(out)) == ['export.tar', 'vendor.out']
     assert tarfile.is_tarfile(tar_path)
+
+
+def test_upload_module_edges_on_a_filesystem_store(workdir):
+    """Check mode writes nothing; a named pipe streams to its end; a missing src and a closed set are one
+    message each; a file that changes while it is read is refused."""
+    import threading
+    from storelib import fs_params
+    store = _arg(fs_params(os.path.join(workdir, 'store')))
+    set_id = run_module('backup_set', {'state': 'started', 'store': store})['set_id']
+    base = {'store': store, 'set_id': set_id, 'host': 'web1'}
+
+    r = run_module('backup_upload', dict(base, src='/etc/hostname'), check=True)
+    assert not r.failed and r['changed'] and r['records'] == [] and 'would upload file' in r['msg'], r
+    r = run_module('backup_upload', dict(base, src=os.path.join(workdir, 'nope')))
+    assert r.failed and r.msg == 'src %s does not exist on this host' % os.path.join(workdir, 'nope'), r
+
+    fifo = os.path.join(workdir, 'pipe')
+    os.mkfifo(fifo)
+    payload = os.urandom(3 * MiB)
+
+    def feed():
+        with open(fifo, 'wb') as f:
+            f.write(payload)
+    t = threading.Thread(target=feed)
+    t.start()
+    r = run_module('backup_upload', dict(base, src=fifo, name='from-a-pipe', compression='none'))
+    t.join()
+    assert not r.failed, r
+    assert r['records'][0]['size'] == len(payload) and r['records'][0]['extra']['src_type'] == 'fifo'
+    assert r['records'][0]['sha256'] == hashlib.sha256(payload).hexdigest()
+
+    grow = os.path.join(workdir, 'growing.log')
+    with open(grow, 'wb') as f:
+        f.write(os.urandom(8 * MiB))
+    stop = threading.Event()
+
+    def append():                     # slowly (400 KB/s) and never more than 4 MiB in all
+        with open(grow, 'ab') as f:
+            for _i in range(1024):
+                if stop.is_set():
+                    return
+                f.write(b'x' * 4096)
+                f.flush()
+                time.sleep(0.01)
+    t = threading.Thread(target=append)
+    t.start()
+    try:
+        r = run_module('backup_upload', dict(base, src=grow, compression='gzip'))
+    finally:
+        stop.set()
+        t.join()
+    assert r.failed and 'changed while it was being uploaded' in r.msg, r
+    st = open_store(fs_params(os.path.join(workdir, 'store')))
+    assert [i.key for i in st.list(set_id + '/web1/upload')] == [
+        set_id + '/web1/upload/from-a-pipe', set_id + '/web1/upload/from-a-pipe.record.json']
+
+    assert not run_module('backup_set', {'state': 'committed', 'store': store, 'set_id': set_id}).failed
+    r = run_module('backup_upload', dict(base, src='/etc/hostname'))
+    assert r.failed and r.msg == 'set %s is already completed; a completed set is never changed' % set_id, r

@@ -285,4 +285,3 @@ def test_upload_memory_is_bounded_and_independent_of_size(workdir):
         assert abs(peaks[2] - peaks[1]) < 24, peaks
     finally:
         m.stop()
-

@@ -72,8 +72,8 @@ def test_write_commit_read_list_stat(store):
     assert listed == [(SET + '/db1/postgresql/app.dump', 0),
                       (SET + '/web1/files/app.tar.zst', len(big)),
                       (SET + '/web1/files/app.tar.zst.record.json', len(small))]
-    assert [i.key for i in store.list(SET + '/web1')] == [SET + '/web1/files/app.tar.zst',
-                                                           SET + '/web1/files/app.tar.zst.record.json']
+    assert [i.key for i in store.list(SET + '/web1')] == [
+        SET + '/web1/files/app.tar.zst', SET + '/web1/files/app.tar.zst.record.json']
     assert list(store.list('20991231T000000Z')) == []
     assert store.list_children('') == [SET]
     assert store.list_children(SET) == ['db1', 'web1']
