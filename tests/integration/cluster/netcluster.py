@@ -430,8 +430,8 @@ class Cluster(object):
                 if (n.path / 'ready.failed').exists():
                     raise ClusterError('%s did not start: %s' % (n.name, (n.path / 'ready.failed').read_text()))
                 if n.popen.poll() is not None:
-                    raise ClusterError('%s exited %s at start: %s' % (n.name, n.popen.returncode,
-                                                                     (n.path / 'lbnode.log').read_text()))
+                    log = (n.path / 'lbnode.log').read_text()
+                    raise ClusterError('%s exited %s at start: %s' % (n.name, n.popen.returncode, log))
                 if (n.path / 'ready').exists() and n.pid is None:
                     n.pid = self._child_of(n.popen.pid)
                 if n.pid is not None:
@@ -840,8 +840,8 @@ class Cluster(object):
             if done == 't':
                 return
             if time.monotonic() > deadline:
-                raise ClusterError('%s has not replayed up to %s after %d s' % (self.node(standby).name, lsn,
-                                                                                 timeout))
+                name = self.node(standby).name
+                raise ClusterError('%s has not replayed up to %s after %d s' % (name, lsn, timeout))
             time.sleep(0.1)
 
     def reset_postgresql(self):

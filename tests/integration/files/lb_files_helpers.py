@@ -18,7 +18,6 @@ HERE = pathlib.Path(__file__).resolve().parent
 INFO_PLAYBOOK = HERE / 'info.yml'
 
 
-
 def _top_conftest():
     """tests/conftest.py (run_playbook), loaded under its own name: other test dirs have a conftest too."""
     mod = sys.modules.get('lifeboat_tests_conftest')
@@ -34,11 +33,14 @@ def _top_conftest():
 run_playbook = _top_conftest().run_playbook
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _files  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _lock  # noqa: E402,F401
+from ansible_collections.lifeboat.backup.plugins.module_utils import _lock  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402,F401
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore  # noqa: E402
+
+# re-exported for the tests, which use them as h._lock and h.LifeboatError
+REEXPORTED = (_lock, LifeboatError)
 
 NOBODY = 65534
 BASE_NS = 1500000000 * 10 ** 9  # 2017-07-14: clearly not "now"

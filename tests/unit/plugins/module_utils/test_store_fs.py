@@ -280,14 +280,19 @@ def test_check_writable_read_only_mount(tmpfs):
     assert 'read-only filesystem' in e.value.msg
 
 
+def _write_64_chunks(w):
+    with w:
+        for _i in range(64):
+            w.write(os.urandom(65536))
+
+
 def test_disk_full_write_fails_clearly_and_leaves_nothing(tmpfs):
     d = tmpfs('size=256k')
     st = fs(d)
     st.put_bytes('earlier', b'kept')
     w = st.open_write('s/big')
-    with pytest.raises(LifeboatError) as e, w:
-        for _i in range(64):
-            w.write(os.urandom(65536))
+    with pytest.raises(LifeboatError) as e:
+        _write_64_chunks(w)
     assert e.value.msg == 'cannot write %s: no space left on device' % os.path.join(str(d), 's', 'big')
     assert e.value.details['errno'] == errno.ENOSPC
     assert [i.key for i in st.list('')] == ['earlier']
