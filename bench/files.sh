@@ -174,6 +174,10 @@ warm() {  # read a tree once so every candidate runs with a warm page cache (GNU
     tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
 }
 
+# Before each measured run: write back dirty pages left by the previous run (and let the discards of a
+# removed tree go through), so that no candidate pays for the one before it.
+settle() { sync; sleep 1; }
+
 poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
     local pattern=$1 out=$2 max=0 pid key val _unit
     echo 0 > "$out"
@@ -209,6 +213,7 @@ measure() {
     shift 2
     local b0 b1 load t wall user sys rss others
     load=$(cut -d' ' -f1 /proc/loadavg)
+    settle
     b0=$(busy_jiffies)
     if ! /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" > "$W/logs/$name.$round.log" 2>&1; then
         log "FAILED: $name (round $round); see below"
@@ -236,6 +241,12 @@ module_rss() {  # module_rss LOG: self=KB children=KB cpu from run-module.py's l
 # ------------------------------------------------------------------ data
 
 mkdir -p "$W/logs" "$W/out"
+need_free_mb=$((size_mb * (do_2x == 1 ? 6 : 4)))
+free_mb=$(df -Pm "$W" | awk 'NR == 2 { print $4 }')
+if [ "$free_mb" -lt "$need_free_mb" ]; then
+    echo "$W has $free_mb MB free; this run needs about $need_free_mb MB (use --workdir, or a smaller --size)" >&2
+    exit 2
+fi
 if [ -n "$dataset" ]; then
     data=$(cd "$dataset" && pwd)
     own_data=0
@@ -253,6 +264,15 @@ rest_lb=$W/restore-lb
 rest_mod=$W/restore-mod
 rest_raw=$W/restore-raw
 ref_out=$W/out/ref.tar.zst
+cat > "$W/floor.yml" <<'EOF'
+- name: The cost of running any playbook here
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: One module run
+      ansible.builtin.command: "true"
+      changed_when: false
+EOF
 cat > "$W/vars.yml" <<EOF
 lifeboat_store: {type: filesystem, path: $store}
 lifeboat_files: [{name: data, paths: [$data]}]
@@ -310,6 +330,8 @@ for r in $(seq 1 "$runs"); do
     stop_poller
     rec=$(find "$store" -name 'data.tar.*.record.json' | head -1)
     end_row "task=$(task_seconds "$LAST_LOG" 'Archive files entries into the set') pipeline=$(jq .extra.seconds "$rec") module_hwm_kb=$(cat "$W/hwm") size=$(jq .size "$rec")"
+
+    measure ansible_floor "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/floor.yml"; end_row
 
     sid=$(start_set); backup_args "$sid" "$data"; warm "$data"
     measure lb_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$W/args-backup.json"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Markdown report of a bench/files.sh run: files_report.py bench/results/files-<stamp>
 
 Reads <prefix>.tsv (one line per measured run), <prefix>-meta.json and, when present,
@@ -94,7 +93,7 @@ class Report(object):
             best = '%.2fx' % b if b is not None else ''
         if not key:
             cpu = rng([x['cpu'] for x in xs])
-            rss = '%.0f' % max(x['rss'] for x in xs)
+            rss = str(int(round(max(x['rss'] or 0 for x in xs))))
             others = rng([x['others'] for x in xs], 1)
             if ref:
                 cr = self.ratios(name, ref, what='cpu')
@@ -149,6 +148,8 @@ class Report(object):
                   TARGET_BACKUP, key='task')
         self.line('&nbsp;&nbsp;its pipeline (record `extra.seconds`)', 'lb_playbook', 'ref', key='pipeline')
         self.line('files_backup module run directly (no ansible-playbook)', 'lb_module', 'ref', TARGET_BACKUP)
+        self.line('ansible-playbook floor: a play with one `command: true` task', 'ansible_floor', 'ref',
+                  note='fixed cost of any playbook run here')
         self.line('community.general.archive format=gz', 'cg_archive_gz', 'ref',
                   note='Python tarfile + gzip level 9; format=zstd does not exist')
         self.line('restic 0.14 first backup', 'restic_first', 'ref')

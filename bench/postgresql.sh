@@ -342,6 +342,10 @@ for r in $(seq 1 "$runs"); do
     measure ref_restore_j2 "$r" bash -c "$PSQL -c 'CREATE DATABASE r_ref2' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$raw_dump'"
     end_row; [ "$(checksum r_ref2)" = "$want_sum" ] || { log "r_ref2 differs"; exit 1; }; dropdb_q r_ref2
 
+    dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
+    measure ref_restore_j2_staged "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref2' && zstd -q -dc '$ref_out' > '$W/out/staged.pgdump' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$W/out/staged.pgdump'"
+    end_row; [ "$(checksum r_ref2)" = "$want_sum" ] || { log "r_ref2 differs"; exit 1; }; dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
+
     dropdb_q r_lb2
     measure lb_restore_j2 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb2 -e jobs=2
     end_row; [ "$(checksum r_lb2)" = "$want_sum" ] || { log "r_lb2 differs"; exit 1; }; dropdb_q r_lb2
@@ -428,10 +432,13 @@ for name, label in (('community_pgc', 'community.postgresql.postgresql_db dump `
         line(label, name, 'ref', 'lifeboat playbook / this = %.2fx; %.0f MiB'
              % (r, med([int(x['extra']['size']) for x in rows[name]]) / 1048576))
 line('CREATE DATABASE + `pg_restore -j 2` from an uncompressed dump file (reference)', 'ref_restore_j2')
-line('postgresql_restore jobs=2 via ansible-playbook', 'lb_restore_j2', 'ref_restore_j2', 'vs pg_restore -j 2')
+line('CREATE DATABASE + `zstd -dc` of the stream-written dump to a file + `pg_restore -j 2` (same work as lifeboat)',
+     'ref_restore_j2_staged', 'ref_restore_j2', 'vs pg_restore -j 2 from a file pg_dump wrote itself')
+line('postgresql_restore jobs=2 via ansible-playbook', 'lb_restore_j2', 'ref_restore_j2',
+     'vs pg_restore -j 2; vs the same work: %.2fx' % (ratio('lb_restore_j2', 'ref_restore_j2_staged') or 0))
 m = rows['lb_restore_j2_module']
 line('postgresql_restore jobs=2 module run directly', 'lb_restore_j2_module', 'ref_restore_j2',
-     'module process %.0f MiB, largest child %.0f MiB' % (med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
+     'vs the same work: %.2fx; module process %.0f MiB, largest child %.0f MiB' % (ratio('lb_restore_j2_module', 'ref_restore_j2_staged') or 0, med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
                                                           med([int(x['extra']['children_maxrss_kb']) for x in m]) / 1024))
 line('CREATE DATABASE + `zstd -dc \\| pg_restore` streamed (reference)', 'ref_restore_stream')
 line('postgresql_restore jobs=1 (streamed) via ansible-playbook', 'lb_restore_j1', 'ref_restore_stream', 'vs streamed reference')

@@ -55,16 +55,38 @@ run_pytest() {
   return $rc
 }
 
-setup
+stage() {
+  # stage NAME CMD...: run one stage, time it, remember a failure and go on (CI shows every stage)
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s)
+  "$@" || rc=$?
+  printf '==> %s: %s in %ss\n' "$name" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(( $(date +%s) - t0 ))" \
+    | tee -a "$LIFEBOAT_WORK/stages.txt"
+  [ $rc -eq 0 ] || failed+=("$name")
+}
+
+failed=()
+mkdir -p "$LIFEBOAT_WORK"
+: > "$LIFEBOAT_WORK/stages.txt"
+stage setup setup
 case "$what" in
-  lint) run_lint ;;
-  sanity) run_sanity ;;
-  unit) run_pytest tests/unit -q "$@" ;;
-  integration) run_pytest tests/integration -q "$@" ;;
+  lint) stage lint run_lint ;;
+  sanity) stage sanity run_sanity ;;
+  unit) stage unit run_pytest tests/unit -q "$@" ;;
+  integration) stage integration run_pytest tests/integration -q -rfEs "$@" ;;
   all)
-    run_lint
-    run_sanity
-    run_pytest tests/unit tests/integration -q -rfEs --durations=15 "$@"
+    if [ ${#failed[@]} -eq 0 ]; then
+      stage lint run_lint
+      stage sanity run_sanity
+      stage pytest run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
+    fi
     ;;
   *) echo "usage: $0 [all|lint|sanity|unit|integration] [pytest args]" >&2; exit 2 ;;
 esac
+log "Stages"
+cat "$LIFEBOAT_WORK/stages.txt"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi

@@ -211,20 +211,25 @@ def set_allow_connections(c, dbname, allow):
 # ---------------------------------------------------------------- client tools
 
 def find_tool(name, bin_dir, server_num):
-    """(path, version_num, version_text) of a client tool, preferring one that can handle the server."""
-    cands = []
+    """(path, version_num, version_text) of a client tool: the first candidate that can handle the server,
+    else the first one found (so the version check can say why it cannot)."""
+    first = None
     for p in pgl.tool_candidates(name, bin_dir, server_num, pl.which(name)):
-        if os.path.isfile(p) and os.access(p, os.X_OK) and p not in [c[0] for c in cands]:
-            text = pl.tool_version(p)
-            cands.append((p, pgl.parse_version(text), text))
-    if not cands:
-        where = ('in %s' % bin_dir) if bin_dir else 'on PATH (nor in the version-specific directories)'
-        raise LifeboatError('%s was not found %s: install the PostgreSQL client tools (see bindep.txt)' % (name, where))
-    path, num = pgl.pick_tool([(c[0], c[1]) for c in cands], server_num)
-    if path is None:
-        raise LifeboatError('cannot tell the version of %s (%s)' % (name, cands[0][0]))
-    text = [c[2] for c in cands if c[0] == path][0]
-    return path, num, text
+        if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+            continue
+        text = pl.tool_version(p)
+        num = pgl.parse_version(text)
+        if num is None:
+            continue
+        if pgl.tool_can_dump(num, server_num):
+            return p, num, text
+        if first is None:
+            first = (p, num, text)
+    if first is not None:
+        return first
+    where = ('in %s' % bin_dir) if bin_dir else 'on PATH (nor in the version-specific directories)'
+    raise LifeboatError('%s was not found %s, or does not tell its version: install the PostgreSQL client tools '
+                        '(see bindep.txt)' % (name, where))
 
 
 def run_tool(argv, env, cwd=None, stdin_path=None):

@@ -208,27 +208,24 @@ def check_restore_versions(dbname, restore_tool_num, dumped_by_num, target_serve
 
 
 def tool_candidates(name, bin_dir, server_num, path_hit):
-    """Where to look for a client tool, best first: bin_dir only when given; else the PATH hit, then the
-    version-specific directories of Debian/Ubuntu and RHEL packages for the server's major version."""
+    """Where to look for a client tool, best first: bin_dir only when given; else the version-specific
+    directories of Debian/Ubuntu and PGDG RPM packages for the server's major version (the exact tools,
+    without the Debian pg_wrapper's own choice of version), then the PATH hit."""
     if bin_dir:
         return [bin_dir.rstrip('/') + '/' + name]
     out = []
-    if path_hit:
-        out.append(path_hit)
     if server_num:
         major = major_text(server_num)
         out.append('/usr/lib/postgresql/%s/bin/%s' % (major, name))
         out.append('/usr/pgsql-%s/bin/%s' % (major, name))
+    if path_hit:
+        out.append(path_hit)
     return out
 
 
-def pick_tool(candidates_with_versions, server_num):
-    """From [(path, version_num or None)], the first whose major >= the server's, else the first found."""
-    found = [(p, v) for p, v in candidates_with_versions if v is not None]
-    for p, v in found:
-        if server_num is None or major_num(v) >= major_num(server_num):
-            return p, v
-    return found[0] if found else (None, None)
+def tool_can_dump(tool_num, server_num):
+    """Whether a client tool of this version handles a server of that version (same or newer major)."""
+    return server_num is None or major_num(tool_num) >= major_num(server_num)
 
 
 # ---------------------------------------------------------------- argv

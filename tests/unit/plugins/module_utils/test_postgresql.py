@@ -139,12 +139,10 @@ def test_restore_version_checks():
 def test_tool_candidates_and_pick():
     assert pgl.tool_candidates('pg_dump', '/opt/pg16/bin/', 160000, '/usr/bin/pg_dump') == ['/opt/pg16/bin/pg_dump']
     c = pgl.tool_candidates('pg_dump', None, 160002, '/usr/bin/pg_dump')
-    assert c == ['/usr/bin/pg_dump', '/usr/lib/postgresql/16/bin/pg_dump', '/usr/pgsql-16/bin/pg_dump']
-    assert pgl.pick_tool([('/usr/bin/pg_dump', 150000), ('/usr/lib/postgresql/16/bin/pg_dump', 160001)],
-                         160002) == ('/usr/lib/postgresql/16/bin/pg_dump', 160001)
-    # none new enough: the first one found, so the version check can say why
-    assert pgl.pick_tool([('/a', 140000), ('/b', None)], 160000) == ('/a', 140000)
-    assert pgl.pick_tool([], 160000) == (None, None)
+    assert c == ['/usr/lib/postgresql/16/bin/pg_dump', '/usr/pgsql-16/bin/pg_dump', '/usr/bin/pg_dump']
+    assert pgl.tool_can_dump(160001, 160002) and pgl.tool_can_dump(170000, 150002)
+    assert not pgl.tool_can_dump(150020, 160000)
+    assert pgl.tool_can_dump(150000, None)
 
 
 # ---------------------------------------------------------------- stderr judging
