@@ -60,7 +60,9 @@ stage() {
   local name=$1 t0 rc=0
   shift
   t0=$(date +%s)
-  "$@" || rc=$?
+  # in the background so that `set -e` stays in force inside the stage (it is off in a `||` context)
+  "$@" &
+  wait $! || rc=$?
   printf '==> %s: %s in %ss\n' "$name" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(( $(date +%s) - t0 ))" \
     | tee -a "$LIFEBOAT_WORK/stages.txt"
   [ $rc -eq 0 ] || failed+=("$name")
@@ -69,18 +71,18 @@ stage() {
 failed=()
 mkdir -p "$LIFEBOAT_WORK"
 : > "$LIFEBOAT_WORK/stages.txt"
-stage setup setup
+t_setup=$(date +%s)
+setup
+printf '==> setup: ok in %ss\n' "$(( $(date +%s) - t_setup ))" | tee -a "$LIFEBOAT_WORK/stages.txt"
 case "$what" in
   lint) stage lint run_lint ;;
   sanity) stage sanity run_sanity ;;
   unit) stage unit run_pytest tests/unit -q "$@" ;;
   integration) stage integration run_pytest tests/integration -q -rfEs "$@" ;;
   all)
-    if [ ${#failed[@]} -eq 0 ]; then
-      stage lint run_lint
-      stage sanity run_sanity
-      stage pytest run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
-    fi
+    stage lint run_lint
+    stage sanity run_sanity
+    stage pytest run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
     ;;
   *) echo "usage: $0 [all|lint|sanity|unit|integration] [pytest args]" >&2; exit 2 ;;
 esac
