@@ -190,19 +190,20 @@ def check_dump_tool(tool, tool_num, server_num, where):
 
 
 def check_restore_versions(dbname, restore_tool_num, dumped_by_num, target_server_num, source_server_num,
-                           restore_tool='pg_restore'):
+                           restore_tool='pg_restore', what=None):
     """Problems (list of str) that keep a dump from being restored onto the target server."""
+    what = what or 'database %s' % quote_ident(dbname)
     problems = []
     if restore_tool_num is None:
         problems.append('cannot tell the version of %s' % restore_tool)
     elif dumped_by_num and major_num(restore_tool_num) < major_num(dumped_by_num):
-        problems.append('database %s was dumped by pg_dump %s, and %s %s cannot read it: use client tools %s or '
-                        'newer (bin_dir)' % (quote_ident(dbname), version_text(dumped_by_num), restore_tool,
-                                             version_text(restore_tool_num), major_text(dumped_by_num)))
+        problems.append('%s was dumped by pg_dump %s, and %s %s cannot read it: use client tools %s or newer (bin_dir)'
+                        % (what, version_text(dumped_by_num), restore_tool, version_text(restore_tool_num),
+                           major_text(dumped_by_num)))
     if source_server_num and major_num(target_server_num) < major_num(source_server_num):
-        problems.append('database %s comes from PostgreSQL %s; the target server is %s. Restoring onto an older '
+        problems.append('%s: the source server was PostgreSQL %s and the target server is %s. Restoring onto an older '
                         'major version is not supported: use a PostgreSQL %s or newer server'
-                        % (quote_ident(dbname), version_text(source_server_num), version_text(target_server_num),
+                        % (what, version_text(source_server_num), version_text(target_server_num),
                            major_text(source_server_num)))
     return problems
 

@@ -107,6 +107,14 @@ options:
       - Without it, each database is still checked before it is swapped into place.
     type: bool
     default: true
+  standby:
+    description:
+      - What to do when the target server is a hot standby in recovery (read-only). C(fail) refuses with a clear
+        error; C(skip) restores nothing and returns RV(in_recovery=true), so a role can run the restore on every
+        server of a replicated cluster and only the primary restores (the standbys follow by replication).
+    type: str
+    default: fail
+    choices: [fail, skip]
   tmp_dir:
     description: Parent of temporary files (globals, dumps staged for O(jobs) above 1, directory-format dumps).
     type: path
@@ -144,6 +152,14 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+in_recovery:
+  description: Whether the target server is a standby in recovery.
+  returned: when connected
+  type: bool
+skipped_standby:
+  description: True when the target was a standby and O(standby=skip), so nothing was restored.
+  returned: when skipped
+  type: bool
 set_id:
   description: The set restored from.
   returned: always
@@ -233,6 +249,11 @@ class Restore(object):
             with pgc.connect(p, p['maintenance_db']) as c:
                 self.info = info = pgc.server_info(c)
                 result['server_version'] = info['version']
+                result['in_recovery'] = info['in_recovery']
+                if info['in_recovery'] and p['standby'] == 'skip':
+                    result.update({'databases': [], 'would_drop': [], 'globals': {'restore': False}, 'summary': [],
+                                   'skipped_standby': True})
+                    return result
                 if info['in_recovery']:
                     raise LifeboatError('the target server %s is in recovery (a standby, read-only): restore into '
                                         'the primary' % pgl.describe_server(p))
@@ -267,8 +288,8 @@ class Restore(object):
         if globals_rec is not None:
             self.psql, ps_num, _ps_text = pgc.find_tool('psql', p['bin_dir'], info['version_num'])
             gx = globals_rec.get('extra') or {}
-            problems += pgl.check_restore_versions('globals', ps_num, None, info['version_num'],
-                                                   gx.get('server_version_num'), restore_tool='psql')
+            problems += pgl.check_restore_versions(None, ps_num, None, info['version_num'], gx.get('server_version_num'),
+                                                   restore_tool='psql', what='the globals (roles, tablespaces)')
         if p['jobs'] < 1:
             problems.append('jobs must be at least 1')
         if p['single_transaction'] and p['jobs'] > 1:
@@ -503,6 +524,7 @@ def main():
         no_privileges=dict(type='bool', default=False),
         verify_first=dict(type='bool', default=True),
         tmp_dir=dict(type='path'),
+        standby=dict(type='str', default='fail', choices=['fail', 'skip']),
     )
     argument_spec.update(pgl.CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pgl.CONNECTION_MUTUALLY_EXCLUSIVE,

@@ -134,6 +134,8 @@ def test_restore_version_checks():
     p = pgl.check_restore_versions('a', 160000, 150018, 140005, 150018)
     assert len(p) == 1 and 'older major version' in p[0] and '"a"' in p[0]
     assert 'cannot tell' in pgl.check_restore_versions('a', None, 150000, 150000, 150000)[0]
+    p = pgl.check_restore_versions(None, 150000, None, 140000, 150000, restore_tool='psql', what='the globals')
+    assert p[0].startswith('the globals: the source server was PostgreSQL 15.0 and the target server is 14.0')
 
 
 def test_tool_candidates_and_pick():
