@@ -241,7 +241,7 @@ module_rss() {  # module_rss LOG: self=KB children=KB cpu from run-module.py's l
 # ------------------------------------------------------------------ data
 
 mkdir -p "$W/logs" "$W/out"
-need_free_mb=$((size_mb * (do_2x == 1 ? 6 : 4)))
+need_free_mb=$((size_mb * 6))
 free_mb=$(df -Pm "$W" | awk 'NR == 2 { print $4 }')
 if [ "$free_mb" -lt "$need_free_mb" ]; then
     echo "$W has $free_mb MB free; this run needs about $need_free_mb MB (use --workdir, or a smaller --size)" >&2
@@ -381,7 +381,7 @@ hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperf
     -n 'tar | cat (read limit)' "tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
     -n 'tar | zstd -T0 -3' "bash -c \"$ref_cmd\"" >&2
 hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine-restore.json" \
-    --prepare "rm -rf '$rest_raw'" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
+    --prepare "rm -rf '$rest_raw'; sync; sleep 5" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
 rm -rf "$rest_raw"
 
 # ------------------------------------------------------------------ the others (one run: far from the targets)

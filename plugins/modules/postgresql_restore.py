@@ -110,7 +110,7 @@ options:
   standby:
     description:
       - What to do when the target server is a hot standby in recovery (read-only). C(fail) refuses with a clear
-        error; C(skip) restores nothing and returns RV(in_recovery=true), so a role can run the restore on every
+        error; C(skip) restores nothing and returns RV(skipped_standby) (and RV(in_recovery)), so a role can run the restore on every
         server of a replicated cluster and only the primary restores (the standbys follow by replication).
     type: str
     default: fail
