@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PostgreSQL backup: discover databases, dump each (and the globals) through the shared pipeline into a set."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import shutil
+import tempfile
+
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pg_client as pgc
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _postgresql as pgl
+
+
+def _judge(tool, what):
+    """check_source for write_artifact: the source tool's verdict."""
+    def check(res):
+        if res is None:
+            return {}
+        v = pgl.judge_tool(tool, res.rc, res.stderr)
+        if not v['ok']:
+            raise LifeboatError('%s failed: %s' % (what, v['error']))
+        return {'warnings': v['warnings']} if v['warnings'] else {}
+    return check
+
+
+class Backup(object):
+    def __init__(self, params, check_mode):
+        self.p = params
+        self.check_mode = check_mode
+        self.env = pgl.libpq_env(params, os.environ)
+        self.warnings = []
+        self.records = []
+        self.summary = []
+
+    def run(self):
+        p = self.p
+        with pgc.connect(p, p['maintenance_db']) as c:
+            info = pgc.server_info(c)
+            self.info = info
+            all_dbs = pgc.list_databases(c)
+            candidates = [d for d in all_dbs if not d['template']]
+            for n in p['databases']:
+                d = [x for x in all_dbs if x['name'] == n]
+                if d and (d[0]['template'] or not d[0]['allow_connections']):
+                    raise LifeboatError('database %s is a template or does not accept connections; it cannot be dumped'
+                                        % pgl.quote_ident(n))
+            chosen = pgl.select_databases(candidates, p['databases'], p['exclude'])
+            for d in list(chosen):
+                if not d['allow_connections']:
+                    chosen.remove(d)
+                    self.warnings.append('database %s does not accept connections (datallowconn is false): skipped'
+                                         % pgl.quote_ident(d['name']))
+            pg_dump, dump_num, dump_text = pgc.find_tool('pg_dump', p['bin_dir'], info['version_num'])
+            pgl.check_dump_tool('pg_dump', dump_num, info['version_num'], pg_dump)
+            pg_dumpall = None
+            if p['globals']:
+                pg_dumpall, dall_num, dall_text = pgc.find_tool('pg_dumpall', p['bin_dir'], info['version_num'])
+                pgl.check_dump_tool('pg_dumpall', dall_num, info['version_num'], pg_dumpall)
+            if p['format'] == 'directory':
+                pl.need_tool('tar', 'directory-format dumps')
+            pl.compressor_argv(p['compression'], p['level'], p['threads'])
+
+            chosen_names = {d['name'] for d in chosen}
+            databases = []
+            for d in all_dbs:
+                if d['template']:
+                    continue
+                entry = {'name': d['name'], 'size': d['size'], 'dump': d['name'] in chosen_names}
+                if entry['dump']:
+                    entry['artifact'] = pgl.artifact_name(d['name'])
+                databases.append(entry)
+            result = {
+                'changed': False, 'records': self.records, 'summary': self.summary, 'databases': databases,
+                'server_version': info['version'], 'server_version_num': info['version_num'],
+                'in_recovery': info['in_recovery'], 'pg_dump_version': dump_text,
+            }
+            if self.check_mode:
+                result['changed'] = bool(chosen) or bool(p['globals'])
+                return result
+
+            with open_store(p['store']) as store:
+                for d in chosen:
+                    self.dump_database(store, c, d, pg_dump, dump_num, dump_text)
+                if p['globals']:
+                    self.dump_globals(store, pg_dumpall, dall_num, dall_text)
+            result['changed'] = bool(self.records)
+            return result
+
+    def _common_extra(self, tool, tool_num, tool_text):
+        return {
+            '%s_version' % tool: tool_text,
+            '%s_version_num' % tool: tool_num,
+            'server_version': self.info['version'],
+            'server_version_num': self.info['version_num'],
+            'in_recovery': self.info['in_recovery'],
+        }
+
+    def dump_database(self, store, c, d, pg_dump, dump_num, dump_text):
+        p = self.p
+        name = d['name']
+        qname = pgl.quote_ident(name)
+        art = pgl.artifact_name(name)
+        props = pgc.database_properties(c, name, self.info['version_num'])
+        with pgc.connect(p, name) as dbc:
+            tables, truncated = pgc.table_estimates(dbc)
+        extra = self._common_extra('pg_dump', dump_num, dump_text)
+        extra.update({'database': name, 'database_size': d['size'], 'dump_format': p['format'], 'properties': props,
+                      'tables': tables, 'table_count': len(tables)})
+        if truncated:
+            extra['tables_truncated'] = True
+        conn = pgl.conninfo(p, name)
+        what = 'dumping database %s' % qname
+        common = dict(store=store, set_id=p['set_id'], host=p['host'], component=pgl.COMPONENT, name=art,
+                      kind='database', source=pgl.source_uri(p, name), compression=p['compression'],
+                      level=p['level'], threads=p['threads'],
+                      tools={'pg_dump': dump_text}, extra=extra)
+        try:
+            if p['format'] == 'custom':
+                rec = _artifacts.write_artifact(
+                    fmt_name=pgl.FORMAT_CUSTOM, fmt_ext=pgl.EXTENSIONS[pgl.FORMAT_CUSTOM],
+                    check_source=_judge('pg_dump', what), source_name='pg_dump',
+                    source_argv=pgl.pg_dump_argv(pg_dump, conn, 'custom', lock_wait_timeout=p['lock_wait_timeout']),
+                    env=self.env, **common)
+            else:
+                extra['jobs'] = p['jobs']
+                tmp = tempfile.mkdtemp(prefix='lifeboat-pgdump-', dir=p['tmp_dir'])
+                try:
+                    out = os.path.join(tmp, pgl.DUMP_DIR_NAME)
+                    argv = pgl.pg_dump_argv(pg_dump, conn, 'directory', jobs=p['jobs'], out_dir=out,
+                                            lock_wait_timeout=p['lock_wait_timeout'])
+                    rc, err = pgc.run_tool(argv, self.env)
+                    v = pgl.judge_tool('pg_dump', rc, err)
+                    if not v['ok']:
+                        raise LifeboatError('%s failed: %s' % (what, v['error']))
+                    if v['warnings']:
+                        extra['warnings'] = v['warnings']
+                    tar = pl.need_tool('tar', 'directory-format dumps')
+                    common['tools']['tar'] = pl.tool_version('tar')
+                    rec = _artifacts.write_artifact(
+                        fmt_name=pgl.FORMAT_DIRECTORY, fmt_ext=pgl.EXTENSIONS[pgl.FORMAT_DIRECTORY],
+                        check_source=_judge('tar', 'archiving the dump directory of %s' % qname), source_name='tar',
+                        source_argv=[tar, '-C', tmp, '-cf', '-', pgl.DUMP_DIR_NAME], **common)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        except LifeboatError as e:
+            if e.msg.startswith(what):
+                raise
+            details = dict(e.details)
+            details.setdefault('database', name)
+            raise LifeboatError('%s: %s' % (what, e.msg), **details)
+        for w in (rec.get('extra') or {}).get('warnings') or []:
+            self.warnings.append('pg_dump %s: %s' % (qname, w))
+        self.records.append(rec)
+        self.summary.append({'host': p['host'], 'component': pgl.COMPONENT, 'name': art, 'database': name,
+                             'size': rec['size'], 'uncompressed_size': None, 'database_size': d['size'],
+                             'seconds': rec['extra']['seconds']})
+
+    def dump_globals(self, store, pg_dumpall, num, text):
+        p = self.p
+        argv = pgl.pg_dumpall_globals_argv(pg_dumpall, pgl.conninfo(p, p['maintenance_db']))
+        extra = self._common_extra('pg_dumpall', num, text)
+        extra['role_passwords'] = True
+        if not self.info['superuser']:
+            argv.insert(-1, '--no-role-passwords')
+            extra['role_passwords'] = False
+            self.warnings.append('%s is not a superuser: roles are dumped without their passwords'
+                                 % pgl.quote_ident(self.info['user']))
+        what = 'dumping globals (roles, tablespaces)'
+        try:
+            rec = _artifacts.write_artifact(
+                store, p['set_id'], p['host'], pgl.COMPONENT, pgl.GLOBALS_NAME, 'globals', pgl.FORMAT_GLOBALS,
+                pgl.EXTENSIONS[pgl.FORMAT_GLOBALS], pgl.source_uri(p, p['maintenance_db']),
+                _judge('pg_dumpall', what), source_argv=argv, source_name='pg_dumpall',
+                compression=p['compression'], level=p['level'], threads=p['threads'],
+                tools={'pg_dumpall': text}, extra=extra, env=self.env)
+        except LifeboatError as e:
+            if e.msg.startswith(what):
+                raise
+            raise LifeboatError('%s: %s' % (what, e.msg), **e.details)
+        self.records.append(rec)
+        self.summary.append({'host': p['host'], 'component': pgl.COMPONENT, 'name': pgl.GLOBALS_NAME,
+                             'size': rec['size'], 'uncompressed_size': None, 'seconds': rec['extra']['seconds']})
