@@ -44,7 +44,7 @@ def rng(xs, nd=2):
         return ''
     if len(xs) == 1:
         return '%.*f' % (nd, xs[0])
-    return '%.*f (%.*f-%.*f)' % (nd, med(xs), nd, min(xs), nd, max(xs))
+    return '%.*f (%.*f-%.*f)' % (nd, statistics.median(xs), nd, min(xs), nd, max(xs))
 
 
 class Report(object):
@@ -86,9 +86,10 @@ class Report(object):
         if ref:
             rs = self.ratios(name, ref, key)
             if rs:
-                ratio = '%.2fx' % med(rs) + (' (%.2f-%.2f)' % (min(rs), max(rs)) if len(rs) > 1 else '')
+                m = statistics.median(rs)
+                ratio = '%.2fx' % m + (' (%.2f-%.2f)' % (min(rs), max(rs)) if len(rs) > 1 else '')
                 if target:
-                    ratio += ' **%s**' % ('meets' if med(rs) <= target else 'misses')
+                    ratio += ' **%s**' % ('meets' if m <= target else 'misses')
             b = self.best_ratio(name, ref, key)
             best = '%.2fx' % b if b is not None else ''
         if not key:
