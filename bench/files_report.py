@@ -98,7 +98,7 @@ class Report(object):
             others = rng([x['others'] for x in xs], 1)
             if ref:
                 cr = self.ratios(name, ref, what='cpu')
-                cpu_ratio = '%.2fx' % med(cr) if cr else ''
+                cpu_ratio = '%.2fx' % statistics.median(cr) if cr else ''
         if len(xs) == 1 and len(self.rows.get('ref', [])) > 1:
             note = '1 run' + ('; ' + note if note else '')
         print('| %s | %s | %s | %s | %s | %s | %s | %s | %s |'
