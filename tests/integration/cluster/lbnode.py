@@ -67,6 +67,14 @@ def setup(cfg):
     os.makedirs('/run/lock', exist_ok=True)
     # the cluster's base dir stays visible at the same path once /tmp is private
     base = cfg['base']
+    # read-only host dirs that the private /tmp, /var/tmp, /root binds below would hide (the interpreter under
+    # /root/.pyenv, a venv under /tmp): stash them before anything is mounted over them
+    stashed = []
+    for i, (src, dst) in enumerate(cfg.get('ro_binds', [])):
+        stash = '/run/lbro%d' % i
+        os.makedirs(stash)
+        bind(src, stash)
+        stashed.append((stash, dst))
     os.makedirs('/run/lbbase', exist_ok=True)
     bind(base, '/run/lbbase')
     bind(cfg['vartmp'], '/var/tmp')
@@ -77,13 +85,6 @@ def setup(cfg):
     os.rmdir('/run/lbbase')
     rebind_var_lib(cfg['varlib'], '/run/lbvarlib', set(cfg.get('varlib_private', [])))
     os.rmdir('/run/lbvarlib')
-    # read-only host dirs that the binds below would hide (the interpreter under /root/.pyenv): stash first
-    stashed = []
-    for i, (src, dst) in enumerate(cfg.get('ro_binds', [])):
-        stash = '/run/lbro%d' % i
-        os.makedirs(stash)
-        bind(src, stash)
-        stashed.append((stash, dst))
     for src, dst in cfg['binds']:
         bind(src, dst)
     for stash, dst in stashed:

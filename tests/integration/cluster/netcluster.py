@@ -364,14 +364,18 @@ class Cluster(object):
             _write(d / 'node.json', json.dumps(cfg, indent=1))
 
     def _interpreter_dirs(self):
-        """Host dirs under /root that the nodes' Python needs (a private /root would hide them)."""
+        """Host dirs that the nodes' Python needs and their private /root, /tmp or /var/tmp would hide."""
         out = []
         for p in (self.python, os.path.realpath(self.python)):
             parts = pathlib.PurePosixPath(p).parts
-            if len(parts) > 2 and parts[1] == 'root':
-                d = '/root/' + parts[2]
-                if d not in out:
-                    out.append(d)
+            if len(parts) > 2 and parts[1] in ('root', 'tmp'):
+                d = '/%s/%s' % (parts[1], parts[2])
+            elif len(parts) > 3 and parts[1:3] == ('var', 'tmp'):
+                d = '/var/tmp/' + parts[3]
+            else:
+                continue
+            if d not in out:
+                out.append(d)
         return out
 
     def _start_keygen(self):
