@@ -40,7 +40,7 @@ def _oserror(e, action, path):
     return LifeboatError('cannot %s %s: %s' % (action, path, reason), errno=e.errno)
 
 
-def _fsync_dir(path):
+def fsync_dir(path):
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
     except OSError:
@@ -78,7 +78,7 @@ class _FsWriter(Writer):
             os.rename(self.tmp, self.final)
         except OSError as e:
             raise _oserror(e, 'commit', self.final)
-        _fsync_dir(os.path.dirname(self.final))
+        fsync_dir(os.path.dirname(self.final))
         self.committed = True
 
     def abort(self):
@@ -275,5 +275,5 @@ class FilesystemStore(Store):
                 if e.errno == errno.EEXIST:
                     return False
                 raise _oserror(e, 'create', final)
-            _fsync_dir(os.path.dirname(final))
+            fsync_dir(os.path.dirname(final))
             return True  # the context manager removes the temp name

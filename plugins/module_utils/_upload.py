@@ -25,6 +25,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils import _files
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
 from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
 from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import fsync_dir
 
 COMPONENT = 'upload'
 FETCH_MARK = '.lifeboat-fetch-'
@@ -207,7 +208,7 @@ def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, f
         os.chmod(tmp, mode)
         os.rename(tmp, dest)
         tmp = None
-        _fsync_dir(ddir)
+        fsync_dir(ddir)
     finally:
         if tmp is not None:
             try:
@@ -216,16 +217,3 @@ def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, f
                 pass
     result['size'] = os.path.getsize(dest)
     return result
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
