@@ -273,6 +273,13 @@ cat > "$W/floor.yml" <<'EOF'
       ansible.builtin.command: "true"
       changed_when: false
 EOF
+# the fixed cost of the playbooks: the same run on a directory holding one small file
+mkdir -p "$W/tiny"
+echo "one small file" > "$W/tiny/file.txt"
+cat > "$W/tiny.yml" <<EOF
+lifeboat_store: {type: filesystem, path: $W/tinystore}
+lifeboat_files: [{name: data, paths: [$W/tiny]}]
+EOF
 cat > "$W/vars.yml" <<EOF
 lifeboat_store: {type: filesystem, path: $store}
 lifeboat_files: [{name: data, paths: [$data]}]
@@ -333,6 +340,12 @@ for r in $(seq 1 "$runs"); do
     end_row "task=$(task_seconds "$LAST_LOG" 'Archive files entries into the set') pipeline=$(jq .extra.seconds "$rec") module_hwm_kb=$(cat "$W/hwm") size=$(jq .size "$rec")"
 
     measure ansible_floor "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/floor.yml"; end_row
+    rm -rf "$W/tinystore" "$W/tinyrestore"
+    measure lb_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/tiny.yml"
+    end_row
+    measure lb_restore_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/restore.yml" \
+        -e "@$W/tiny.yml" -e "lifeboat_restore_dest=$W/tinyrestore"
+    end_row
 
     sid=$(start_set); backup_args "$sid" "$data"; warm "$data"
     measure lb_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$W/args-backup.json"

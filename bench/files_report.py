@@ -91,7 +91,7 @@ class Report(object):
                 if target:
                     ratio += ' **%s**' % ('meets' if m <= target else 'misses')
             b = self.best_ratio(name, ref, key)
-            best = '%.2fx' % b if b is not None else ''
+            best = '' if b is None else format(b, '.2f') + 'x'
         if not key:
             cpu = rng([x['cpu'] for x in xs])
             rss = str(int(round(max(x['rss'] or 0 for x in xs))))
@@ -151,6 +151,8 @@ class Report(object):
         self.line('files_backup module run directly (no ansible-playbook)', 'lb_module', 'ref', TARGET_BACKUP)
         self.line('ansible-playbook floor: a play with one `command: true` task', 'ansible_floor', 'ref',
                   note='fixed cost of any playbook run here')
+        self.line('lifeboat `backup.yml` on a directory of one small file', 'lb_playbook_empty', 'ref',
+                  note='fixed cost of the backup play')
         self.line('community.general.archive format=gz', 'cg_archive_gz', 'ref',
                   note='Python tarfile + gzip level 9; format=zstd does not exist')
         self.line('restic 0.14 first backup', 'restic_first', 'ref')
@@ -162,6 +164,8 @@ class Report(object):
         self.line('&nbsp;&nbsp;its task "Restore files" (profile_tasks)', 'lb_restore_playbook', 'raw_restore',
                   TARGET_RESTORE, key='task')
         self.line('files_restore module run directly', 'lb_restore_module', 'raw_restore', TARGET_RESTORE)
+        self.line('lifeboat `restore.yml` of a directory of one small file', 'lb_restore_playbook_empty', 'raw_restore',
+                  note='fixed cost of the restore play')
         self.line('restic 0.14 restore', 'restic_restore', 'raw_restore')
         print()
         print('Peak RSS of the module\'s own process (target <= %d MiB, and the same at 2x data):' % TARGET_RSS_MIB)
