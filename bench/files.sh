@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Files backup/restore benchmark: lifeboat.backup against `tar | zstd`, community.general.archive and restic.
 #
-#   bench/files.sh [--runs N] [--size MB] [--workdir DIR] [--keep] [--no-2x] [--no-archive] [--no-restic]
+#   bench/files.sh [--runs N] [--size MB] [--dataset DIR] [--workdir DIR] [--keep] [--no-2x] [--no-archive] [--no-restic]
 #
 # Measures wall time, CPU (user+sys), peak RSS and the CPU used by other processes of the machine during
 # each run (this machine type is shared), with /usr/bin/time, hyperfine, restic and the playbooks as a user
@@ -16,7 +16,7 @@
 #   --size MB     dataset size (default 1100, the shape of shared/notes/baselines.md); the 2x check uses 2*MB
 #   --workdir DIR where datasets, stores and restores go (default: a new dir under /var/tmp); must be on disk
 #   --keep        keep the work directory (datasets included) instead of deleting it at the end
-#   --dataset DIR use this existing dataset (made by bench/make-dataset.sh) instead of making one; never deleted
+#   --dataset DIR use this dataset (bench/make-dataset.sh DIR SIZE, with --size SIZE) instead of making one; kept
 #   --no-2x       skip the 2x-data memory check
 #   --no-archive  skip community.general.archive (gz takes minutes: it is Python gzip level 9)
 #   --no-restic   skip restic

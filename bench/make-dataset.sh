@@ -6,7 +6,7 @@
 # Default SIZE_MB=1100 mirrors the dataset of shared/notes/baselines.md: ~1.1 GB in ~24.5k files made of
 # application logs, JSON documents, ~20k small config-like files, ~310 MB of random binary and tables of
 # floats (CSV). SIZE_MB scales every part by the same factor (2200 gives the 2x dataset); the same
-# SIZE_MB always gives byte-identical content (every file comes from its own seeded generator), so
+# SIZE_MB always gives byte-identical content with the same Python (every file comes from its own seeded generator), so
 # compression ratios and times are comparable between runs and machines.
 # DIR must not exist or be empty. Needs python3 (3.9+) and nothing else.
 set -euo pipefail
