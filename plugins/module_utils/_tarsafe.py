@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import posixpath
+import re
 
 _SIMPLE = {'n': b'\n', 't': b'\t', 'r': b'\r', 'f': b'\f', 'v': b'\v', 'b': b'\b', 'a': b'\a', '\\': b'\\',
            '"': b'"', '?': b'?', "'": b"'"}
@@ -24,32 +25,32 @@ _SIMPLE = {'n': b'\n', 't': b'\t', 'r': b'\r', 'f': b'\f', 'v': b'\v', 'b': b'\b
 UNSAFE_STDERR = ("Removing leading `", "Member name contains '..'", "Removing leading '")
 
 
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPE = re.compile(r'\\([0-7]{1,3}|.)', re.DOTALL)
+
+
 def parse_c_string(line, i):
     """Parse a C-quoted string starting at line[i] == '"'. Returns (bytes, index after closing quote)."""
     if i >= len(line) or line[i] != '"':
         raise ValueError('expected a quoted name at column %d' % i)
+    m = _QUOTED.match(line, i)
+    if not m:
+        raise ValueError('unterminated quoted name')
+    body = m.group(1)
+    if '\\' not in body:  # the common case: no escapes at all
+        return body.encode('utf-8', 'surrogateescape'), m.end()
     out = bytearray()
-    i += 1
-    while i < len(line):
-        c = line[i]
-        if c == '"':
-            return bytes(out), i + 1
-        if c == '\\':
-            i += 1
-            c = line[i]
-            if c in '01234567':
-                j = i
-                while j < len(line) and j < i + 3 and line[j] in '01234567':
-                    j += 1
-                out.append(int(line[i:j], 8) & 0xff)
-                i = j
-                continue
-            out += _SIMPLE.get(c, c.encode('utf-8'))
-            i += 1
-            continue
-        out += c.encode('utf-8', 'surrogateescape')
-        i += 1
-    raise ValueError('unterminated quoted name')
+    pos = 0
+    for e in _ESCAPE.finditer(body):
+        out += body[pos:e.start()].encode('utf-8', 'surrogateescape')
+        c = e.group(1)
+        if c[0] in '01234567':
+            out.append(int(c, 8) & 0xff)
+        else:
+            out += _SIMPLE.get(c, c.encode('utf-8', 'surrogateescape'))
+        pos = e.end()
+    out += body[pos:].encode('utf-8', 'surrogateescape')
+    return bytes(out), m.end()
 
 
 def parse_listing_line(line):
