@@ -18,6 +18,8 @@ description:
     newlines are fine.
   - A file that changes or vanishes while it is read is reported in RV(changed_files) and RV(tar_warnings), not
     fatal. A file that cannot be read fails the module, because a backup that silently misses files would lie.
+  - Character and block device nodes are archived as tar records them, but M(lifeboat.backup.files_restore)
+    refuses archives that contain them; exclude C(/dev)-like trees.
   - Writes one artifact C(<set>/<host>/files/<name>.tar.zst) and its record into a set started with
     M(lifeboat.backup.backup_set). Nothing is recorded unless tar, the compressor and the store all succeeded
     and the stored size matches what was written.
