@@ -26,8 +26,8 @@ OLD_MARK = '.lifeboat-old-'
 MAX_REPORTED = 50
 
 _TOTALS_RE = re.compile(r'Total bytes (?:written|read): (\d+)')
-_CHANGED_RE = re.compile(r'^tar: (.*): (file changed as we read it|File removed before we read it|'
-                         r'file changed as we read it)$')
+# tar names itself by its argv[0] ('tar: ' or '/usr/bin/tar: ')
+_CHANGED_RE = re.compile(r'^(?:\S*/)?tar: (.*): (file changed as we read it|File removed before we read it)$')
 _FEATURES = {}
 
 

@@ -243,3 +243,11 @@ def test_is_nonempty(tmp_path):
     assert _files.is_nonempty(str(tmp_path))
     assert _files.is_nonempty(str(f))
     assert not _files.is_nonempty(str(f / 'below-a-file'))
+
+
+def test_judge_tar_create_with_tar_named_by_full_path():
+    """tar prefixes its messages with its argv[0]; files_backup runs it by full path."""
+    stderr = '/usr/bin/tar: opt/app/log/current: file changed as we read it\n' + TOTALS
+    facts = _files.judge_tar_create(1, stderr)
+    assert facts['changed_files'] == ['/opt/app/log/current']
+    assert facts['changed_file_count'] == 1
