@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import posixpath
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 
@@ -237,6 +236,3 @@ def open_store(params):
         return SftpStore(params)
     raise LifeboatError('unknown store type %r' % stype)
 
-
-def parent_key(key):
-    return posixpath.dirname(key)
