@@ -235,4 +235,3 @@ def open_store(params):
         from ansible_collections.lifeboat.backup.plugins.module_utils._store_sftp import SftpStore
         return SftpStore(params)
     raise LifeboatError('unknown store type %r' % stype)
-
