@@ -25,7 +25,8 @@ _SIMPLE = {'n': b'\n', 't': b'\t', 'r': b'\r', 'f': b'\f', 'v': b'\v', 'b': b'\b
 UNSAFE_STDERR = ("Removing leading `", "Member name contains '..'", "Removing leading '")
 
 
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+# the body of a C-quoted string: runs of plain characters between escapes ("unrolled loop", no backtracking)
+_QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
 _ESCAPE = re.compile(r'\\([0-7]{1,3}|.)', re.DOTALL)
 
 
@@ -62,10 +63,8 @@ def parse_listing_line(line):
     if isinstance(line, bytes):
         line = line.decode('ascii', 'surrogateescape')
     line = line.rstrip('\n')
-    if not line or 'Creating directory:' in line.split('"', 1)[0]:
-        return None
     q = line.find('"')
-    if q < 0:
+    if q < 0 or 'Creating directory:' in line[:q]:
         return None
     mtype = line[0]
     name, j = parse_c_string(line, q)
@@ -141,7 +140,7 @@ def member_problem(m, roots, symlinks):
         return 'empty name'
     if m['type'] in ('c', 'b'):
         return 'device node'
-    for k in range(1, len(segs)):
+    for k in range(1, len(segs) if symlinks else 0):
         if tuple(segs[:k]) in symlinks:
             return 'lies beneath the symlink %s of the same archive' % b'/'.join(segs[:k]).decode('utf-8', 'replace')
     if roots and not _inside(segs, roots):

@@ -330,3 +330,36 @@ def test_cleanup_incomplete_removes_temp_files_of_dead_writers_only(store):
     assert store.cleanup_incomplete() == 0
     for w in dead:
         w.abort()
+
+
+def test_large_object_is_written_back_while_streaming_and_reads_back_whole(store, monkeypatch):
+    # the writer starts writeback (posix_fadvise DONTNEED) every WRITEBACK_EVERY bytes; the object must
+    # come out byte for byte, with windows that do not line up with the chunks
+    import hashlib
+    from ansible_collections.lifeboat.backup.plugins.module_utils import _store_fs
+    calls = []
+    real = os.posix_fadvise
+
+    def spy(fd, offset, length, advice):
+        calls.append((offset, length))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(_store_fs, 'WRITEBACK_EVERY', 1 << 20)
+    monkeypatch.setattr(os, 'posix_fadvise', spy)
+    h = hashlib.sha256()
+    with store.open_write('big/object') as w:
+        for i in range(40):
+            chunk = bytes([i]) * (300 * 1024 + i)
+            h.update(chunk)
+            w.write(chunk)
+        w.commit()
+    assert len(calls) >= 10
+    assert all(off >= 0 and ln > 0 for off, ln in calls)
+    with store.open_read('big/object') as r:
+        got = hashlib.sha256()
+        while True:
+            b = r.read(1 << 16)
+            if not b:
+                break
+            got.update(b)
+    assert got.hexdigest() == h.hexdigest()
