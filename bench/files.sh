@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Files backup/restore benchmark: lifeboat.backup against `tar | zstd`, community.general.archive and restic.
 #
-#   bench/files.sh [--runs N] [--size MB] [--dataset DIR] [--workdir DIR] [--keep] [--no-2x] [--no-archive] [--no-restic]
+#   bench/files.sh [--runs N] [--size MB] [--dataset DIR] [--workdir DIR] [--restore-dir DIR] [--keep] [--no-2x]
+#                  [--no-archive] [--no-restic]
 #
 # Measures wall time, CPU (user+sys), peak RSS and the CPU used by other processes of the machine during
 # each run (this machine type is shared), with /usr/bin/time, hyperfine, restic and the playbooks as a user
@@ -17,6 +18,9 @@
 #   --workdir DIR where datasets, stores and restores go (default: a new dir under /var/tmp); must be on disk
 #   --keep        keep the work directory (datasets included) instead of deleting it at the end
 #   --dataset DIR use this dataset (bench/make-dataset.sh DIR SIZE, with --size SIZE) instead of making one; kept
+#   --restore-dir DIR  restore into this directory instead of the work directory, e.g. a tmpfs: extracting
+#                 24k files into this VM's ext4 varies 2-4x in kernel time from run to run, which hides
+#                 what the tools themselves cost (the archives are still read from the work directory)
 #   --no-2x       skip the 2x-data memory check
 #   --no-archive  skip community.general.archive (gz takes minutes: it is Python gzip level 9)
 #   --no-restic   skip restic
@@ -28,6 +32,7 @@ runs=3
 size_mb=1100
 workdir=
 dataset=
+restore_dir=
 keep=0
 do_2x=1
 do_archive=1
@@ -39,10 +44,11 @@ while [ $# -gt 0 ]; do
         --workdir) workdir=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         --dataset) dataset=$2; shift 2 ;;
+        --restore-dir) restore_dir=$2; shift 2 ;;
         --no-2x) do_2x=0; shift ;;
         --no-archive) do_archive=0; shift ;;
         --no-restic) do_restic=0; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -73,6 +79,9 @@ cleanup() {
     if [ -n "$poller_pid" ]; then
         kill "$poller_pid" 2>/dev/null || true
         wait "$poller_pid" 2>/dev/null || true
+    fi
+    if [ -n "${R:-}" ] && [ "$R" != "$W" ]; then
+        rm -rf "$R"
     fi
     if [ "$keep" = 1 ]; then
         echo "work directory kept: $W" >&2
@@ -260,9 +269,15 @@ data_bytes=$(du -sb "$data" | cut -f1)
 data_files=$(find "$data" -type f | wc -l)
 
 store=$W/store
-rest_lb=$W/restore-lb
-rest_mod=$W/restore-mod
-rest_raw=$W/restore-raw
+if [ -n "$restore_dir" ]; then
+    mkdir -p "$restore_dir"
+    R=$(mktemp -d "$(cd "$restore_dir" && pwd)/lbbench-restore.XXXXXX")
+else
+    R=$W
+fi
+rest_lb=$R/restore-lb
+rest_mod=$R/restore-mod
+rest_raw=$R/restore-raw
 ref_out=$W/out/ref.tar.zst
 cat > "$W/floor.yml" <<'EOF'
 - name: The cost of running any playbook here
@@ -460,6 +475,7 @@ if [ "$have_cg" = 1 ]; then env_line="$env_line; community.general $(jq -r .coll
 
 jq -n --arg data_bytes "$data_bytes" --arg data_files "$data_files" --arg size_mb "$size_mb" --arg env "$env_line" \
     --arg data2_bytes "${data2_bytes:-0}" --arg data2_files "${data2_files:-0}" --arg cg_zstd "$cg_zstd_msg" \
+    --arg restore_fs "$(df -PT "$R" | awk 'NR == 2 { print $2 }')" \
     --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg load_start "$load_start" --arg started "$stamp" \
     '$ARGS.named' > "$results_dir/files-$stamp-meta.json"
 "$PY" "$bench_dir/files_report.py" "$results_dir/files-$stamp" > "$report"

@@ -127,8 +127,8 @@ class Report(object):
             ratio = ' zstd -3 ratio %.2f.' % (data_bytes / float(rows['ref'][0]['extra']['size']))
         print('Run %s. Dataset: %.2f GB in %s files (`bench/make-dataset.sh DIR %s`).%s'
               % (m['started'], data_bytes / 1e9, m['data_files'], m['size_mb'], ratio))
-        print('Machine: %s. Load average at start: %s; at end: %s.'
-              % (m['env'], m.get('load_start', '?'), m.get('load_end', '?')))
+        print('Machine: %s. Load average at start: %s; at end: %s. Restores written to: %s.'
+              % (m['env'], m.get('load_start', '?'), m.get('load_end', '?'), m.get('restore_fs', '?')))
         print()
         print('Wall and CPU: median (min-max) over %d interleaved rounds, unless the note says 1 run. "ratio" is' % n)
         print('taken within each round against that round\'s reference, then the median (1-run rows: against the')

@@ -36,6 +36,11 @@ os.environ['LIFEBOAT_COLLECTIONS_PATH'] = COLLECTIONS_PATH
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 
+# the helpers several integration directories share (awslib.py) import by name
+INTEGRATION = str(REPO / 'tests' / 'integration')
+if INTEGRATION not in sys.path:
+    sys.path.append(INTEGRATION)
+
 BIN = pathlib.Path(sys.executable).parent
 
 

@@ -52,6 +52,15 @@ options:
     description: Seconds to wait for each connection (libpq C(connect_timeout)).
     type: int
     default: 10
+  os_user:
+    description:
+      - Connect, and run the client tools, as this OS user, for peer authentication on the unix socket
+        (C(local all postgres peer), the Debian and RHEL default for the C(postgres) role).
+      - The module itself keeps running as the task's user, which must be root; only the PostgreSQL side
+        changes user (the tools through C(setpriv) from util-linux, the catalog connection with that effective
+        uid), so a filesystem store written by root stays private to root.
+      - The tools get that user's C(HOME), so its C(~/.pgpass) applies.
+    type: str
   bin_dir:
     description:
       - Directory holding pg_dump, pg_dumpall, pg_restore and psql (for example C(/usr/lib/postgresql/16/bin)).

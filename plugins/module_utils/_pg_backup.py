@@ -35,7 +35,10 @@ class Backup(object):
     def __init__(self, params, check_mode):
         self.p = params
         self.check_mode = check_mode
+        self.ra = pgc.run_as(params)
         self.env = pgl.libpq_env(params, os.environ)
+        if self.ra is not None:
+            self.env = self.ra.env(self.env)
         self.warnings = []
         self.records = []
         self.summary = []
@@ -127,15 +130,18 @@ class Backup(object):
                 rec = _artifacts.write_artifact(
                     fmt_name=pgl.FORMAT_CUSTOM, fmt_ext=pgl.EXTENSIONS[pgl.FORMAT_CUSTOM],
                     check_source=_judge('pg_dump', what), source_name='pg_dump',
-                    source_argv=pgl.pg_dump_argv(pg_dump, conn, 'custom', lock_wait_timeout=p['lock_wait_timeout']),
+                    source_argv=pgc.as_user(self.ra, pgl.pg_dump_argv(pg_dump, conn, 'custom',
+                                                                      lock_wait_timeout=p['lock_wait_timeout'])),
                     env=self.env, **common)
             else:
                 extra['jobs'] = p['jobs']
                 tmp = tempfile.mkdtemp(prefix='lifeboat-pgdump-', dir=p['tmp_dir'])
                 try:
+                    if self.ra is not None:
+                        self.ra.give(tmp)  # pg_dump writes the directory as os_user; tar reads it as root
                     out = os.path.join(tmp, pgl.DUMP_DIR_NAME)
-                    argv = pgl.pg_dump_argv(pg_dump, conn, 'directory', jobs=p['jobs'], out_dir=out,
-                                            lock_wait_timeout=p['lock_wait_timeout'])
+                    argv = pgc.as_user(self.ra, pgl.pg_dump_argv(pg_dump, conn, 'directory', jobs=p['jobs'], out_dir=out,
+                                                                 lock_wait_timeout=p['lock_wait_timeout']))
                     rc, err = pgc.run_tool(argv, self.env)
                     v = pgl.judge_tool('pg_dump', rc, err)
                     if not v['ok']:
@@ -178,7 +184,7 @@ class Backup(object):
             rec = _artifacts.write_artifact(
                 store, p['set_id'], p['host'], pgl.COMPONENT, pgl.GLOBALS_NAME, 'globals', pgl.FORMAT_GLOBALS,
                 pgl.EXTENSIONS[pgl.FORMAT_GLOBALS], pgl.source_uri(p, p['maintenance_db']),
-                _judge('pg_dumpall', what), source_argv=argv, source_name='pg_dumpall',
+                _judge('pg_dumpall', what), source_argv=pgc.as_user(self.ra, argv), source_name='pg_dumpall',
                 compression=p['compression'], level=p['level'], threads=p['threads'],
                 tools={'pg_dumpall': text}, extra=extra, env=self.env)
         except LifeboatError as e:

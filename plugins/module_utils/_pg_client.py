@@ -11,7 +11,9 @@ Streaming dumps and restores do not run here: they go through _artifacts (the on
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import os
+import pwd
 import subprocess
 import tempfile
 import time
@@ -38,14 +40,102 @@ def _pg_message(e):
     return ' '.join(line.strip() for line in text.splitlines() if line.strip())
 
 
+class RunAs(object):
+    """The OS user (``os_user``) the PostgreSQL side runs as, while the module (and the store) stays root.
+
+    Peer authentication on the unix socket checks who connects. The client tools are started through
+    setpriv as that user, psycopg2 connects with that effective uid and gid (the server reads them off the
+    socket at connect time), and the temp directories the tools write into are given to that user.
+    """
+
+    def __init__(self, name):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            raise LifeboatError('os_user %s does not exist on this host' % name)
+        if os.geteuid() != 0:
+            raise LifeboatError('os_user %s needs the module to run as root (become: true); it runs as %s'
+                                % (name, pwd.getpwuid(os.geteuid()).pw_name))
+        self.name, self.uid, self.gid, self.home = name, pw.pw_uid, pw.pw_gid, pw.pw_dir
+        self.setpriv = pl.need_tool('setpriv', 'os_user (package util-linux)')
+        self.init_groups = '--init-groups' in _help_text(self.setpriv)
+
+    def argv(self, argv):
+        return pgl.run_as_argv(argv, self.setpriv, self.uid, self.gid, self.init_groups)
+
+    def env(self, env):
+        return pgl.run_as_env(env, self.name, self.home)
+
+    def give(self, path):
+        os.chown(path, self.uid, self.gid)
+
+    @contextlib.contextmanager
+    def effective(self):
+        home = os.environ.get('HOME')
+        euid, egid = os.geteuid(), os.getegid()
+        os.setegid(self.gid)
+        os.seteuid(self.uid)
+        os.environ['HOME'] = self.home  # libpq's ~/.pgpass
+        try:
+            yield
+        finally:
+            os.seteuid(euid)
+            os.setegid(egid)
+            if home is None:
+                os.environ.pop('HOME', None)
+            else:
+                os.environ['HOME'] = home
+
+
+def _help_text(tool):
+    try:
+        return subprocess.run([tool, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
+                              check=False).stdout.decode('utf-8', 'replace')
+    except (OSError, subprocess.SubprocessError):
+        return ''
+
+
+_RUN_AS = {}
+
+
+def run_as(params):
+    """A RunAs for params['os_user'], or None when the tools run as the module's own user."""
+    name = params.get('os_user')
+    if not name:
+        return None
+    try:
+        if pwd.getpwnam(name).pw_uid == os.geteuid():
+            return None
+    except KeyError:
+        pass  # RunAs says so
+    if name not in _RUN_AS:
+        _RUN_AS[name] = RunAs(name)
+    return _RUN_AS[name]
+
+
+def as_user(ra, argv):
+    """``argv`` as it runs for the PostgreSQL side: through setpriv when os_user is set."""
+    return ra.argv(argv) if ra is not None else argv
+
+
+@contextlib.contextmanager
+def _as(ra):
+    if ra is None:
+        yield
+    else:
+        with ra.effective():
+            yield
+
+
 class PgClient(object):
-    """One autocommit connection."""
+    """One autocommit connection (made as params['os_user'] when that is set)."""
 
     def __init__(self, params, dbname):
         self.params = params
         self.dbname = dbname
         try:
-            self.conn = psycopg2.connect(**pgl.connect_kwargs(params, dbname))
+            with _as(run_as(params)):
+                self.conn = psycopg2.connect(**pgl.connect_kwargs(params, dbname))
         except psycopg2.Error as e:
             raise LifeboatError('cannot connect to %s, database %s: %s'
                                 % (pgl.describe_server(params), pgl.quote_ident(dbname), _pg_message(e)))

@@ -31,10 +31,20 @@ class Restore(object):
     def __init__(self, params, check_mode):
         self.p = params
         self.check_mode = check_mode
+        self.ra = pgc.run_as(params)
         self.env = pgl.libpq_env(params, os.environ)
+        if self.ra is not None:
+            self.env = self.ra.env(self.env)
         self.warnings = []
         self.token = uuid.uuid4().hex[:10]
         self.tmp = None
+
+    def _workdir(self, parent, prefix='lifeboat-pgrestore-'):
+        """A private temp directory; owned by os_user when set, since its tools write and read there."""
+        d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+        if self.ra is not None:
+            self.ra.give(d)
+        return d
 
     # ------------------------------------------------------------ plan
     def run(self):
@@ -73,7 +83,7 @@ class Restore(object):
                 if self.check_mode:
                     result['changed'] = bool(plan) or globals_rec is not None
                     return result
-                self.tmp = tempfile.mkdtemp(prefix='lifeboat-pgrestore-', dir=p['tmp_dir'])
+                self.tmp = self._workdir(p['tmp_dir'])
                 try:
                     self.execute(store, c, plan, globals_rec, result)
                 finally:
@@ -153,7 +163,7 @@ class Restore(object):
             gpath = None
             if globals_rec is not None:
                 gpath = os.path.join(self.tmp, 'globals.sql')
-                self.read(store, globals_rec, _to_file(gpath), 'globals')
+                self.read(store, globals_rec, pgc.as_user(self.ra, _to_file(gpath)), 'globals')
             # 2. the other artifacts are checked before the first change, when the first change comes earlier
             in_place = [e for e in plan if e['action'] == 'clean']
             preverify = [e for e in plan if e['action'] == 'clean'] if not p['verify_first'] else (
@@ -245,8 +255,10 @@ class Restore(object):
         path = os.path.join(self.tmp, 'globals.apply.sql')
         with open(path, 'wb') as f:
             f.write(text.encode('utf-8'))
+        if self.ra is not None:
+            self.ra.give(path)
         os.unlink(gpath)
-        argv = pgl.psql_file_argv(self.psql, pgl.conninfo(self.p, self.p['maintenance_db']), path)
+        argv = pgc.as_user(self.ra, pgl.psql_file_argv(self.psql, pgl.conninfo(self.p, self.p['maintenance_db']), path))
         rc, err = pgc.run_tool(argv, self.env)
         v = pgl.judge_tool('psql', rc, err)
         if not v['ok']:
@@ -267,21 +279,22 @@ class Restore(object):
             if not directory and p['jobs'] == 1:
                 # streamed: store -> sha256 -> zstd -d -> pg_restore (stdin); the hash is compared at the end,
                 # before the staging database can be swapped in
-                argv = pgl.pg_restore_argv(self.pg_restore, conn, None, 1, **opts)
+                argv = pgc.as_user(self.ra, pgl.pg_restore_argv(self.pg_restore, conn, None, 1, **opts))
                 res = _artifacts.read_artifact(store, rec, argv, sink_name='pg_restore', env=self.env)
                 rc, err = res['sink'].rc, res['sink'].stderr
             else:
-                work = tempfile.mkdtemp(prefix='db-', dir=self.tmp)
+                work = self._workdir(self.tmp, prefix='db-')
                 try:
                     if directory:
-                        _artifacts.read_artifact(store, rec, ['tar', '-x', '--no-same-owner', '-f', '-', '-C', work],
-                                                 sink_name='tar')
+                        sink = ['tar', '-x', '--no-same-owner', '-f', '-', '-C', work]
+                        _artifacts.read_artifact(store, rec, pgc.as_user(self.ra, sink), sink_name='tar')
                         src = os.path.join(work, pgl.DUMP_DIR_NAME)
                     else:
                         src = os.path.join(work, 'dump.pgdump')
-                        _artifacts.read_artifact(store, rec, _to_file(src), sink_name='staging copy')
-                    argv = pgl.pg_restore_argv(self.pg_restore, conn, src, p['jobs'],
-                                               dump_format='directory' if directory else 'custom', **opts)
+                        _artifacts.read_artifact(store, rec, pgc.as_user(self.ra, _to_file(src)), sink_name='staging copy')
+                    argv = pgc.as_user(self.ra, pgl.pg_restore_argv(self.pg_restore, conn, src, p['jobs'],
+                                                                    dump_format='directory' if directory else 'custom',
+                                                                    **opts))
                     rc, err = pgc.run_tool(argv, self.env)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)

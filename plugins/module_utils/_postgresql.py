@@ -34,6 +34,7 @@ CONNECTION_SPEC = dict(
     passfile=dict(type='path', no_log=False),
     connect_timeout=dict(type='int', default=10),
     bin_dir=dict(type='path'),
+    os_user=dict(type='str'),
 )
 CONNECTION_MUTUALLY_EXCLUSIVE = [('login_host', 'login_unix_socket')]
 
@@ -92,6 +93,20 @@ def libpq_env(params, base_env):
     for k in ('PGDATABASE', 'PGSERVICE', 'PGOPTIONS'):
         env.pop(k, None)
     return env
+
+
+def run_as_argv(argv, setpriv, uid, gid, init_groups=True):
+    """``argv`` run as another OS user through util-linux setpriv (real and effective ids, and that user's
+    supplementary groups, or none where this setpriv cannot set them)."""
+    groups = '--init-groups' if init_groups else '--clear-groups'
+    return [setpriv, '--reuid=%d' % int(uid), '--regid=%d' % int(gid), groups, '--'] + list(argv)
+
+
+def run_as_env(env, name, home):
+    """The tools' environment for OS user ``name``: its own HOME (its ~/.pgpass), USER and LOGNAME."""
+    out = dict(env)
+    out.update({'HOME': home, 'USER': name, 'LOGNAME': name})
+    return out
 
 
 def connect_kwargs(params, dbname):

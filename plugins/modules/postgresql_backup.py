@@ -102,8 +102,8 @@ EXAMPLES = r'''
     store: "{{ lifeboat_store }}"
     login_unix_socket: /var/run/postgresql
     login_user: postgres
+    os_user: postgres   # peer authentication; the module (and the store) stay root's
   become: true
-  become_user: postgres
   register: pg
 
 - name: Dump two databases from a remote server, big one in parallel

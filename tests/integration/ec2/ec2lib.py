@@ -10,7 +10,6 @@ import http.server
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,30 +40,10 @@ run_playbook = _top.run_playbook
 
 boto3 = pytest.importorskip('boto3')
 
-REGION = 'us-east-1'
+from awslib import KEY, REGION, SAFE_ENV, Moto, free_port  # noqa: E402,F401  (shared with the S3 tests)
+
 COPY_REGION = 'eu-west-1'
 AZ = 'us-east-1a'
-KEY = 'testing'
-
-# every module run and every boto3 client here: test credentials, no config files, no real IMDS
-SAFE_ENV = {
-    'AWS_ACCESS_KEY_ID': KEY,
-    'AWS_SECRET_ACCESS_KEY': KEY,
-    'AWS_CONFIG_FILE': '/dev/null',
-    'AWS_SHARED_CREDENTIALS_FILE': '/dev/null',
-    'AWS_EC2_METADATA_DISABLED': 'true',
-}
-for _k in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN'):
-    os.environ.pop(_k, None)
-os.environ.update(SAFE_ENV)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def closed_port():
@@ -74,33 +53,11 @@ def closed_port():
 
 @pytest.fixture(scope='session')
 def moto_url():
-    port = free_port()
-    logdir = tempfile.mkdtemp(prefix='lifeboat-moto-')
-    log = open(os.path.join(logdir, 'moto.log'), 'wb')
-    env = dict(os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS='false')
-    proc = subprocess.Popen([tool('moto_server'), '-H', '127.0.0.1', '-p', str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
-    url = 'http://127.0.0.1:%d' % port
+    moto = Moto(env={'MOTO_EC2_LOAD_DEFAULT_AMIS': 'false'})
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError('moto_server did not start: see %s' % log.name)
-                time.sleep(0.1)
-        yield url
+        yield moto.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        subprocess.run(['rm', '-rf', logdir], check=False)
+        moto.stop()
 
 
 @pytest.fixture(scope='session')

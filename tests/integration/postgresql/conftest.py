@@ -52,13 +52,13 @@ def pg_src(pg_root, request):
 
 @pytest.fixture
 def pg_factory(pg_root, request):
-    """new(password=None) -> a started, empty server, destroyed at teardown (for tests needing several)."""
+    """new(password=None, peer=False) -> a started, empty server, destroyed at teardown (for tests needing several)."""
     made = []
     tag = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
 
-    def new(password=None):
+    def new(password=None, peer=False):
         s = pgserver.PgServer(pg_root, name='%s-%s-%d' % ('pw' if password else 'fresh', tag, len(made)),
-                              password=password)
+                              password=password, peer=peer)
         made.append(s)
         return s.init().start()
     try:

@@ -56,7 +56,7 @@ def base_dir():
 class PgServer(object):
     """One cluster. ``password`` switches authentication to scram-sha-256 for TCP and the socket."""
 
-    def __init__(self, root, name='pg', password=None, superuser='postgres'):
+    def __init__(self, root, name='pg', password=None, superuser='postgres', peer=False):
         self.root = pathlib.Path(root) / name
         self.data = self.root / 'data'
         self.sockdir = self.root / 'sock'
@@ -64,6 +64,7 @@ class PgServer(object):
         self.port = None
         self.password = password
         self.superuser = superuser
+        self.peer = peer  # the socket takes only the OS user of the same name (TCP stays trust)
         self.pid = None
         pw = pwd.getpwnam(OS_USER)
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
@@ -87,6 +88,8 @@ class PgServer(object):
             os.chown(str(pwfile), self.uid, self.gid)
             os.chmod(str(pwfile), 0o600)
             argv += ['--auth=scram-sha-256', '--pwfile', pwfile]
+        elif self.peer:
+            argv += ['--auth-local=peer', '--auth-host=trust']
         else:
             argv += ['--auth=trust']
         r = self._as_pg(argv)

@@ -42,3 +42,41 @@ def test_role_backup_then_restore_onto_another_server(pg_factory, fs_store):
     assert fingerprint(dst, 'app restored') == fingerprint(src, 'app db')
     assert database_props(dst, 'app restored') == database_props(src, 'app db')
     assert dst.q("SELECT count(*) FROM pg_roles WHERE rolname = 'app_owner'") == '1'
+
+
+def test_role_os_user_connects_by_peer_authentication_while_the_store_stays_roots(pg_factory, fs_store):
+    # the Debian/RHEL default: over the socket the postgres role is only let in for the postgres OS user
+    src = pg_factory(peer=True)
+    dst = pg_factory(peer=True)
+    src.psql('CREATE DATABASE peerdb')
+    src.psql("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g", 'peerdb')
+    sock = dict(src.conn_params(tcp=False), databases=['peerdb'])
+    run = _top_conftest().run_playbook
+
+    # as root over the socket: refused by the server, one message quoting it, nothing committed
+    r = run('backup.yml', extra_vars={'lifeboat_store': fs_store, 'lifeboat_label': 'asroot',
+                                      'lifeboat_postgresql': sock})
+    assert r.rc != 0 and 'Peer authentication failed for user "postgres"' in r.output, r
+    assert 'Traceback' not in r.output
+
+    # os_user: the tools (a directory-format dump, written into a temp dir that os_user owns) and the
+    # catalog connection run as postgres; the set is written by root and stays private to root
+    r = run('backup.yml', extra_vars={'lifeboat_store': fs_store, 'lifeboat_label': 'peer',
+                                      'lifeboat_postgresql': dict(sock, os_user='postgres', format='directory')})
+    assert r.rc == 0, r
+    sets = [s for s in os.listdir(fs_store['path']) if s.endswith('-peer')]
+    assert len(sets) == 1
+    part = os.path.join(fs_store['path'], sets[0], 'localhost', 'postgresql')
+    for path in (os.path.join(fs_store['path'], sets[0]), part):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_mode & 0o777) == (0, 0o700), path
+    assert sorted(f for f in os.listdir(part) if not f.endswith('.record.json')) == \
+        ['globals.sql.zst', 'peerdb.pgdir.tar.zst']
+
+    # restore by peer authentication too: globals through psql, the directory dump through pg_restore -j 2
+    r = run('restore.yml', extra_vars={
+        'lifeboat_store': fs_store, 'lifeboat_set_id': sets[0],
+        'lifeboat_postgresql': dict(dst.conn_params(tcp=False), os_user='postgres'),
+        'lifeboat_postgresql_restore': {'jobs': 2}})
+    assert r.rc == 0, r
+    assert fingerprint(dst, 'peerdb') == fingerprint(src, 'peerdb')

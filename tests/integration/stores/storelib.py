@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -27,56 +26,7 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def tool(name):
-    """A console script of the running venv (moto_server, ansible-playbook...), else from PATH."""
-    p = os.path.join(os.path.dirname(sys.executable), name)
-    return p if os.path.exists(p) else (shutil.which(name) or name)
-
-
-REGION = 'us-east-1'
-KEY = 'testing'
-SAFE_ENV = {
-    'AWS_ACCESS_KEY_ID': KEY,
-    'AWS_SECRET_ACCESS_KEY': KEY,
-    'AWS_CONFIG_FILE': '/dev/null',
-    'AWS_SHARED_CREDENTIALS_FILE': '/dev/null',
-    'AWS_EC2_METADATA_DISABLED': 'true',
-}
-for _k in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN'):
-    os.environ.pop(_k, None)
-os.environ.update(SAFE_ENV)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc=None, timeout=30, what='server'):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=0.5).close()
-            return
-        except OSError:
-            if (proc is not None and proc.poll() is not None) or time.time() > deadline:
-                raise RuntimeError('%s did not start on port %d' % (what, port))
-            time.sleep(0.05)
-
-
-def stop_proc(proc, grace=10):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+from awslib import KEY, REGION, SAFE_ENV, Moto, free_port, stop_proc, tool, wait_port  # noqa: E402,F401  (shared)
 
 
 def descendants(pid):
@@ -102,36 +52,6 @@ def descendants(pid):
 
 # ---------------------------------------------------------------- moto
 
-class Moto(object):
-    """moto_server in its own process (S3, KMS, IAM... on one port)."""
-
-    def __init__(self, env=None):
-        self.port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
-        self.dir = tempfile.mkdtemp(prefix='lifeboat-moto-')
-        self.log = open(os.path.join(self.dir, 'moto.log'), 'wb')
-        e = dict(os.environ)
-        e.update(env or {})
-        self.proc = subprocess.Popen([tool('moto_server'), '-H', '127.0.0.1', '-p', str(self.port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=e)
-        try:
-            wait_port(self.port, self.proc, what='moto_server')
-        except Exception:
-            self.stop()
-            raise
-
-    def client(self, service='s3', **kw):
-        import boto3
-        args = dict(region_name=REGION, endpoint_url=self.url, aws_access_key_id=KEY, aws_secret_access_key=KEY)
-        args.update(kw)
-        return boto3.client(service, **args)
-
-    def stop(self):
-        stop_proc(self.proc)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def bucket_name(tag='t'):
     return 'lb-%s-%s' % (tag, uuid.uuid4().hex[:12])
 
@@ -142,10 +62,12 @@ class Sshd(object):
     """An OpenSSH server of our own on loopback: own host key, authorized_keys, pid file, log.
 
     Runs as root in a private mount namespace with a tmpfs on /run (sshd needs /run/sshd, which this
-    machine lacks), so nothing outside the test directory is touched.
+    machine lacks), so nothing outside the test directory is touched. With ``password``, root may also log
+    in with that password: a copy of /etc/shadow with root's hash replaced is bind-mounted over
+    /etc/shadow inside that namespace only (sshd without PAM reads it itself).
     """
 
-    def __init__(self, base):
+    def __init__(self, base, password=None):
         self.dir = os.path.join(str(base), 'sshd-' + uuid.uuid4().hex[:8])
         os.makedirs(self.dir)
         self.port = free_port()
@@ -167,17 +89,19 @@ class Sshd(object):
                 'PidFile %s' % os.path.join(self.dir, 'sshd.pid'),
                 'StrictModes no',
                 'UsePAM no',
-                'PasswordAuthentication no',
+                'PasswordAuthentication %s' % ('yes' if password else 'no'),
                 'KbdInteractiveAuthentication no',
-                'PermitRootLogin prohibit-password',
+                'PermitRootLogin %s' % ('yes' if password else 'prohibit-password'),
                 'Subsystem sftp internal-sftp',
                 'LogLevel VERBOSE',
                 'MaxStartups 50',
                 '',
             ]))
         self.logf = open(os.path.join(self.dir, 'sshd.log'), 'wb')
-        script = 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec %s -D -e -f %s' % (
-            shutil.which('sshd') or '/usr/sbin/sshd', self.config)
+        script = 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && '
+        if password:
+            script += 'mount --bind %s /etc/shadow && ' % self._shadow_with_root_password(password)
+        script += 'exec %s -D -e -f %s' % (shutil.which('sshd') or '/usr/sbin/sshd', self.config)
         self.proc = subprocess.Popen(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         try:
@@ -185,6 +109,18 @@ class Sshd(object):
         except Exception:
             self.stop()
             raise
+
+    def _shadow_with_root_password(self, password):
+        hashed = subprocess.run(['openssl', 'passwd', '-6', '-stdin'], input=password.encode(), stdout=subprocess.PIPE,
+                                check=True).stdout.decode().strip()
+        with open('/etc/shadow') as f:
+            lines = f.read().splitlines()
+        out = [('root:' + hashed + ':' + line.split(':', 2)[2]) if line.startswith('root:') else line for line in lines]
+        path = os.path.join(self.dir, 'shadow')
+        with open(path, 'w') as f:
+            f.write('\n'.join(out) + '\n')
+        os.chmod(path, 0o600)
+        return path
 
     def _keygen(self, name, passphrase=''):
         path = os.path.join(self.dir, name)

@@ -167,3 +167,34 @@ def test_connection_dropped_mid_upload(sshd, workdir):
     assert st.list_children(set_id) == ['status.json']              # and the directories it left empty
     assert _sets.derived_status(st, set_id, fmt.utcnow())['status'] == fmt.FAILED
     shutil.rmtree(os.path.join(path, 'backups'))
+
+
+def test_password_login(stores_base, workdir):
+    # a second sshd of our own that also takes root's password (in its own mount namespace only)
+    from storelib import Sshd
+    srv = Sshd(stores_base, password='Tr0ub4dor&3 with spaces')
+    try:
+        path = os.path.join(workdir, 'pw')
+        no_key = dict(private_key=None, password='Tr0ub4dor&3 with spaces')
+        st = open_store(sftp_params(srv, path, **no_key))
+        st.check_writable()
+        st.put_bytes('hello/object', b'by password')
+        with st.open_read('hello/object') as r:
+            assert r.read(100) == b'by password'
+        st.close()
+
+        st = open_store(sftp_params(srv, path, private_key=None, password='wrong'))
+        with pytest.raises(LifeboatError) as e:
+            st.check_writable()
+        assert e.value.msg.startswith('SFTP login as root on 127.0.0.1:%d was refused' % srv.port), e.value.msg
+        assert e.value.details['reason'] == 'bad_credentials'
+
+        # through a module: a wrong password is one message, and never appears in the output
+        r = run_module('backup_set', {'state': 'started', 'store': _arg(sftp_params(
+            srv, path, private_key=None, password='sekrit-password-42'))})
+        assert r.failed and 'was refused' in r.msg, r
+        assert 'sekrit-password-42' not in r.stdout + r.stderr and 'Traceback' not in r.stdout + r.stderr
+        r = run_module('backup_set', {'state': 'started', 'store': _arg(sftp_params(srv, path, **no_key))})
+        assert not r.failed and r.result['status'] == 'in_progress', r
+    finally:
+        srv.stop()

@@ -343,3 +343,12 @@ def test_rewrite_globals_fresh_server_keeps_everything_but_own_role():
 def test_nonempty_reason():
     assert pgl.nonempty_reason({'relations': 0, 'functions': 0}) is None
     assert pgl.nonempty_reason({'relations': 3, 'extensions': 1}) == '3 tables/views/sequences, 1 extensions'
+
+
+def test_run_as_argv_and_env():
+    argv = ['/usr/bin/pg_dump', '--format=custom', '-d', "dbname='a b'"]
+    assert pgl.run_as_argv(argv, '/usr/bin/setpriv', 104, 110) == [
+        '/usr/bin/setpriv', '--reuid=104', '--regid=110', '--init-groups', '--'] + argv
+    assert pgl.run_as_argv(argv, 'setpriv', 104, 110, init_groups=False)[3] == '--clear-groups'
+    env = pgl.run_as_env({'HOME': '/root', 'USER': 'root', 'PGPASSWORD': 'x'}, 'postgres', '/var/lib/postgresql')
+    assert env == {'HOME': '/var/lib/postgresql', 'USER': 'postgres', 'LOGNAME': 'postgres', 'PGPASSWORD': 'x'}
