@@ -94,4 +94,3 @@ class Moto(object):
         stop_proc(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
-

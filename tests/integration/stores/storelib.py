@@ -26,7 +26,9 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-from awslib import KEY, REGION, SAFE_ENV, Moto, free_port, stop_proc, tool, wait_port  # noqa: E402,F401  (shared)
+# shared with the EC2 tests; Moto, REGION and tool are re-exported for conftest.py and the tests
+from awslib import (KEY, REGION, SAFE_ENV, Moto, free_port, stop_proc,  # noqa: E402,F401  pylint: disable=unused-import
+                    tool, wait_port)
 
 
 def descendants(pid):
