@@ -60,18 +60,11 @@ repo=$(cd "$bench_dir/.." && pwd)
 PY=${PY:-/opt/lbvenv/bin/python}
 PYBIN=$(dirname "$PY")
 BENCH_COLLECTIONS=${BENCH_COLLECTIONS:-/opt/lbbench-venv/collections}
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-results_dir=$bench_dir/results
-mkdir -p "$results_dir"
-report=$results_dir/files-$stamp.md
-raw=$results_dir/files-$stamp.tsv
+# shellcheck source=bench/lib.sh
+. "$bench_dir/lib.sh"
+bench_results files
 
-if [ -z "$workdir" ]; then
-    W=$(mktemp -d /var/tmp/lbbench-files.XXXXXX)
-else
-    mkdir -p "$workdir"
-    W=$(cd "$workdir" && pwd)
-fi
+W=$(bench_workdir files "$workdir")
 poller_pid=
 
 cleanup() {
@@ -93,20 +86,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
 # ------------------------------------------------------------------ tools
 
-apt_updated=0
-need_pkg() {  # need_pkg COMMAND PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return 0
-    log "installing $2"
-    if [ "$apt_updated" = 0 ]; then
-        apt-get update -qq >/dev/null
-        apt_updated=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
 need_pkg hyperfine hyperfine
 need_pkg zstd zstd
@@ -114,78 +95,22 @@ need_pkg jq jq
 [ "$do_restic" = 0 ] || need_pkg restic restic
 [ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
 
-# community.general (archive) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI.
-# Only those two collections are taken out of its wheel (pip download: ~55 MB, a few seconds).
-if [ ! -d "$BENCH_COLLECTIONS/ansible_collections/community/general" ] \
-        || [ ! -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ]; then
-    log "fetching community.general and ansible.posix (pip download ansible) into $BENCH_COLLECTIONS"
-    dl=$W/pip-download
-    mkdir -p "$dl" "$BENCH_COLLECTIONS"
-    if "$PY" -m pip download -q --no-deps 'ansible>=12,<13' -d "$dl" >/dev/null 2>&1; then
-        "$PY" - "$dl" "$BENCH_COLLECTIONS" <<'PY'
-import glob, sys, zipfile
-whl = glob.glob(sys.argv[1] + '/ansible-*.whl')[0]
-z = zipfile.ZipFile(whl)
-want = ('ansible_collections/community/general/', 'ansible_collections/ansible/posix/')
-z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(want)])
-PY
-    else
-        log "pip download ansible failed: community.general.archive and profile_tasks are skipped"
-    fi
-    rm -rf "$dl"
-fi
+# community.general (archive) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI
+fetch_collections "$BENCH_COLLECTIONS" community/general ansible/posix
 have_cg=0
 [ -d "$BENCH_COLLECTIONS/ansible_collections/community/general" ] && have_cg=1
-have_posix=0
-[ -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ] && have_posix=1
-
-# the collection under test, importable as ansible_collections.lifeboat.backup wherever the repo is
-mkdir -p "$W/coll/ansible_collections/lifeboat"
-ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"
-export ANSIBLE_COLLECTIONS_PATH=$W/coll:$BENCH_COLLECTIONS
-export ANSIBLE_PYTHON_INTERPRETER=$PY
-export ANSIBLE_LOCAL_TEMP=$W/ansible-local ANSIBLE_REMOTE_TEMP=$W/ansible-remote
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_DEPRECATION_WARNINGS=0
-if [ "$have_posix" = 1 ]; then
-    export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
-fi
-MODULES=$repo/plugins/modules
-
-# Runs a module file directly (no ansible-playbook, no AnsiballZ) and reports, at exit, the peak RSS of
-# the module's own Python process (getrusage SELF) and of its children (tar, zstd: the largest one).
-cat > "$W/run-module.py" <<'PY'
-import atexit, resource, runpy, sys
-
-
-def report():
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sys.stderr.write('LBBENCH self_maxrss_kb=%d self_cpu=%.3f children_maxrss_kb=%d children_cpu=%.3f\n'
-                     % (s.ru_maxrss, s.ru_utime + s.ru_stime, c.ru_maxrss, c.ru_utime + c.ru_stime))
-
-
-atexit.register(report)
-module = sys.argv[1]
-sys.argv = [module] + sys.argv[2:]
-runpy.run_path(module, run_name='__main__')
-PY
+bench_ansible_env "$repo" "$BENCH_COLLECTIONS"
+write_run_module "$W/run-module.py"
 
 # ------------------------------------------------------------------ measuring
-
-busy_jiffies() {  # busy CPU jiffies of the whole machine since boot
-    local _cpu user nice system _idle _iowait irq softirq steal _rest
-    read -r _cpu user nice system _idle _iowait irq softirq steal _rest < /proc/stat
-    echo $((user + nice + system + irq + softirq + steal))
-}
-HZ=$(getconf CLK_TCK)
 
 warm() {  # read a tree once so every candidate runs with a warm page cache (GNU tar skips /dev/null)
     tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
 }
 
-# Before each measured run: write back dirty pages left by the previous run (and let the discards of a
-# removed tree go through), so that no candidate pays for the one before it.
-settle() { sync; sleep 1; }
+# Before each measured run (measure, with BENCH_SETTLE=1): write back dirty pages left by the previous run
+# (and let the discards of a removed tree go through), so that no candidate pays for the one before it.
+BENCH_SETTLE=1
 
 poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
     local pattern=$1 out=$2 max=0 pid key val _unit
@@ -213,38 +138,10 @@ stop_poller() {
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-printf 'name\tround\twall\tuser\tsys\tmaxrss_kb\tothers_cpu\tload1\textra\n' > "$raw"
-
-# measure NAME ROUND CMD...: runs CMD under /usr/bin/time and starts a line of the raw TSV; end_row ends it
-# with key=value facts the caller collected after the run.
-measure() {
-    local name=$1 round=$2
-    shift 2
-    local b0 b1 load t wall user sys rss others
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    settle
-    b0=$(busy_jiffies)
-    if ! /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" > "$W/logs/$name.$round.log" 2>&1; then
-        log "FAILED: $name (round $round); see below"
-        tail -30 "$W/logs/$name.$round.log" >&2
-        exit 1
-    fi
-    b1=$(busy_jiffies)
-    t=$(tail -1 "$W/time.out")
-    read -r wall user sys rss <<< "$t"
-    others=$(awk -v b="$((b1 - b0))" -v hz="$HZ" -v u="$user" -v s="$sys" \
-        'BEGIN { o = b / hz - u - s; if (o < 0) o = 0; printf "%.1f", o }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t' "$name" "$round" "$wall" "$user" "$sys" "$rss" "$others" "$load" \
-        >> "$raw"
-    LAST_LOG=$W/logs/$name.$round.log
-}
-end_row() { printf '%s\n' "${1:-}" >> "$raw"; }
+raw_header
 
 task_seconds() {  # task_seconds LOG 'task name': the profile_tasks time of a task, or empty
     grep -F -- "$2" "$1" | grep -oE '[0-9.]+s$' | tail -1 | tr -d s || true
-}
-module_rss() {  # module_rss LOG: self=KB children=KB cpu from run-module.py's line
-    grep -oE 'LBBENCH .*' "$1" | tail -1 | sed 's/^LBBENCH //'
 }
 
 # ------------------------------------------------------------------ data

@@ -58,33 +58,20 @@ PY=${PY:-/opt/lbvenv/bin/python}
 PYBIN=$(dirname "$PY")
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 BENCH_COLLECTIONS=${BENCH_COLLECTIONS:-/opt/lbbench-venv/collections}
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-results_dir=$bench_dir/results
-mkdir -p "$results_dir"
-report=$results_dir/postgresql-$stamp.md
-raw=$results_dir/postgresql-$stamp.tsv
+# shellcheck source=bench/lib.sh
+. "$bench_dir/lib.sh"
+bench_results postgresql
 
-log() { printf '==> %s\n' "$*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (initdb runs as the postgres user through runuser)" >&2; exit 2; }
 [ -x "$PG_BIN/initdb" ] || { echo "no PostgreSQL server binaries in $PG_BIN (set PG_BIN=)" >&2; exit 2; }
 [ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
-need_pkg() {  # need_pkg COMMAND DEBIAN_PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return 0
-    log "installing $2"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
 need_pkg zstd zstd
 need_pkg jq jq
 need_pkg pigz pigz
 
-if [ -z "$workdir" ]; then
-    W=$(mktemp -d /var/tmp/lbbench-pg.XXXXXX)
-else
-    W=$workdir
-    mkdir -p "$W"
-fi
+W=$(bench_workdir pg "$workdir")
 chmod 755 "$W"
 PGDATA_DIR=$W/pg/data
 SOCK=$W/pg/sock
@@ -96,37 +83,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# community.postgresql (postgresql_db) and ansible.posix (profile_tasks) come with the `ansible` package on
-# PyPI; only those collections are taken out of its wheel (pip download: ~55 MB).
-if [ "$do_community" = 1 ] && { [ ! -d "$BENCH_COLLECTIONS/ansible_collections/community/postgresql" ] \
-        || [ ! -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ]; }; then
-    log "fetching community.postgresql and ansible.posix (pip download ansible) into $BENCH_COLLECTIONS"
-    dl=$W/pip-download
-    mkdir -p "$dl" "$BENCH_COLLECTIONS"
-    if "$PY" -m pip download -q --no-deps 'ansible>=12,<13' -d "$dl" >/dev/null 2>&1; then
-        "$PY" - "$dl" "$BENCH_COLLECTIONS" <<'PY'
-import glob, sys, zipfile
-whl = glob.glob(sys.argv[1] + '/ansible-*.whl')[0]
-z = zipfile.ZipFile(whl)
-want = ('ansible_collections/community/postgresql/', 'ansible_collections/ansible/posix/')
-z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(want)])
-PY
-    else
-        log "pip download ansible failed: community.postgresql is skipped"
-    fi
-    rm -rf "$dl"
-fi
+# community.postgresql (postgresql_db) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI
 have_cpg=0
-[ "$do_community" = 1 ] && [ -d "$BENCH_COLLECTIONS/ansible_collections/community/postgresql" ] && have_cpg=1
-
-mkdir -p "$W/coll/ansible_collections/lifeboat" "$W/logs" "$W/out"
-ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"
-export ANSIBLE_COLLECTIONS_PATH=$W/coll:$BENCH_COLLECTIONS
-export ANSIBLE_PYTHON_INTERPRETER=$PY
-export ANSIBLE_LOCAL_TEMP=$W/ansible-local ANSIBLE_REMOTE_TEMP=$W/ansible-remote
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_DEPRECATION_WARNINGS=0
-[ -d "$BENCH_COLLECTIONS/ansible_collections/ansible/posix" ] && export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
-MODULES=$repo/plugins/modules
+if [ "$do_community" = 1 ]; then
+    fetch_collections "$BENCH_COLLECTIONS" community/postgresql ansible/posix
+    [ -d "$BENCH_COLLECTIONS/ansible_collections/community/postgresql" ] && have_cpg=1
+fi
+mkdir -p "$W/logs" "$W/out"
+bench_ansible_env "$repo" "$BENCH_COLLECTIONS"
+write_run_module "$W/run-module.py"
 
 # ------------------------------------------------------------------ the cluster and the data
 
@@ -163,51 +128,7 @@ log "database bench: $((db_bytes / 1048576)) MiB"
 
 # ------------------------------------------------------------------ measuring
 
-busy_jiffies() {
-    local _cpu user nice system _idle _iowait irq softirq steal _rest
-    read -r _cpu user nice system _idle _iowait irq softirq steal _rest < /proc/stat
-    echo $((user + nice + system + irq + softirq + steal))
-}
-HZ=$(getconf CLK_TCK)
-printf 'name\tround\twall\tuser\tsys\tmaxrss_kb\tothers_cpu\tload1\textra\n' > "$raw"
-measure() {  # measure NAME ROUND CMD...
-    local name=$1 round=$2 b0 b1 load wall user sys rss others
-    shift 2
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    b0=$(busy_jiffies)
-    if ! /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" > "$W/logs/$name.$round.log" 2>&1; then
-        log "FAILED: $name (round $round)"
-        tail -30 "$W/logs/$name.$round.log" >&2
-        exit 1
-    fi
-    b1=$(busy_jiffies)
-    read -r wall user sys rss <<< "$(tail -1 "$W/time.out")"
-    others=$(awk -v b="$((b1 - b0))" -v hz="$HZ" -v u="$user" -v s="$sys" \
-        'BEGIN { o = b / hz - u - s; if (o < 0) o = 0; printf "%.1f", o }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t' "$name" "$round" "$wall" "$user" "$sys" "$rss" "$others" "$load" >> "$raw"
-    LAST_LOG=$W/logs/$name.$round.log
-}
-end_row() { printf '%s\n' "${1:-}" >> "$raw"; }
-module_rss() { grep -oE 'LBBENCH .*' "$1" | tail -1 | sed 's/^LBBENCH //'; }
-
-# Runs a module file directly (no ansible-playbook, no AnsiballZ) and reports at exit the peak RSS of the
-# module's own Python process and of the largest of its children (pg_dump, zstd, pg_restore).
-cat > "$W/run-module.py" <<'PY'
-import atexit, resource, runpy, sys
-
-
-def report():
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sys.stderr.write('LBBENCH self_maxrss_kb=%d self_cpu=%.3f children_maxrss_kb=%d children_cpu=%.3f\n'
-                     % (s.ru_maxrss, s.ru_utime + s.ru_stime, c.ru_maxrss, c.ru_utime + c.ru_stime))
-
-
-atexit.register(report)
-module = sys.argv[1]
-sys.argv = [module] + sys.argv[2:]
-runpy.run_path(module, run_name='__main__')
-PY
+raw_header
 
 store=$W/store
 store_json="{\"type\": \"filesystem\", \"path\": \"$store\"}"
@@ -294,6 +215,11 @@ checksum() {  # content fingerprint of the restored tables
         (SELECT count(*) || ':' || md5(string_agg(md5(payload), '' ORDER BY id)) FROM events)"
 }
 want_sum=$(checksum bench)
+end_checked() {  # end_checked DB [FACTS]: end the row, check the restored DB against the source, drop it
+    end_row "${2:-}"
+    [ "$(checksum "$1")" = "$want_sum" ] || { log "$1 differs from the source"; exit 1; }
+    dropdb_q "$1"
+}
 
 ref_out=$W/out/ref.pgdump.zst
 raw_dump=$W/out/raw.pgdump
@@ -340,34 +266,34 @@ for r in $(seq 1 "$runs"); do
     log "round $r/$runs: restores"
     dropdb_q r_ref2
     measure ref_restore_j2 "$r" bash -c "$PSQL -c 'CREATE DATABASE r_ref2' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$raw_dump'"
-    end_row; [ "$(checksum r_ref2)" = "$want_sum" ] || { log "r_ref2 differs"; exit 1; }; dropdb_q r_ref2
+    end_checked r_ref2
 
     dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
     measure ref_restore_j2_staged "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref2' && zstd -q -dc '$ref_out' > '$W/out/staged.pgdump' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$W/out/staged.pgdump'"
-    end_row; [ "$(checksum r_ref2)" = "$want_sum" ] || { log "r_ref2 differs"; exit 1; }; dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
+    end_checked r_ref2; rm -f "$W/out/staged.pgdump"
 
     dropdb_q r_lb2
     measure lb_restore_j2 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb2 -e jobs=2
-    end_row; [ "$(checksum r_lb2)" = "$want_sum" ] || { log "r_lb2 differs"; exit 1; }; dropdb_q r_lb2
+    end_checked r_lb2
 
     dropdb_q r_lb2
     printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "store": %s, %s, "databases": ["bench"], "target_database": "r_lb2", "globals": false, "jobs": 2}}\n' \
         "$store_json" "$conn_json" > "$W/args-restore2.json"
     measure lb_restore_j2_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore2.json"
-    end_row "$(module_rss "$LAST_LOG")"; [ "$(checksum r_lb2)" = "$want_sum" ] || { log "r_lb2 differs"; exit 1; }; dropdb_q r_lb2
+    end_checked r_lb2 "$(module_rss "$LAST_LOG")"
 
     dropdb_q r_ref1
     measure ref_restore_stream "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref1' && zstd -q -dc '$ref_out' | '$PG_BIN/pg_restore' --exit-on-error -d r_ref1"
-    end_row; [ "$(checksum r_ref1)" = "$want_sum" ] || { log "r_ref1 differs"; exit 1; }; dropdb_q r_ref1
+    end_checked r_ref1
 
     dropdb_q r_lb1
     printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "store": %s, %s, "databases": ["bench"], "target_database": "r_lb1", "globals": false}}\n' \
         "$store_json" "$conn_json" > "$W/args-restore.json"
     measure lb_restore_j1_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore.json"
-    end_row "$(module_rss "$LAST_LOG")"; [ "$(checksum r_lb1)" = "$want_sum" ] || { log "r_lb1 differs"; exit 1; }; dropdb_q r_lb1
+    end_checked r_lb1 "$(module_rss "$LAST_LOG")"
 
     measure lb_restore_j1 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb1 -e jobs=1
-    end_row; [ "$(checksum r_lb1)" = "$want_sum" ] || { log "r_lb1 differs"; exit 1; }; dropdb_q r_lb1
+    end_checked r_lb1
 done
 
 # ------------------------------------------------------------------ report

@@ -45,18 +45,11 @@ bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$bench_dir/.." && pwd)
 PY=${PY:-/opt/lbvenv/bin/python}
 PYBIN=$(dirname "$PY")
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-results_dir=$bench_dir/results
-mkdir -p "$results_dir"
-report=$results_dir/s3-$stamp.md
-raw=$results_dir/s3-$stamp.tsv
+# shellcheck source=bench/lib.sh
+. "$bench_dir/lib.sh"
+bench_results s3
 
-if [ -z "$workdir" ]; then
-    W=$(mktemp -d /var/tmp/lbbench-s3.XXXXXX)
-else
-    mkdir -p "$workdir"
-    W=$(cd "$workdir" && pwd)
-fi
+W=$(bench_workdir s3 "$workdir")
 moto_pid=
 
 cleanup() {
@@ -75,14 +68,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
-need_pkg() {  # need_pkg COMMAND PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return 0
-    log "installing $2"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
 need_pkg zstd zstd
 [ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }

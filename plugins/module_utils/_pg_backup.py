@@ -36,9 +36,7 @@ class Backup(object):
         self.p = params
         self.check_mode = check_mode
         self.ra = pgc.run_as(params)
-        self.env = pgl.libpq_env(params, os.environ)
-        if self.ra is not None:
-            self.env = self.ra.env(self.env)
+        self.env = pgc.tools_env(params, self.ra)
         self.warnings = []
         self.records = []
         self.summary = []

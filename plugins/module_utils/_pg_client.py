@@ -113,6 +113,12 @@ def run_as(params):
     return _RUN_AS[name]
 
 
+def tools_env(params, ra):
+    """Environment of the client tools: the libpq settings, and os_user's HOME/USER/LOGNAME when set."""
+    env = pgl.libpq_env(params, os.environ)
+    return ra.env(env) if ra is not None else env
+
+
 def as_user(ra, argv):
     """``argv`` as it runs for the PostgreSQL side: through setpriv when os_user is set."""
     return ra.argv(argv) if ra is not None else argv

@@ -572,14 +572,7 @@ class SftpStore(Store):
             raise self.error(e, 'delete', p)
         except Exception as e:  # pylint: disable=broad-except
             raise self.error(e, 'delete', p)
-        d = posixpath.dirname(p)
-        while d != self.root and d.startswith(self.root + '/'):
-            try:
-                self.sftp.rmdir(d)
-            except Exception:  # pylint: disable=broad-except
-                break
-            self._dirs.discard(d)
-            d = posixpath.dirname(d)
+        self._remove_empty_dirs(posixpath.dirname(p), self.root)
 
     def put_bytes(self, key, data, exclusive=False):
         final = self._p(key)
@@ -653,15 +646,20 @@ class SftpStore(Store):
             self.sftp.remove(path)
         except Exception:  # pylint: disable=broad-except
             return 0
-        d = posixpath.dirname(path)        # and the directories it leaves empty, below the set
-        while d.startswith(self.root + '/') and posixpath.dirname(d) != self.root:
+        # and the directories it leaves empty, below its set's directory
+        rel = posixpath.relpath(path, self.root)
+        self._remove_empty_dirs(posixpath.dirname(path), posixpath.join(self.root, rel.split('/', 1)[0]))
+        return 1
+
+    def _remove_empty_dirs(self, d, floor):
+        """rmdir ``d`` and its parents while they are empty and below ``floor`` (never ``floor`` itself)."""
+        while d.startswith(floor + '/'):
             try:
                 self.sftp.rmdir(d)
             except Exception:  # pylint: disable=broad-except
                 break
             self._dirs.discard(d)
             d = posixpath.dirname(d)
-        return 1
 
     def close(self):
         if self._sftp is not None:
