@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154  # globals shared with the sourcing script (bench_dir in; raw, report, MODULES, LAST_LOG out)
 # Shared helpers of the benchmark scripts (bench/files.sh, bench/postgresql.sh, bench/s3.sh). Sourced, not run.
 #
 # The caller sets bench_dir (this directory) before sourcing, and W (work directory) before measure/end_row.
