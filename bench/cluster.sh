@@ -54,7 +54,7 @@ repo = os.environ['BENCH_REPO']
 sys.path.insert(0, os.path.join(repo, 'tests', 'integration', 'cluster'))
 import netcluster  # noqa: E402
 netcluster._tests_conftest()  # tests/conftest.py: the collection on sys.path, run_playbook
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
 
 size_mb = int(os.environ['BENCH_SIZE_MB'])
 runs = int(os.environ['BENCH_RUNS'])
@@ -105,7 +105,7 @@ try:
         if r.rc != 0:
             raise SystemExit('backup failed (%s):\n%s' % (limit or 'all nodes', r.output[-4000:]))
         store = c.store(prefix)
-        sid = [s for s in _sets.list_sets(store) if s['status'] == 'completed'][0]['id']
+        sid = [s for s in lifecycle.list_sets(store) if s['status'] == 'completed'][0]['id']
         manifest = json.loads(store.get_bytes('%s/manifest.json' % sid).decode())
         secs = {a['host']: a['extra'].get('seconds') for a in manifest['artifacts'] if a['component'] == 'files'}
         size = sum(a['size'] for a in manifest['artifacts'])

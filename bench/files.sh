@@ -220,7 +220,7 @@ restore_args() {  # restore_args DEST
 
 ref_cmd="set -o pipefail; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | zstd -q -T0 -3 > '$ref_out'"
 ref_sync_cmd="$ref_cmd && sync '$ref_out'"
-# the same pipe with the exact tar and zstd arguments files_backup uses (plugins/module_utils/_files.py)
+# the same pipe with the exact tar and zstd arguments files_backup uses (plugins/module_utils/_files/logic.py)
 ref_lbtar_cmd="set -o pipefail; LC_ALL=C tar --create --file=- --directory=/ --format=posix --sparse --totals \
 --pax-option=delete=atime,delete=ctime --warning=no-file-ignored --xattrs '--xattrs-include=*' --acls -- '${data#/}' \
 | zstd -q -c -T0 -3 > '$ref_out' && sync '$ref_out'"

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The AWS connection options of the EC2 modules (spec: module_utils/_ec2.py AWS_SPEC).
+    # The AWS connection options of the EC2 modules (spec: module_utils/_aws/ec2.py AWS_SPEC).
     DOCUMENTATION = r'''
 options:
   region:

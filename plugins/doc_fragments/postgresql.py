@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # Connection options shared by postgresql_backup and postgresql_restore (spec: _postgresql.CONNECTION_SPEC).
+    # Connection options shared by postgresql_backup and postgresql_restore (spec: _postgresql/logic.py CONNECTION_SPEC).
     DOCUMENTATION = r'''
 options:
   login_host:

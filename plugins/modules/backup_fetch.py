@@ -129,8 +129,8 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _upload
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
 def run(params, check_mode):
@@ -141,9 +141,9 @@ def run(params, check_mode):
     if not 0 <= mode <= 0o7777:
         raise LifeboatError('mode %r is out of range' % params['mode'])
     with open_store(params['store']) as store:
-        return _upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
-                             set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
-                             decompress=params['decompress'], mode=mode, check_mode=check_mode)
+        return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
+                            set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
+                            decompress=params['decompress'], mode=mode, check_mode=check_mode)
 
 
 def main():

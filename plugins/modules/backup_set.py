@@ -176,21 +176,21 @@ broken_lock:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
 def run(params, check_mode):
     with open_store(params['store']) as store:
         state = params['state']
         if state == 'started':
-            return _sets.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
-                               break_lock=params['break_lock'], check_mode=check_mode)
+            return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
+                                   break_lock=params['break_lock'], check_mode=check_mode)
         if state == 'committed':
-            return _sets.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
-                                allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
-        return _sets.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)',
-                          check_mode=check_mode)
+            return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
+                                    allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
+        return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)',
+                              check_mode=check_mode)
 
 
 def main():

@@ -114,14 +114,14 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
 def run(p):
     with open_store(p['store']) as store:
-        return _sets.info(store, set_id=p['set_id'], latest=p['latest'], pin=p['manifest_sha256'],
-                          verify=p['verify'])
+        return lifecycle.info(store, set_id=p['set_id'], latest=p['latest'], pin=p['manifest_sha256'],
+                              verify=p['verify'])
 
 
 def main():

@@ -145,16 +145,16 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _upload
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
 def run(params, check_mode):
     with open_store(params['store']) as store:
-        return _upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
-                              compression=params['compression'], level=params['level'], threads=params['threads'],
-                              exclude=params['exclude'], one_file_system=params['one_file_system'],
-                              check_mode=check_mode)
+        return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
+                             compression=params['compression'], level=params['level'], threads=params['threads'],
+                             exclude=params['exclude'], one_file_system=params['one_file_system'],
+                             check_mode=check_mode)
 
 
 def main():

@@ -270,21 +270,21 @@ import functools
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC
-from ansible_collections.lifeboat.backup.plugins.module_utils import _ec2
-from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshot_sets as flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
 
 
 def make_ec2(params, region=None, endpoint_url=None):
-    return _ec2.Ec2(_ec2.connection_params(params), region=region, endpoint_url=endpoint_url)
+    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
 
 
 def run(module):
     params = module.params
     factory = functools.partial(make_ec2, params)
     if params['state'] == 'absent':
-        return flows.delete_set(factory, params, check_mode=module.check_mode, log=module.log)
-    return flows.create_set(factory, params, check_mode=module.check_mode, imds=_ec2.imds_identity, log=module.log)
+        return snapshot_flows.delete_set(factory, params, check_mode=module.check_mode, log=module.log)
+    return snapshot_flows.create_set(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity, log=module.log)
 
 
 def main():
@@ -309,15 +309,15 @@ def main():
         record_in_set=dict(type='bool', default=False),
         store=dict(type='dict', options=STORE_SPEC),
     )
-    argument_spec.update(_ec2.AWS_SPEC)
+    argument_spec.update(ec2_client.AWS_SPEC)
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[('state', 'absent', ['set_id']), ('record_in_set', True, ['store'])],
         required_together=[('access_key', 'secret_key')],
         supports_check_mode=True,
     )
-    if not _ec2.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=_ec2.BOTO3_IMPORT_ERROR)
+    if not ec2_client.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
     try:
         result = run(module)
     except LifeboatError as e:

@@ -183,13 +183,13 @@ import functools
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC
-from ansible_collections.lifeboat.backup.plugins.module_utils import _ec2
-from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshot_sets as flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
 
 
 def make_ec2(params, region=None, endpoint_url=None):
-    return _ec2.Ec2(_ec2.connection_params(params), region=region, endpoint_url=endpoint_url)
+    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
 
 
 def main():
@@ -208,14 +208,14 @@ def main():
         manifest_sha256=dict(type='str'),
         store=dict(type='dict', options=STORE_SPEC),
     )
-    argument_spec.update(_ec2.AWS_SPEC)
+    argument_spec.update(ec2_client.AWS_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, required_together=[('access_key', 'secret_key')],
                            supports_check_mode=True)
-    if not _ec2.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=_ec2.BOTO3_IMPORT_ERROR)
+    if not ec2_client.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
     try:
-        result = flows.restore_set(functools.partial(make_ec2, module.params), module.params,
-                                   check_mode=module.check_mode, log=module.log)
+        result = snapshot_flows.restore_set(functools.partial(make_ec2, module.params), module.params,
+                                            check_mode=module.check_mode, log=module.log)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     module.exit_json(**result)

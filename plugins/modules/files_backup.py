@@ -145,16 +145,16 @@ tar_warnings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
 
 
 def run(p, check_mode):
     with open_store(p['store']) as store:
-        return _files.backup(store, p['set_id'], p['host'], p['name'], p['paths'], exclude=p['exclude'],
-                             compression=p['compression'], level=p['level'], threads=p['threads'],
-                             encryption=p['encryption'], one_file_system=p['one_file_system'],
-                             check_mode=check_mode)
+        return files_backup.backup(store, p['set_id'], p['host'], p['name'], p['paths'], exclude=p['exclude'],
+                                   compression=p['compression'], level=p['level'], threads=p['threads'],
+                                   encryption=p['encryption'], one_file_system=p['one_file_system'],
+                                   check_mode=check_mode)
 
 
 def main():

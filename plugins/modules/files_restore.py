@@ -134,14 +134,14 @@ sha256:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
 
 def run(p, check_mode):
     with open_store(p['store']) as store:
-        return _files.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
-                              dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'], check_mode=check_mode)
+        return files_restore.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
+                                     dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'], check_mode=check_mode)
 
 
 def main():

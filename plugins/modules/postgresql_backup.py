@@ -164,11 +164,11 @@ pg_dump_version:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pg_client as pgc
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
-from ansible_collections.lifeboat.backup.plugins.module_utils import _postgresql as pgl
-from ansible_collections.lifeboat.backup.plugins.module_utils._pg_backup import Backup
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.backup import Backup
 
 
 def main():
@@ -181,18 +181,18 @@ def main():
         format=dict(type='str', default='custom', choices=['custom', 'directory']),
         jobs=dict(type='int', default=2),
         globals=dict(type='bool', default=True),
-        compression=dict(type='str', default='zstd', choices=list(pl.COMPRESSIONS)),
+        compression=dict(type='str', default='zstd', choices=list(pipeline.COMPRESSIONS)),
         level=dict(type='int'),
         threads=dict(type='int', default=0),
         lock_wait_timeout=dict(type='str'),
         tmp_dir=dict(type='path'),
     )
-    argument_spec.update(pgl.CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pgl.CONNECTION_MUTUALLY_EXCLUSIVE,
+    argument_spec.update(pg_logic.CONNECTION_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    if not pgc.HAS_PSYCOPG2:
+    if not pg_client.HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pgc.PSYCOPG2_IMPORT_ERROR))
+                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
     backup = Backup(module.params, module.check_mode)
     try:
         if module.params['jobs'] < 1:

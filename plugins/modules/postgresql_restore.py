@@ -199,10 +199,10 @@ summary:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_ARG
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pg_client as pgc
-from ansible_collections.lifeboat.backup.plugins.module_utils import _postgresql as pgl
-from ansible_collections.lifeboat.backup.plugins.module_utils._pg_restore import Restore
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.restore import Restore
 
 
 def main():
@@ -225,12 +225,12 @@ def main():
         tmp_dir=dict(type='path'),
         standby=dict(type='str', default='fail', choices=['fail', 'skip']),
     )
-    argument_spec.update(pgl.CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pgl.CONNECTION_MUTUALLY_EXCLUSIVE,
+    argument_spec.update(pg_logic.CONNECTION_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    if not pgc.HAS_PSYCOPG2:
+    if not pg_client.HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pgc.PSYCOPG2_IMPORT_ERROR))
+                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
     restore = Restore(module.params, module.check_mode)
     try:
         result = restore.run()

@@ -6,7 +6,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 VARS = REPO / 'roles' / 'profile' / 'vars'
@@ -30,7 +30,7 @@ def test_profile_shape(name):
     assert len(names) == len(set(names))
     for f in files:
         assert set(f) == {'name', 'paths', 'exclude'}
-        fmt.validate_name(f['name'], 'files entry name')
+        set_format.validate_name(f['name'], 'files entry name')
         assert f['paths'] and all(p.startswith('/') and not p.endswith('/') for p in f['paths'])
         assert isinstance(f['exclude'], list)
     services = data['__lifeboat_profile_services']

@@ -994,7 +994,7 @@ class Cluster(object):
     def store(self, prefix=''):
         """The shared filesystem store (host view of /srv/backup), as lifeboat's own FilesystemStore."""
         _tests_conftest()
-        from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
+        from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
         return open_store({'type': 'filesystem', 'path': str(self.shared_store), 'prefix': prefix})
 
     def describe(self):

@@ -19,7 +19,7 @@ import pytest
 
 import netcluster
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 pytestmark = [
     pytest.mark.cluster,
@@ -54,7 +54,7 @@ class HA(object):
 
     # -- the store, read on the host
     def sets(self):
-        return _sets.list_sets(self.c.store(self.prefix))
+        return lifecycle.list_sets(self.c.store(self.prefix))
 
     def completed(self):
         return [s for s in self.sets() if s['status'] == 'completed']

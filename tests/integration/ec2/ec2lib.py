@@ -62,7 +62,7 @@ def moto_url():
 
 @pytest.fixture(scope='session')
 def aws(moto_url):
-    """Connection options of the modules (and _ec2.Ec2)."""
+    """Connection options of the modules (and _aws.ec2.Ec2)."""
     return {'region': REGION, 'endpoint_url': moto_url, 'access_key': KEY, 'secret_key': KEY,
             'validate_certs': True, 'max_attempts': 2, 'profile': None, 'session_token': None}
 

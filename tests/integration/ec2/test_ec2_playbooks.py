@@ -12,8 +12,8 @@ import pytest
 
 from ec2lib import REGION, devices_of, instance_state, make_instance, run_module, run_playbook, set_snapshots, tags_of
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,12 +43,12 @@ def store_of(tmp_path):
 
 def sets_in(store):
     with open_store(store) as s:
-        return _sets.list_sets(s)
+        return lifecycle.list_sets(s)
 
 
 def record_doc(store, set_id, host):
-    from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshot_sets as flows
-    doc, _sid = flows.read_record(store, set_id, host)
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+    doc, _sid = snapshot_flows.read_record(store, set_id, host)
     return doc
 
 

@@ -32,15 +32,15 @@ def _top_conftest():
 
 run_playbook = _top_conftest().run_playbook
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _lock  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore  # noqa: E402
 
-# re-exported for the tests, which use them as h._lock and h.LifeboatError
-REEXPORTED = (_lock, LifeboatError)
+# re-exported for the tests, which use them as h.store_lock and h.LifeboatError
+REEXPORTED = (store_lock, LifeboatError)
 
 NOBODY = 65534
 BASE_NS = 1500000000 * 10 ** 9  # 2017-07-14: clearly not "now"
@@ -312,7 +312,7 @@ def final_msg(result):
 # ---------------------------------------------------------------- the store
 
 def set_ids(store_path):
-    return [s['id'] for s in _sets.list_sets(fs_store(store_path))]
+    return [s['id'] for s in lifecycle.list_sets(fs_store(store_path))]
 
 
 def store_objects(store_path, prefix=''):
@@ -333,7 +333,7 @@ def set_bytes(store_path, set_id):
 
 def the_artifact(store_path, set_id, host='localhost', name=None):
     st = fs_store(store_path)
-    manifest, _digest = _sets.read_manifest(st, set_id)
+    manifest, _digest = lifecycle.read_manifest(st, set_id)
     recs = [r for r in manifest['artifacts'] if r['host'] == host and (name is None or r['name'] == name)]
     assert len(recs) == 1, recs
     return recs[0]
@@ -349,15 +349,15 @@ def replace_artifact(store_path, set_id, record, data):
     key = record['key']
     new = dict(record, size=len(data), sha256=hashlib.sha256(data).hexdigest())
     st.put_bytes(key, data)
-    st.put_bytes(fmt.record_key_for(key), fmt.dumps(new))
-    manifest, _d = _sets.read_manifest(st, set_id)
+    st.put_bytes(set_format.record_key_for(key), set_format.dumps(new))
+    manifest, _d = lifecycle.read_manifest(st, set_id)
     manifest['artifacts'] = [new if a['key'] == key else a for a in manifest['artifacts']]
     manifest['size'] = sum(a['size'] for a in manifest['artifacts'])
-    mbytes = fmt.dumps(manifest)
-    st.put_bytes(fmt.set_key(set_id, fmt.MANIFEST_KEY), mbytes)
-    status = _sets.read_status(st, set_id)
-    status['manifest_sha256'] = fmt.sha256_hex(mbytes)
-    st.put_bytes(fmt.set_key(set_id, fmt.STATUS_KEY), fmt.dumps(status))
+    mbytes = set_format.dumps(manifest)
+    st.put_bytes(set_format.set_key(set_id, set_format.MANIFEST_KEY), mbytes)
+    status = lifecycle.read_status(st, set_id)
+    status['manifest_sha256'] = set_format.sha256_hex(mbytes)
+    st.put_bytes(set_format.set_key(set_id, set_format.STATUS_KEY), set_format.dumps(status))
     return new
 
 
@@ -393,13 +393,13 @@ def inprocess_set(store_path, parts, label=None):
     ``parts``: {host: {name: [paths]}}.
     """
     st = fs_store(store_path)
-    sid = _sets.start(st, label=label)['set_id']
+    sid = lifecycle.start(st, label=label)['set_id']
     expect = {}
     for host, entries in sorted(parts.items()):
         for name, paths in sorted(entries.items()):
-            _files.backup(st, sid, host, name, paths)
+            files_backup.backup(st, sid, host, name, paths)
             expect.setdefault(host, []).append('files/' + name)
-    _sets.commit(st, sid, expect=expect, hosts=sorted(parts))
+    lifecycle.commit(st, sid, expect=expect, hosts=sorted(parts))
     return sid
 
 

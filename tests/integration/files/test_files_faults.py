@@ -21,7 +21,7 @@ def _src(root, files=None):
 
 
 def _no_completed_set_but(store, keep):
-    sets = h._sets.list_sets(h.fs_store(store))
+    sets = h.lifecycle.list_sets(h.fs_store(store))
     assert [s['id'] for s in sets if s['status'] == 'completed'] == keep
 
 
@@ -39,7 +39,7 @@ def test_missing_source_path(scratch):
     msg = h.final_msg(r)
     assert msg == ('Backup set %s FAILED and was not committed (earlier sets are untouched): localhost: Archive files '
                    'entries into the set: files entry data: %s does not exist on this host' % (sid, missing))
-    s = h._sets.list_sets(h.fs_store(store))[0]
+    s = h.lifecycle.list_sets(h.fs_store(store))[0]
     assert s['status'] == 'failed' and missing in s['reason'] and not s['restorable']
     assert h.store_objects(store) == [sid + '/status.json']
     assert h.temp_files(store) == []
@@ -76,7 +76,7 @@ def test_disk_full_mid_write(scratch, tmpfs):
     assert h.failure_msgs(r)[0] == 'cannot write %s: no space left on device' % key_path
     assert h.final_msg(r).endswith('localhost: Archive files entries into the set: cannot write %s: no space left '
                                    'on device' % key_path)
-    s = h._sets.list_sets(h.fs_store(store))[0]
+    s = h.lifecycle.list_sets(h.fs_store(store))[0]
     assert s['id'] == sid and s['status'] == 'failed' and 'no space left on device' in s['reason']
     _no_completed_set_but(store, [earlier])
     # nothing of the failed write lists as an object, and no temp file holds the space
@@ -84,7 +84,7 @@ def test_disk_full_mid_write(scratch, tmpfs):
     assert h.temp_files(store) == []
     # the earlier set in the same store is intact and still verifies
     assert h.set_bytes(store, earlier) == earlier_bytes
-    assert h._sets.info(h.fs_store(store), set_id=earlier, verify=True)['problems'] == []
+    assert h.lifecycle.info(h.fs_store(store), set_id=earlier, verify=True)['problems'] == []
     assert h.fs_store(store).stat('lock.json') is None
 
 
@@ -93,7 +93,7 @@ def test_disk_full_mid_write(scratch, tmpfs):
 def test_second_run_while_the_lock_is_held(scratch):
     src = _src(scratch / 'src')
     store = scratch / 'store'
-    holder = h._sets.start(h.fs_store(store), owner={'host': 'other-host.example', 'pid': 4242})['set_id']
+    holder = h.lifecycle.start(h.fs_store(store), owner={'host': 'other-host.example', 'pid': 4242})['set_id']
     before = h.snapshot_files(store)
     r = h.backup(store, [{'name': 'data', 'paths': [src]}])
     assert r.rc != 0, r
@@ -164,7 +164,7 @@ def test_tampered_and_malicious_artifacts_change_nothing(scratch):
         else:
             data = h.zstd_bytes(h.crafted_tar(_members(case, srcs[case].lstrip('/'), str(outside))))
             h.replace_artifact(store, sid, rec, data)
-    assert h._sets.info(h.fs_store(store), set_id=sid, verify=True)['problems'] == []  # consistent, by size
+    assert h.lifecycle.info(h.fs_store(store), set_id=sid, verify=True)['problems'] == []  # consistent, by size
 
     hosts = {}
     for case in CASES:

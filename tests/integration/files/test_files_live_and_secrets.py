@@ -4,9 +4,9 @@ import os
 import threading
 import time
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 from lb_files_helpers import run_playbook  # tests/integration/files/conftest.py puts this dir on sys.path
 
@@ -31,18 +31,18 @@ def test_file_changing_during_the_read_is_reported_not_fatal(scratch):
                 time.sleep(0.0005)
 
     store = FilesystemStore({'type': 'filesystem', 'path': str(scratch / 'store')})
-    started = _sets.start(store)
+    started = lifecycle.start(store)
     t = threading.Thread(target=append)
     t.start()
     try:
-        res = _files.backup(store, started['set_id'], 'h1', 'live', [str(src)], compression='zstd')
+        res = files_backup.backup(store, started['set_id'], 'h1', 'live', [str(src)], compression='zstd')
     finally:
         stop.set()
         t.join()
     assert res['changed_files'] == [str(growing)], res
     assert any('changed or vanished while being read' in w for w in res['tar_warnings'])
     assert res['record']['extra']['changed_file_count'] == 1
-    done = _sets.commit(store, started['set_id'], hosts=['h1'])
+    done = lifecycle.commit(store, started['set_id'], hosts=['h1'])
     assert done['status'] == 'completed'
 
 

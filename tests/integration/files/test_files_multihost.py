@@ -64,7 +64,7 @@ def test_two_hosts_one_set_and_a_failing_host(scratch):
 
     # not restorable (the playbook-level refusal of a failed set is in test_files_stale_lock.py)
     with pytest.raises(h.LifeboatError) as e:
-        h._sets.resolve_completed(h.fs_store(store), bad)
+        h.lifecycle.resolve_completed(h.fs_store(store), bad)
     assert e.value.msg.startswith('set %s is failed (h2: ' % bad)
     assert e.value.msg.endswith('only completed sets can be restored')
 

@@ -49,7 +49,7 @@ def _entries(snap, *fields):
 
 def test_backup_wrote_one_completed_set(world):
     store = h.fs_store(world['store'])
-    summary = h._sets.list_sets(store)[0]
+    summary = h.lifecycle.list_sets(store)[0]
     assert summary['status'] == 'completed' and summary['hosts'] == ['localhost']
     assert summary['components'] == {'localhost': ['files/data']}
     assert h.store_objects(world['store']) == sorted([
@@ -235,7 +235,7 @@ def test_second_backup_leaves_the_first_untouched(world):
     assert [s['id'] for s in res['sets']] == [second, first]  # newest first
     assert [s['status'] for s in res['sets']] == ['completed', 'completed']
     assert all(s['restorable'] for s in res['sets'])
-    assert res['sets'][1]['manifest_sha256'] == h.fmt.sha256_hex(
+    assert res['sets'][1]['manifest_sha256'] == h.set_format.sha256_hex(
         open(os.path.join(str(world['store']), first, 'manifest.json'), 'rb').read())
 
     dest = world['scratch'] / 'older'

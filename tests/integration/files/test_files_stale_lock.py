@@ -55,13 +55,13 @@ def test_killed_run_then_break_lock(scratch):
     assert h.processes_mentioning(str(big).lstrip('/')) == []
 
     killed = partial.split(os.sep)[-4]
-    assert h.fmt.is_set_id(killed) and killed != earlier
+    assert h.set_format.is_set_id(killed) and killed != earlier
     st = h.fs_store(store)
-    lock, _exists = h._lock.read_lock(st)
+    lock, _exists = h.store_lock.read_lock(st)
     assert lock['set_id'] == killed
     assert h.store_objects(store, killed) == [killed + '/status.json']  # the half-written artifact is no object
     # while its lock lives, the killed set cannot be told from a running one
-    assert h._sets.list_sets(st)[0]['status'] == 'in_progress'
+    assert h.lifecycle.list_sets(st)[0]['status'] == 'in_progress'
 
     # a new run: refused, naming the holder
     files = [{'name': 'small', 'paths': [str(small)]}]
@@ -77,7 +77,7 @@ def test_killed_run_then_break_lock(scratch):
     r = h.backup(store, files, lifeboat_break_lock=True)
     assert r.rc == 0, r
     assert 'Broke a stale lock: broken on request (break_lock); the set it held was marked failed.' in r.stdout
-    listed = h._sets.list_sets(h.fs_store(store))  # what backup_set_info returns (the module is run elsewhere)
+    listed = h.lifecycle.list_sets(h.fs_store(store))  # what backup_set_info returns (the module is run elsewhere)
     sets = {s['id']: s for s in listed}
     newest = listed[0]['id']
     assert [s['id'] for s in listed] == [newest, killed, earlier]

@@ -327,7 +327,7 @@ def finish_module(proc, cleanup, timeout=120):
 
 def store_params(**kw):
     """A full ``store`` dict as the argspec would produce it (defaults filled in)."""
-    from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC
+    from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
     p = {k: v.get('default') for k, v in STORE_SPEC.items()}
     p.update(kw)
     return p

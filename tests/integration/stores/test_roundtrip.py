@@ -15,9 +15,9 @@ import pytest
 from storelib import leftovers, run_module, s3_params, sftp_params
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MiB = 1024 * 1024
@@ -68,8 +68,8 @@ def test_roles_backup_and_restore_on_s3_with_kms_and_object_lock(playbook, moto,
     assert 'Traceback' not in r.output
 
     st = open_store(params)
-    sets = _sets.list_sets(st)
-    assert [s['status'] for s in sets] == [fmt.COMPLETED], sets
+    sets = lifecycle.list_sets(st)
+    assert [s['status'] for s in sets] == [set_format.COMPLETED], sets
     set_id = sets[0]['id']
     keys = [i.key for i in st.list(set_id)]
     assert set_id + '/manifest.json' in keys and any(k.endswith('.tar.zst') for k in keys)
@@ -77,7 +77,7 @@ def test_roles_backup_and_restore_on_s3_with_kms_and_object_lock(playbook, moto,
         h = s3.head_object(Bucket=lock_bucket, Key='backups/' + k)
         assert h['ServerSideEncryption'] == 'aws:kms' and kms_key in h['SSEKMSKeyId'], k
         assert h.get('ObjectLockMode') == 'COMPLIANCE' and h.get('ObjectLockRetainUntilDate'), k
-    assert st.get_bytes(fmt.LOCK_KEY) is None
+    assert st.get_bytes(set_format.LOCK_KEY) is None
     assert leftovers(st) == []
 
     dest = os.path.join(workdir, 'restored')
@@ -93,7 +93,7 @@ def test_roles_backup_and_restore_on_s3_with_kms_and_object_lock(playbook, moto,
     with pytest.raises(LifeboatError) as e:
         st.delete_prefix(set_id)
     assert 'protected by S3 Object Lock (COMPLIANCE until' in e.value.msg
-    assert _sets.list_sets(st)[0]['status'] == fmt.COMPLETED
+    assert lifecycle.list_sets(st)[0]['status'] == set_format.COMPLETED
 
 
 def _result(r):

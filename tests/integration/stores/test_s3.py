@@ -12,9 +12,9 @@ import pytest
 from storelib import RSS_WRAPPER, Moto, TcpProxy, bucket_name, free_port, leftovers, run_module, s3_params, sparse_file
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 MiB = 1024 * 1024
 SET = '20261122T031500Z'
@@ -62,7 +62,7 @@ def test_multipart_layout_encryption_and_storage_class(moto, s3, bucket):
 def test_sse_kms_and_object_lock_on_every_object_of_a_set(moto, s3, lock_bucket, kms_key):
     st = open_store(s3_params(moto, lock_bucket, sse='aws:kms', kms_key_id=kms_key, object_lock_mode='COMPLIANCE',
                               object_lock_days=2))
-    started = _sets.start(st)
+    started = lifecycle.start(st)
     set_id = started['set_id']
     _write(st, set_id + '/web1/upload/a.bin', _data(6 * MiB))
     st.put_bytes(set_id + '/web1/upload/a.bin.record.json', b'{}')
@@ -72,10 +72,10 @@ def test_sse_kms_and_object_lock_on_every_object_of_a_set(moto, s3, lock_bucket,
         assert h['ServerSideEncryption'] == 'aws:kms' and kms_key in h['SSEKMSKeyId'], key
         assert h.get('ObjectLockMode') == 'COMPLIANCE', (key, h)
         assert h['ObjectLockRetainUntilDate'] > soon, key
-    lock = _head(s3, lock_bucket, fmt.LOCK_KEY)                 # the store lock must stay deletable
+    lock = _head(s3, lock_bucket, set_format.LOCK_KEY)                 # the store lock must stay deletable
     assert 'ObjectLockMode' not in lock and lock['ServerSideEncryption'] == 'aws:kms'
-    _sets.fail(st, set_id, 'test')
-    assert st.get_bytes(fmt.LOCK_KEY) is None
+    lifecycle.fail(st, set_id, 'test')
+    assert st.get_bytes(set_format.LOCK_KEY) is None
 
     with pytest.raises(LifeboatError) as e:
         st.delete_prefix(set_id)
@@ -97,11 +97,11 @@ def test_versioned_bucket_delete_removes_every_version(moto, s3, bucket):
     st = open_store(s3_params(moto, bucket))
     st.put_bytes(SET + '/status.json', b'1')
     st.put_bytes(SET + '/status.json', b'2')
-    st.put_bytes(fmt.LOCK_KEY, b'l')
+    st.put_bytes(set_format.LOCK_KEY, b'l')
     st.delete_prefix(SET)
     assert s3.list_object_versions(Bucket=bucket, Prefix='backups/' + SET).get('Versions', []) == []
-    st.delete(fmt.LOCK_KEY)                                     # outside sets: a delete marker is enough
-    assert st.put_bytes(fmt.LOCK_KEY, b'again', exclusive=True) is True
+    st.delete(set_format.LOCK_KEY)                                     # outside sets: a delete marker is enough
+    assert st.put_bytes(set_format.LOCK_KEY, b'again', exclusive=True) is True
 
 
 def test_ranged_parallel_download_is_pinned_to_one_version(moto, s3, bucket):
@@ -228,7 +228,7 @@ def test_server_dying_mid_upload_leaves_no_completed_set(moto, s3, bucket, workd
         # nothing of the artifact is visible, and the set is not completed
         st = open_store(s3_params(moto, bucket))
         assert [i.key for i in st.list(set_id)] == [set_id + '/status.json']
-        assert _sets.read_manifest_bytes(st, set_id) is None
+        assert lifecycle.read_manifest_bytes(st, set_id) is None
         left = leftovers(st)
         assert left in ([], ['backups/%s/web1/upload/big.img' % set_id])   # abort could not reach the server
         # the server comes back; the next run (breaking the dead run's lock) cleans up and marks it failed
@@ -237,7 +237,7 @@ def test_server_dying_mid_upload_leaves_no_completed_set(moto, s3, bucket, workd
         again = run_module('backup_set', {'state': 'started', 'store': store, 'break_lock': True})
         assert not again.failed, again
         assert leftovers(st) == []
-        assert _sets.derived_status(st, set_id, fmt.utcnow())['status'] == fmt.FAILED
+        assert lifecycle.derived_status(st, set_id, set_format.utcnow())['status'] == set_format.FAILED
     finally:
         proxy.stop()
 

@@ -11,9 +11,9 @@ import pytest
 from storelib import finish_module, leftovers, run_module, sftp_params, sparse_file, start_module
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 MiB = 1024 * 1024
 SET = '20261122T031500Z'
@@ -113,7 +113,7 @@ def test_files_are_private_and_nothing_partial_is_listed(sshd, workdir):
 def test_hardlink_less_server_still_gets_exclusive_writes(sshd, workdir, monkeypatch):
     """Without hardlink@openssh.com the exclusive write falls back to the SFTP v3 rename, which OpenSSH
     refuses over an existing name."""
-    from ansible_collections.lifeboat.backup.plugins.module_utils import _store_sftp
+    from ansible_collections.lifeboat.backup.plugins.module_utils._stores import sftp as sftp_store
     st = open_store(sftp_params(sshd, os.path.join(workdir, 'srv')))
     st.check_writable()
     real = st.sftp._request
@@ -126,7 +126,7 @@ def test_hardlink_less_server_still_gets_exclusive_writes(sshd, workdir, monkeyp
     assert st.put_bytes('lock.json', b'1', exclusive=True) is True
     assert st.put_bytes('lock.json', b'2', exclusive=True) is False
     assert st.get_bytes('lock.json') == b'1' and leftovers(st) == []
-    assert _store_sftp.CMD_EXTENDED
+    assert sftp_store.CMD_EXTENDED
 
 
 def test_connection_dropped_mid_upload(sshd, workdir):
@@ -165,7 +165,7 @@ def test_connection_dropped_mid_upload(sshd, workdir):
     assert not again.failed, again
     assert leftovers(st) == []
     assert st.list_children(set_id) == ['status.json']              # and the directories it left empty
-    assert _sets.derived_status(st, set_id, fmt.utcnow())['status'] == fmt.FAILED
+    assert lifecycle.derived_status(st, set_id, set_format.utcnow())['status'] == set_format.FAILED
     shutil.rmtree(os.path.join(path, 'backups'))
 
 

@@ -9,9 +9,10 @@ import pytest
 from storelib import leftovers
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts, _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 BACKENDS = ['filesystem', 's3', 'sftp']
 SET = '20261122T031500Z'
@@ -159,29 +160,29 @@ def test_backup_set_cycle(store, workdir):
     src = os.path.join(workdir, 'payload')
     with open(src, 'wb') as f:
         f.write(_data(3 * MiB + 5, b'payload'))
-    started = _sets.start(store, label='contract')
+    started = lifecycle.start(store, label='contract')
     set_id = started['set_id']
-    assert _sets.list_sets(store)[0]['status'] == fmt.IN_PROGRESS
+    assert lifecycle.list_sets(store)[0]['status'] == set_format.IN_PROGRESS
     with open(src, 'rb') as f:
-        rec = _artifacts.write_artifact(store, set_id, 'web1', 'upload', 'payload', 'file', 'raw', '', 'test',
-                                        check_source=lambda r: {}, source_file=f, compression='zstd')
+        rec = artifacts.write_artifact(store, set_id, 'web1', 'upload', 'payload', 'file', 'raw', '', 'test',
+                                       check_source=lambda r: {}, source_file=f, compression='zstd')
     assert store.stat(rec['key']).size == rec['size']
-    done = _sets.commit(store, set_id, hosts=['web1'])
-    assert done['status'] == fmt.COMPLETED and done['artifact_count'] == 1
-    assert store.get_bytes(fmt.LOCK_KEY) is None                       # lock released
-    manifest, digest = _sets.resolve_completed(store, None, pin=done['manifest_sha256'])
+    done = lifecycle.commit(store, set_id, hosts=['web1'])
+    assert done['status'] == set_format.COMPLETED and done['artifact_count'] == 1
+    assert store.get_bytes(set_format.LOCK_KEY) is None                       # lock released
+    manifest, digest = lifecycle.resolve_completed(store, None, pin=done['manifest_sha256'])
     assert manifest['set_id'] == set_id and digest == done['manifest_sha256']
     out = os.path.join(workdir, 'out')
-    res = _artifacts.read_artifact(store, manifest['artifacts'][0], ['sh', '-c', 'cat > "$0"', out])
+    res = artifacts.read_artifact(store, manifest['artifacts'][0], ['sh', '-c', 'cat > "$0"', out])
     assert res['sink'].rc == 0
     with open(src, 'rb') as a, open(out, 'rb') as b:
         assert a.read() == b.read()
-    assert _sets.verify_present(store, manifest) == []
+    assert lifecycle.verify_present(store, manifest) == []
     # a second run while nobody holds the lock
-    again = _sets.start(store, label='contract')
+    again = lifecycle.start(store, label='contract')
     assert again['set_id'] != set_id and again['broken_lock'] is None
-    _sets.fail(store, again['set_id'], 'test')
-    assert [s['status'] for s in _sets.list_sets(store)] == [fmt.FAILED, fmt.COMPLETED]
+    lifecycle.fail(store, again['set_id'], 'test')
+    assert [s['status'] for s in lifecycle.list_sets(store)] == [set_format.FAILED, set_format.COMPLETED]
 
 
 def test_cleanup_incomplete_removes_leftovers_only(store):

@@ -10,8 +10,8 @@ import yaml
 
 from ansible_collections.lifeboat.backup.plugins.doc_fragments.aws import ModuleDocFragment as AwsDoc
 from ansible_collections.lifeboat.backup.plugins.doc_fragments.store import ModuleDocFragment as StoreDoc
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2 import AWS_SPEC
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws.ec2 import AWS_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 
 
 def test_store_optional_is_the_store_fragment_but_optional():

@@ -20,12 +20,12 @@ import pytest
 boto3 = pytest.importorskip('boto3')
 from botocore.stub import ANY, Stubber  # noqa: E402
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _ec2  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshot_sets as flows  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshots as snap  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import open_store  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
 
 IID = 'i-0123456789abcdef0'
 ROOT, DATA, SKIP = 'vol-00000000000000001', 'vol-00000000000000002', 'vol-00000000000000003'
@@ -56,7 +56,7 @@ class Stubbed(object):
         self.stub = Stubber(self.client)
         self.stub.activate()
         self.clock = clock or Clock()
-        self.ec2 = _ec2.Ec2({}, region=region, client=self.client, sleep=self.clock.sleep, rng=lambda: 1.0)
+        self.ec2 = ec2_client.Ec2({}, region=region, client=self.client, sleep=self.clock.sleep, rng=lambda: 1.0)
 
     def ok(self, method, response, params=None):
         self.stub.add_response(method, response, params)
@@ -84,9 +84,9 @@ def snapshot(sid, vol, state, device=None, boot=False, set_id='20261122T031500Z'
     s = {'SnapshotId': sid, 'VolumeId': vol, 'State': state, 'VolumeSize': 8 if boot else 100, 'StartTime': T0,
          'Progress': '100%' if state == 'completed' else '37%', 'Encrypted': True}
     if device:
-        s['Tags'] = snap.tag_list({snap.TAG_SET_ID: set_id, snap.TAG_HOST: 'db1', snap.TAG_DEVICE: device,
-                                   snap.TAG_VOLUME_ID: vol, snap.TAG_BOOT: 'true' if boot else 'false',
-                                   snap.TAG_SET_SIZE: '2', snap.TAG_INSTANCE_ID: IID})
+        s['Tags'] = snapshot_logic.tag_list({snapshot_logic.TAG_SET_ID: set_id, snapshot_logic.TAG_HOST: 'db1', snapshot_logic.TAG_DEVICE: device,
+                                             snapshot_logic.TAG_VOLUME_ID: vol, snapshot_logic.TAG_BOOT: 'true' if boot else 'false',
+                                             snapshot_logic.TAG_SET_SIZE: '2', snapshot_logic.TAG_INSTANCE_ID: IID})
     if message:
         s['StateMessage'] = message
     return s
@@ -135,7 +135,7 @@ def test_waits_with_backoff_until_completed():
     s.ok('describe_snapshots', pair('pending', 'pending'))
     s.ok('describe_snapshots', pair('completed', 'pending'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     s.stub.assert_no_pending_responses()
     assert res['changed'] and res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps == [5.0, 7.5]
@@ -146,22 +146,22 @@ def test_snapshot_in_error_state_fails_and_the_set_is_not_recorded(tmp_path):
     """Stubber test: moto snapshots never end in error state. The backup set is a real filesystem store."""
     store_params = {'type': 'filesystem', 'path': str(tmp_path), 'prefix': ''}
     with open_store(store_params) as store:
-        set_id = _sets.start(store)['set_id']
+        set_id = lifecycle.start(store)['set_id']
     s = Stubbed()
     stub_take(s, set_id=set_id)
     s.ok('describe_snapshots', {'Snapshots': [snapshot('snap-1', ROOT, 'completed', '/dev/xvda', boot=True),
                                               snapshot('snap-2', DATA, 'error', '/dev/sdf', message='internal error')]})
     opts = dict(OPTS, set_id=set_id, record_in_set=True, store=store_params)
     with pytest.raises(LifeboatError) as e:
-        flows.create_set(factory(s), opts, clock=s.clock, sleep=s.clock.sleep)
+        snapshot_flows.create_set(factory(s), opts, clock=s.clock, sleep=s.clock.sleep)
     assert 'is incomplete: a snapshot ended in error state: snap-2 (/dev/sdf, error): internal error' in e.value.msg
     assert e.value.details['snapshot_set']['state'] == 'error'
     assert e.value.details['records'] == []
     with open_store(store_params) as store:
-        records, _present = _sets.load_records(store, set_id)
+        records, _present = lifecycle.load_records(store, set_id)
         assert records == []
         with pytest.raises(LifeboatError, match=r'no artifacts from host\(s\) db1'):
-            _sets.commit(store, set_id, hosts=['db1'])
+            lifecycle.commit(store, set_id, hosts=['db1'])
 
 
 def test_timeout_while_waiting():
@@ -171,7 +171,7 @@ def test_timeout_while_waiting():
     for _i in range(4):  # polls at 0, 5, 12.5 and 20 s
         s.ok('describe_snapshots', pair('completed', 'pending'))
     with pytest.raises(LifeboatError) as e:
-        flows.create_set(factory(s), dict(OPTS, wait_timeout=20), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_flows.create_set(factory(s), dict(OPTS, wait_timeout=20), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg.startswith('timed out after 20 seconds waiting for snapshot set 20261122T031500Z of db1 in '
                                   'us-east-1: 1 of 2 completed (still pending: snap-2 /dev/sdf 37%)')
     assert 'run again with the same set_id' in e.value.msg
@@ -183,7 +183,7 @@ def test_wait_false_returns_pending_at_once():
     """Stubber test: only a pending snapshot shows that wait=false does not wait."""
     s = Stubbed()
     stub_take(s)
-    res = flows.create_set(factory(s), dict(OPTS, wait=False), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.create_set(factory(s), dict(OPTS, wait=False), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'pending' and s.clock.sleeps == []
 
 
@@ -208,8 +208,8 @@ def test_copy_waits_and_reports_a_failed_copy():
     failed = [dict(copies[0], State='completed'), dict(copies[1], State='error')]
     dst.ok('describe_snapshots', {'Snapshots': failed})
     with pytest.raises(LifeboatError) as e:
-        flows.create_set(factory(src, dst), dict(OPTS, copy_to_region='eu-west-1', copy_kms_key_id='alias/dr'),
-                         clock=clock, sleep=clock.sleep)
+        snapshot_flows.create_set(factory(src, dst), dict(OPTS, copy_to_region='eu-west-1', copy_kms_key_id='alias/dr'),
+                                  clock=clock, sleep=clock.sleep)
     assert e.value.msg.startswith('the copy of snapshot set 20261122T031500Z of db1 to eu-west-1 failed: '
                                   'snap-c2 (/dev/sdf, error)')
     assert e.value.details['records'] == []
@@ -224,7 +224,7 @@ def test_throttled_calls_are_retried_with_backoff():
     s = Stubbed()
     stub_take(s, create_errors=('SnapshotCreationPerVolumeRateExceeded', 'RequestLimitExceeded'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps[0] >= 15.0  # one snapshot per volume every 15 s
     assert s.clock.sleeps[1] == 4.0  # 2**2 with rng 1.0
@@ -245,7 +245,7 @@ def test_new_snapshots_not_visible_yet_are_retried():
     s.err('describe_snapshots', 'InvalidSnapshot.NotFound', "The snapshot 'snap-2' does not exist.")
     s.ok('describe_snapshots', pair('completed', 'completed'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps == [2.0, 2.0]
     s.stub.assert_no_pending_responses()
@@ -272,7 +272,7 @@ def test_access_denied_names_the_permission():
     s.err('create_snapshots', 'UnauthorizedOperation', 'You are not authorized to perform this operation. '
                                                        'Encoded authorization failure message: AbCdEf0123')
     with pytest.raises(LifeboatError) as e:
-        flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg == ('AWS denied ec2:CreateSnapshots in us-east-1 (UnauthorizedOperation): You are not '
                            'authorized to perform this operation. Grant it to the role or user this module runs as '
                            '(docs/snapshots.md lists the IAM permissions)')
@@ -284,7 +284,7 @@ def test_access_denied_on_listing():
     s = Stubbed()
     s.err('describe_snapshots', 'UnauthorizedOperation', 'You are not authorized to perform this operation.')
     with pytest.raises(LifeboatError, match=r'^AWS denied ec2:DescribeSnapshots in us-east-1'):
-        flows.list_sets(factory(s), {})
+        snapshot_flows.list_sets(factory(s), {})
 
 
 def test_quiesce_hook_runs_after_a_failed_create():
@@ -300,8 +300,8 @@ def test_quiesce_hook_runs_after_a_failed_create():
         ran.append((what, argv))
         return {'rc': 0}
     with pytest.raises(LifeboatError, match='AWS denied ec2:CreateSnapshots'):
-        flows.create_set(factory(s), dict(OPTS, pre_command=['freeze'], post_command=['thaw']), clock=s.clock,
-                         sleep=s.clock.sleep, hook=hook)
+        snapshot_flows.create_set(factory(s), dict(OPTS, pre_command=['freeze'], post_command=['thaw']), clock=s.clock,
+                                  sleep=s.clock.sleep, hook=hook)
     assert ran == [('pre_command', ['freeze']), ('post_command', ['thaw'])]
 
 
@@ -309,7 +309,7 @@ def test_quiesce_hook_runs_after_a_failed_create():
 
 def boot_only_set(state='completed'):
     s = snapshot('snap-1', ROOT, state, '/dev/xvda', boot=True)
-    s['Tags'] = [t if t['Key'] != snap.TAG_SET_SIZE else {'Key': snap.TAG_SET_SIZE, 'Value': '1'} for t in s['Tags']]
+    s['Tags'] = [t if t['Key'] != snapshot_logic.TAG_SET_SIZE else {'Key': snapshot_logic.TAG_SET_SIZE, 'Value': '1'} for t in s['Tags']]
     return {'Snapshots': [s]}
 
 
@@ -330,12 +330,12 @@ def test_replace_root_volume_task():
          {'ReplaceRootVolumeTask': {'ReplaceRootVolumeTaskId': 'replacevol-0123456789abcdef0', 'TaskState': 'pending'}},
          {'InstanceId': IID, 'SnapshotId': 'snap-1', 'DeleteReplacedRootVolume': False, 'TagSpecifications': [
              {'ResourceType': 'replace-root-volume-task',
-              'Tags': [{'Key': snap.TAG_RESTORED_FROM, 'Value': '20261122T031500Z'}]}]})
+              'Tags': [{'Key': snapshot_logic.TAG_RESTORED_FROM, 'Value': '20261122T031500Z'}]}]})
     s.ok('describe_replace_root_volume_tasks', task('pending'),
          {'ReplaceRootVolumeTaskIds': ['replacevol-0123456789abcdef0']})
     s.ok('describe_replace_root_volume_tasks', task('in-progress'))
     s.ok('describe_replace_root_volume_tasks', task('succeeded'))
-    res = flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
     s.stub.assert_no_pending_responses()
     assert res['root']['task_state'] == 'succeeded' and res['root']['old_volume_id'] == ROOT
     assert res['volumes'] == [] and res['restored'] == ['root /dev/xvda: replaced from snap-1']
@@ -351,7 +351,7 @@ def test_replace_root_volume_task_that_fails():
     s.ok('describe_replace_root_volume_tasks', task('failing'))
     with pytest.raises(LifeboatError, match='replace-root-volume task replacevol-0123456789abcdef0 is failing '
                                             r'\(the old root volume stays attached\)'):
-        flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
 
 
 @pytest.mark.parametrize('state,snap_state,expect', [
@@ -364,7 +364,7 @@ def test_replace_root_preflight_changes_nothing(state, snap_state, expect):
     s.ok('describe_snapshots', boot_only_set(snap_state))
     s.ok('describe_instances', instance(state, data=False))
     with pytest.raises(LifeboatError) as e:
-        flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg.startswith('restore preflight failed, nothing was changed') and expect in e.value.msg
     s.stub.assert_no_pending_responses()
 
@@ -374,5 +374,5 @@ def test_replace_root_check_mode():
     s = Stubbed()
     s.ok('describe_snapshots', boot_only_set())
     s.ok('describe_instances', instance(data=False))
-    res = flows.restore_set(factory(s), dict(RESTORE), check_mode=True, clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_flows.restore_set(factory(s), dict(RESTORE), check_mode=True, clock=s.clock, sleep=s.clock.sleep)
     assert res['changed'] and res['root']['snapshot_id'] == 'snap-1' and 'task_id' not in res['root']

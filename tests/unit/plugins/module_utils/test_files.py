@@ -10,7 +10,8 @@ import os
 
 import pytest
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 
 
@@ -29,7 +30,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Lif
     ([], []),
 ])
 def test_normalize_paths(given, expected):
-    assert _files.normalize_paths(given) == expected
+    assert files_logic.normalize_paths(given) == expected
 
 
 @pytest.mark.parametrize('bad, words', [
@@ -43,21 +44,21 @@ def test_normalize_paths(given, expected):
 ])
 def test_normalize_paths_refuses(bad, words):
     with pytest.raises(LifeboatError) as e:
-        _files.normalize_paths(bad)
+        files_logic.normalize_paths(bad)
     assert words in e.value.msg
 
 
 # ---------------------------------------------------------------- exclude_args and argv
 
 def test_exclude_args():
-    assert _files.exclude_args(['*.log', '/opt/app/cache', '', None, 'tmp/']) == [
+    assert files_logic.exclude_args(['*.log', '/opt/app/cache', '', None, 'tmp/']) == [
         '--exclude=*.log', '--exclude=opt/app/cache', '--exclude=tmp/']
-    assert _files.exclude_args(None) == []
-    assert _files.exclude_args([]) == []
+    assert files_logic.exclude_args(None) == []
+    assert files_logic.exclude_args([]) == []
 
 
 def test_tar_create_argv_minimal():
-    argv = _files.tar_create_argv('/usr/bin/tar', ['/opt/app', '/-dash'])
+    argv = files_logic.tar_create_argv('/usr/bin/tar', ['/opt/app', '/-dash'])
     assert argv[0] == '/usr/bin/tar'
     for opt in ('--create', '--file=-', '--directory=/', '--format=posix', '--sparse', '--totals'):
         assert opt in argv
@@ -67,25 +68,25 @@ def test_tar_create_argv_minimal():
 
 
 def test_tar_create_argv_features():
-    argv = _files.tar_create_argv('tar', ['/opt/app'], exclude=['*.log', '/opt/app/tmp'],
-                                  features={'xattrs': True, 'acls': True}, one_file_system=True)
+    argv = files_logic.tar_create_argv('tar', ['/opt/app'], exclude=['*.log', '/opt/app/tmp'],
+                                       features={'xattrs': True, 'acls': True}, one_file_system=True)
     dd = argv.index('--')
     before = argv[:dd]
     for opt in ('--xattrs', '--xattrs-include=*', '--acls', '--one-file-system', '--exclude=*.log',
                 '--exclude=opt/app/tmp'):
         assert opt in before
     assert argv[dd + 1:] == ['opt/app']
-    argv = _files.tar_create_argv('tar', ['/opt/app'], features={'xattrs': True, 'acls': False})
+    argv = files_logic.tar_create_argv('tar', ['/opt/app'], features={'xattrs': True, 'acls': False})
     assert '--xattrs' in argv and '--acls' not in argv
 
 
 def test_tar_extract_argv():
-    argv = _files.tar_extract_argv('tar', '/srv/.lifeboat-restore-x', {'xattrs': True, 'acls': True})
+    argv = files_logic.tar_extract_argv('tar', '/srv/.lifeboat-restore-x', {'xattrs': True, 'acls': True})
     for opt in ('--extract', '--file=-', '--directory=/srv/.lifeboat-restore-x', '-vv', '--quoting-style=c',
                 '--delay-directory-restore', '--same-owner', '--same-permissions', '--xattrs',
                 '--xattrs-include=*', '--acls'):
         assert opt in argv
-    argv = _files.tar_extract_argv('tar', '/s', None, as_root=False)
+    argv = files_logic.tar_extract_argv('tar', '/s', None, as_root=False)
     assert '--same-owner' not in argv and '--same-permissions' not in argv and '--xattrs' not in argv
     # never options that would let members escape the staging directory
     assert not any(a in ('-P', '--absolute-names') for a in argv)
@@ -97,18 +98,18 @@ TOTALS = 'Total bytes written: 10240 (10KiB, 19MiB/s)\n'
 
 
 def test_judge_rc0():
-    facts = _files.judge_tar_create(0, TOTALS)
+    facts = files_logic.judge_tar_create(0, TOTALS)
     assert facts == {'uncompressed_size': 10240, 'changed_files': [], 'changed_file_count': 0, 'warnings': []}
 
 
 def test_judge_rc0_without_totals():
-    assert _files.judge_tar_create(0, '')['uncompressed_size'] is None
+    assert files_logic.judge_tar_create(0, '')['uncompressed_size'] is None
 
 
 def test_judge_rc1_changed_files_are_warnings():
     stderr = ('tar: opt/app/log/current: file changed as we read it\n'
               'tar: opt/app/tmp/x y: File removed before we read it\n' + TOTALS)
-    facts = _files.judge_tar_create(1, stderr)
+    facts = files_logic.judge_tar_create(1, stderr)
     assert facts['changed_files'] == ['/opt/app/log/current', '/opt/app/tmp/x y']
     assert facts['changed_file_count'] == 2
     assert facts['uncompressed_size'] == 10240
@@ -119,13 +120,13 @@ def test_judge_rc1_changed_files_are_warnings():
 
 def test_judge_changed_files_are_bounded():
     stderr = ''.join('tar: opt/app/f%d: file changed as we read it\n' % i for i in range(300))
-    facts = _files.judge_tar_create(1, stderr)
+    facts = files_logic.judge_tar_create(1, stderr)
     assert facts['changed_file_count'] == 300
-    assert len(facts['changed_files']) == _files.MAX_REPORTED
+    assert len(facts['changed_files']) == files_logic.MAX_REPORTED
 
 
 def test_judge_other_stderr_is_kept_as_warning():
-    facts = _files.judge_tar_create(0, 'tar: opt/app/x: some notice\n' + TOTALS)
+    facts = files_logic.judge_tar_create(0, 'tar: opt/app/x: some notice\n' + TOTALS)
     assert facts['warnings'] == ['tar: opt/app/x: some notice']
 
 
@@ -133,7 +134,7 @@ def test_judge_rc2_is_fatal_and_says_why():
     stderr = ('tar: opt/app/secret: Cannot open: Permission denied\n' + TOTALS
               + 'tar: Exiting with failure status due to previous errors\n')
     with pytest.raises(LifeboatError) as e:
-        _files.judge_tar_create(2, stderr)
+        files_logic.judge_tar_create(2, stderr)
     assert e.value.msg.startswith('tar failed (exit 2): ')
     assert 'opt/app/secret: Cannot open: Permission denied' in e.value.msg
     assert '\n' not in e.value.msg
@@ -142,30 +143,30 @@ def test_judge_rc2_is_fatal_and_says_why():
 
 def test_judge_rc2_without_message():
     with pytest.raises(LifeboatError) as e:
-        _files.judge_tar_create(2, '')
+        files_logic.judge_tar_create(2, '')
     assert e.value.msg == 'tar failed (exit 2): no message'
 
 
 def test_judge_signal():
     with pytest.raises(LifeboatError) as e:
-        _files.judge_tar_create(-9, '')
+        files_logic.judge_tar_create(-9, '')
     assert e.value.msg.startswith('tar was killed by signal 9')
 
 
 def test_judge_rc1_with_changed_files_is_not_fatal_but_rc2_is():
     stderr = 'tar: opt/app/log: file changed as we read it\n'
-    assert _files.judge_tar_create(1, stderr)['changed_file_count'] == 1
+    assert files_logic.judge_tar_create(1, stderr)['changed_file_count'] == 1
     with pytest.raises(LifeboatError):
-        _files.judge_tar_create(2, stderr)
+        files_logic.judge_tar_create(2, stderr)
 
 
 # ---------------------------------------------------------------- restore_target and plan_restore
 
 def test_restore_target():
-    assert _files.restore_target('/opt/app', None) == '/opt/app'
-    assert _files.restore_target('/opt/app', '') == '/opt/app'
-    assert _files.restore_target('/opt/app', '/srv/r') == '/srv/r/opt/app'
-    assert _files.restore_target('/opt/app', '/srv/r/') == '/srv/r/opt/app'
+    assert files_logic.restore_target('/opt/app', None) == '/opt/app'
+    assert files_logic.restore_target('/opt/app', '') == '/opt/app'
+    assert files_logic.restore_target('/opt/app', '/srv/r') == '/srv/r/opt/app'
+    assert files_logic.restore_target('/opt/app', '/srv/r/') == '/srv/r/opt/app'
 
 
 def record(*paths):
@@ -175,20 +176,20 @@ def record(*paths):
 def test_plan_restore_needs_paths():
     for rec in ({'key': 'k'}, {'key': 'k', 'extra': {}}, {'key': 'k', 'extra': {'paths': []}}):
         with pytest.raises(LifeboatError) as e:
-            _files.plan_restore(rec)
+            files_restore.plan_restore(rec)
         assert 'records no paths' in e.value.msg
 
 
 def test_plan_restore_absent_and_empty_targets_need_no_force(tmp_path):
     empty = tmp_path / 'empty'
     empty.mkdir()
-    targets, blocked = _files.plan_restore(record(str(tmp_path / 'absent'), str(empty)))
+    targets, blocked = files_restore.plan_restore(record(str(tmp_path / 'absent'), str(empty)))
     assert targets == [(str(tmp_path / 'absent'), str(tmp_path / 'absent')), (str(empty), str(empty))]
     assert blocked == []
 
 
 def test_plan_restore_under_dest(tmp_path):
-    targets, blocked = _files.plan_restore(record('/opt/app', '/etc/app.conf'), dest=str(tmp_path))
+    targets, blocked = files_restore.plan_restore(record('/opt/app', '/etc/app.conf'), dest=str(tmp_path))
     assert targets == [('/opt/app', str(tmp_path / 'opt/app')), ('/etc/app.conf', str(tmp_path / 'etc/app.conf'))]
     assert blocked == []
 
@@ -208,11 +209,11 @@ def test_plan_restore_nonempty_needs_force(tmp_path, kind):
     else:
         os.symlink(str(tmp_path / 'nowhere'), str(t))
     with pytest.raises(LifeboatError) as e:
-        _files.plan_restore(record(str(t)))
+        files_restore.plan_restore(record(str(t)))
     assert e.value.msg.startswith('refusing to overwrite non-empty %s' % t)
     assert 'force=true' in e.value.msg and 'lifeboat_restore_force' in e.value.msg
     assert e.value.details['would_overwrite'] == [str(t)]
-    targets, blocked = _files.plan_restore(record(str(t)), force=True)
+    targets, blocked = files_restore.plan_restore(record(str(t)), force=True)
     assert blocked == [str(t)] and targets == [(str(t), str(t))]
 
 
@@ -221,7 +222,7 @@ def test_plan_restore_names_only_blocked_targets(tmp_path):
     full.mkdir()
     (full / 'x').write_text('x')
     with pytest.raises(LifeboatError) as e:
-        _files.plan_restore(record(str(full), str(tmp_path / 'absent')))
+        files_restore.plan_restore(record(str(full), str(tmp_path / 'absent')))
     assert e.value.details['would_overwrite'] == [str(full)]
 
 
@@ -230,24 +231,24 @@ def test_plan_restore_under_dest_checks_the_rerooted_target(tmp_path):
     (dest / 'opt/app').mkdir(parents=True)
     (dest / 'opt/app/old').write_text('old')
     with pytest.raises(LifeboatError) as e:
-        _files.plan_restore(record('/opt/app'), dest=str(dest))
+        files_restore.plan_restore(record('/opt/app'), dest=str(dest))
     assert str(dest / 'opt/app') in e.value.msg
-    assert _files.plan_restore(record('/opt/app'), dest=str(dest), force=True)[1] == [str(dest / 'opt/app')]
+    assert files_restore.plan_restore(record('/opt/app'), dest=str(dest), force=True)[1] == [str(dest / 'opt/app')]
 
 
 def test_is_nonempty(tmp_path):
-    assert not _files.is_nonempty(str(tmp_path / 'absent'))
-    assert not _files.is_nonempty(str(tmp_path))
+    assert not files_logic.is_nonempty(str(tmp_path / 'absent'))
+    assert not files_logic.is_nonempty(str(tmp_path))
     f = tmp_path / 'f'
     f.write_text('')
-    assert _files.is_nonempty(str(tmp_path))
-    assert _files.is_nonempty(str(f))
-    assert not _files.is_nonempty(str(f / 'below-a-file'))
+    assert files_logic.is_nonempty(str(tmp_path))
+    assert files_logic.is_nonempty(str(f))
+    assert not files_logic.is_nonempty(str(f / 'below-a-file'))
 
 
 def test_judge_tar_create_with_tar_named_by_full_path():
     """tar prefixes its messages with its argv[0]; files_backup runs it by full path."""
     stderr = '/usr/bin/tar: opt/app/log/current: file changed as we read it\n' + TOTALS
-    facts = _files.judge_tar_create(1, stderr)
+    facts = files_logic.judge_tar_create(1, stderr)
     assert facts['changed_files'] == ['/opt/app/log/current']
     assert facts['changed_file_count'] == 1

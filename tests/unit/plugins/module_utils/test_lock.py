@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _lock
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 22, 3, 15, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ SID = '20261122T031500Z'
 
 
 def doc(ttl=3600, now=T0, token='tok', set_id=SID):
-    return _lock.make_lock_doc(set_id, OWNER, now, ttl, token)
+    return store_lock.make_lock_doc(set_id, OWNER, now, ttl, token)
 
 
 def test_make_lock_doc():
@@ -33,47 +33,47 @@ def test_make_lock_doc():
 
 
 def test_describe_owner_names_everything_an_operator_needs():
-    text = _lock.describe_owner(doc())
+    text = store_lock.describe_owner(doc())
     for part in ('ctl.example', 'pid 4242', 'user awx', '2026-11-22T03:15:00Z', SID, 'expires 2026-11-22T04:15:00Z'):
         assert part in text
-    assert _lock.describe_owner({}) == 'host ? (pid ?, user ?) since ? for set ?, expires ?'
+    assert store_lock.describe_owner({}) == 'host ? (pid ?, user ?) since ? for set ?, expires ?'
 
 
 def test_is_expired():
     d = doc(ttl=60)
-    assert not _lock.is_expired(d, T0)
-    assert not _lock.is_expired(d, T0 + datetime.timedelta(seconds=59))
-    assert _lock.is_expired(d, T0 + datetime.timedelta(seconds=60))
+    assert not store_lock.is_expired(d, T0)
+    assert not store_lock.is_expired(d, T0 + datetime.timedelta(seconds=59))
+    assert store_lock.is_expired(d, T0 + datetime.timedelta(seconds=60))
     for bad in ({}, {'expires': None}, {'expires': 'tomorrow'}, {'expires': 5}):
-        assert _lock.is_expired(bad, T0)
+        assert store_lock.is_expired(bad, T0)
 
 
 def test_decide_live_lock_of_running_set_waits():
-    for status in (fmt.IN_PROGRESS, None):
-        assert _lock.decide(doc(), T0 + datetime.timedelta(minutes=5), status, False) == ('wait', None)
+    for status in (set_format.IN_PROGRESS, None):
+        assert store_lock.decide(doc(), T0 + datetime.timedelta(minutes=5), status, False) == ('wait', None)
 
 
 def test_decide_expired():
-    action, why = _lock.decide(doc(ttl=60), T0 + datetime.timedelta(minutes=5), fmt.IN_PROGRESS, False)
+    action, why = store_lock.decide(doc(ttl=60), T0 + datetime.timedelta(minutes=5), set_format.IN_PROGRESS, False)
     assert action == 'break' and why == 'stale: it expired at 2026-11-22T03:16:00Z'
 
 
-@pytest.mark.parametrize('status', [fmt.COMPLETED, fmt.FAILED])
+@pytest.mark.parametrize('status', [set_format.COMPLETED, set_format.FAILED])
 def test_decide_terminal_set(status):
-    action, why = _lock.decide(doc(), T0, status, False)
+    action, why = store_lock.decide(doc(), T0, status, False)
     assert action == 'break' and why == 'stale: its set %s is already %s' % (SID, status)
 
 
 def test_decide_break_on_request():
-    assert _lock.decide(doc(), T0, fmt.IN_PROGRESS, True) == ('break', 'broken on request (break_lock)')
+    assert store_lock.decide(doc(), T0, set_format.IN_PROGRESS, True) == ('break', 'broken on request (break_lock)')
 
 
 def test_decide_unreadable():
-    assert _lock.decide(None, T0, None, False) == ('break', 'the lock file was unreadable')
+    assert store_lock.decide(None, T0, None, False) == ('break', 'the lock file was unreadable')
 
 
 def test_decide_lock_without_expiry_is_stale():
-    action, why = _lock.decide({'set_id': SID}, T0, fmt.IN_PROGRESS, False)
+    action, why = store_lock.decide({'set_id': SID}, T0, set_format.IN_PROGRESS, False)
     assert action == 'break' and 'expired' in why
 
 
@@ -86,39 +86,39 @@ def store(tmp_path):
 
 def test_acquire_twice_second_fails(store):
     first = doc(token='one')
-    assert _lock.acquire(store, first) is True
-    assert _lock.acquire(store, doc(token='two')) is False
-    held, exists = _lock.read_lock(store)
+    assert store_lock.acquire(store, first) is True
+    assert store_lock.acquire(store, doc(token='two')) is False
+    held, exists = store_lock.read_lock(store)
     assert exists and held == first  # the loser did not overwrite it
     assert store.list_children('') == ['lock.json']  # no temp names visible
 
 
 def test_release_by_token(store):
-    assert _lock.release(store, 'nobody') is False  # nothing to release
-    _lock.acquire(store, doc(token='one'))
+    assert store_lock.release(store, 'nobody') is False  # nothing to release
+    store_lock.acquire(store, doc(token='one'))
     with pytest.raises(LifeboatError) as e:
-        _lock.release(store, 'two')
+        store_lock.release(store, 'two')
     assert 'held by someone else' in e.value.msg and 'ctl.example' in e.value.msg
-    assert _lock.read_lock(store)[1] is True
-    assert _lock.release(store, 'one') is True
-    assert _lock.read_lock(store) == (None, False)
-    assert _lock.acquire(store, doc(token='three')) is True
+    assert store_lock.read_lock(store)[1] is True
+    assert store_lock.release(store, 'one') is True
+    assert store_lock.read_lock(store) == (None, False)
+    assert store_lock.acquire(store, doc(token='three')) is True
 
 
 def test_unreadable_lock_reads_as_none_and_can_be_released(store):
-    store.put_bytes(fmt.LOCK_KEY, b'{garbage')
-    assert _lock.read_lock(store) == (None, True)
-    assert _lock.live_lock(store, T0) is None
-    assert _lock.decide(None, T0, None, False)[0] == 'break'
-    assert _lock.release(store, 'whatever') is True
-    store.put_bytes(fmt.LOCK_KEY, b'[1]')
-    assert _lock.read_lock(store) == (None, True)
+    store.put_bytes(set_format.LOCK_KEY, b'{garbage')
+    assert store_lock.read_lock(store) == (None, True)
+    assert store_lock.live_lock(store, T0) is None
+    assert store_lock.decide(None, T0, None, False)[0] == 'break'
+    assert store_lock.release(store, 'whatever') is True
+    store.put_bytes(set_format.LOCK_KEY, b'[1]')
+    assert store_lock.read_lock(store) == (None, True)
 
 
 def test_live_lock(store):
-    assert _lock.live_lock(store, T0) is None
+    assert store_lock.live_lock(store, T0) is None
     d = doc(ttl=60)
-    _lock.acquire(store, d)
-    assert _lock.live_lock(store, T0) == d
-    assert _lock.live_lock(store, T0 + datetime.timedelta(seconds=61)) is None
-    assert json.loads(store.get_bytes(fmt.LOCK_KEY).decode('utf-8')) == d
+    store_lock.acquire(store, d)
+    assert store_lock.live_lock(store, T0) == d
+    assert store_lock.live_lock(store, T0 + datetime.timedelta(seconds=61)) is None
+    assert json.loads(store.get_bytes(set_format.LOCK_KEY).decode('utf-8')) == d

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 
 F_GETPIPE_SZ = 1032
 
@@ -32,19 +32,19 @@ class _Sink(object):
 def test_grow_pipe_makes_pipes_hold_a_chunk_and_ignores_what_is_not_a_pipe(tmp_path):
     r, w = os.pipe()
     try:
-        pl.grow_pipe(w)
-        assert fcntl.fcntl(w, F_GETPIPE_SZ) >= pl.PIPE_SIZE
+        pipeline.grow_pipe(w)
+        assert fcntl.fcntl(w, F_GETPIPE_SZ) >= pipeline.PIPE_SIZE
     finally:
         os.close(r)
         os.close(w)
     with open(str(tmp_path / 'file'), 'wb') as f:
-        pl.grow_pipe(f)  # not a pipe: silently left alone
-    pl.grow_pipe(None)
+        pipeline.grow_pipe(f)  # not a pipe: silently left alone
+    pipeline.grow_pipe(None)
 
 
 def test_stream_to_store_through_a_compressor_hashes_exactly_what_it_stores():
     sink = _Sink()
-    res = pl.stream_to_store(sink, source_argv=['head', '-c', str(5 << 20), '/dev/urandom'], compression='gzip', level=1)
+    res = pipeline.stream_to_store(sink, source_argv=['head', '-c', str(5 << 20), '/dev/urandom'], compression='gzip', level=1)
     assert res['size'] == sink.size > 5 << 20  # random data grows a little under gzip
     assert res['sha256'] == sink.h.hexdigest()
     assert res['source'].rc == 0

@@ -13,12 +13,12 @@ import socket
 
 import pytest
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts
-from ansible_collections.lifeboat.backup.plugins.module_utils import _lock
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 22, 3, 15, 0, tzinfo=UTC)
@@ -50,49 +50,49 @@ def put_artifact(store, set_id, host='web1', name='app', data=b'payload', tmp_pa
     with open(src, 'wb') as f:
         f.write(data)
     with open(src, 'rb') as f:
-        return _artifacts.write_artifact(store, set_id, host, 'files', name, 'files', 'raw', '.bin', 'test',
-                                         check_source=lambda res: {'checked': True}, source_file=f,
-                                         compression='none')
+        return artifacts.write_artifact(store, set_id, host, 'files', name, 'files', 'raw', '.bin', 'test',
+                                        check_source=lambda res: {'checked': True}, source_file=f,
+                                        compression='none')
 
 
 def started(store, label=None, now=T0, **kw):
-    return _sets.start(store, label=label, owner=kw.pop('owner', {'host': 'ctl.example', 'pid': 4242}),
-                       now=now, **kw)['set_id']
+    return lifecycle.start(store, label=label, owner=kw.pop('owner', {'host': 'ctl.example', 'pid': 4242}),
+                           now=now, **kw)['set_id']
 
 
 # ---------------------------------------------------------------- start
 
 def test_start_creates_an_in_progress_set_and_takes_the_lock(store):
-    res = _sets.start(store, label='nightly', owner={'play_hosts': 2}, now=T0)
+    res = lifecycle.start(store, label='nightly', owner={'play_hosts': 2}, now=T0)
     sid = res['set_id']
     assert sid == '20261122T031500Z-nightly'
     assert res['status'] == 'in_progress' and res['changed'] and res['broken_lock'] is None
     assert res['owner']['host'] == socket.gethostname() and res['owner']['play_hosts'] == 2
-    status = _sets.read_status(store, sid)
+    status = lifecycle.read_status(store, sid)
     assert status['status'] == 'in_progress' and status['started'] == '2026-11-22T03:15:00Z'
-    lock, exists = _lock.read_lock(store)
+    lock, exists = store_lock.read_lock(store)
     assert exists and lock['set_id'] == sid and lock['expires'] == '2026-11-23T03:15:00Z'
     assert store.list_children('') == ['20261122T031500Z-nightly', 'lock.json']
 
 
 def test_start_check_mode_writes_nothing(store, tmp_path):
-    res = _sets.start(store, label='x', check_mode=True, now=T0)
+    res = lifecycle.start(store, label='x', check_mode=True, now=T0)
     assert res['set_id'] == '20261122T031500Z-x' and res['changed']
     assert not os.path.exists(str(tmp_path / 'store'))
 
 
 def test_start_refuses_a_bad_label(store):
     with pytest.raises(LifeboatError) as e:
-        _sets.start(store, label='Bad Label', now=T0)
+        lifecycle.start(store, label='Bad Label', now=T0)
     assert 'label' in e.value.msg
-    assert _lock.read_lock(store) == (None, False)
+    assert store_lock.read_lock(store) == (None, False)
 
 
 def test_start_on_an_unwritable_store(tmp_path):
     (tmp_path / 'afile').write_text('x')
     st = FilesystemStore({'type': 'filesystem', 'path': str(tmp_path / 'afile' / 'store')})
     with pytest.raises(LifeboatError) as e:
-        _sets.start(st, now=T0)
+        lifecycle.start(st, now=T0)
     assert 'is not a directory' in e.value.msg
 
 
@@ -100,7 +100,7 @@ def test_second_start_while_locked_names_the_holder(store):
     sid = started(store, owner={'host': 'ctl.example', 'pid': 4242})
     before = snapshot(store)
     with pytest.raises(LifeboatError) as e:
-        _sets.start(store, now=later(60))
+        lifecycle.start(store, now=later(60))
     msg = e.value.msg
     for part in ('is locked by host ctl.example', 'pid 4242', 'for set %s' % sid, 'break_lock=true',
                  'lifeboat_break_lock'):
@@ -110,26 +110,26 @@ def test_second_start_while_locked_names_the_holder(store):
 
 
 def test_existing_set_id_makes_start_wait_for_the_next_second(store):
-    now = fmt.utcnow()
+    now = set_format.utcnow()
     first = started(store, now=now)
-    _sets.fail(store, first, 'x')
-    res = _sets.start(store, now=now)
-    assert res['set_id'] != first and fmt.parse_set_id(res['set_id'])[0] > now
+    lifecycle.fail(store, first, 'x')
+    res = lifecycle.start(store, now=now)
+    assert res['set_id'] != first and set_format.parse_set_id(res['set_id'])[0] > now
 
 
 def test_stale_lock_expired_is_broken_and_its_set_marked_failed(store):
     old = started(store, lock_ttl=60)
     put_artifact(store, old)
-    res = _sets.start(store, now=later(120))
+    res = lifecycle.start(store, now=later(120))
     assert res['broken_lock']['reason'] == 'stale: it expired at 2026-11-22T03:16:00Z'
     assert res['broken_lock']['lock']['set_id'] == old
-    st = _sets.read_status(store, old)
+    st = lifecycle.read_status(store, old)
     assert st['status'] == 'failed'
     assert st['reason'] == 'interrupted: its lock was broken (stale: it expired at 2026-11-22T03:16:00Z)'
     assert st['owner'] == {'host': 'ctl.example', 'pid': 4242, 'user': st['owner']['user']}
-    assert _lock.read_lock(store)[0]['set_id'] == res['set_id']
+    assert store_lock.read_lock(store)[0]['set_id'] == res['set_id']
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store, old)
+        lifecycle.resolve_completed(store, old)
     assert 'is failed (interrupted: its lock was broken' in e.value.msg
     with pytest.raises(LifeboatError):
         put_artifact(store, old, name='late')  # an interrupted set never takes new parts
@@ -138,33 +138,33 @@ def test_stale_lock_expired_is_broken_and_its_set_marked_failed(store):
 def test_live_lock_is_not_broken_without_break_lock(store):
     started(store, lock_ttl=3600)
     with pytest.raises(LifeboatError):
-        _sets.start(store, now=later(3599))
-    res = _sets.start(store, now=later(3599), break_lock=True)
+        lifecycle.start(store, now=later(3599))
+    res = lifecycle.start(store, now=later(3599), break_lock=True)
     assert res['broken_lock']['reason'] == 'broken on request (break_lock)'
 
 
 def test_break_lock_check_mode_changes_nothing(store):
     started(store)
     before = snapshot(store)
-    res = _sets.start(store, now=later(10), break_lock=True, check_mode=True)
+    res = lifecycle.start(store, now=later(10), break_lock=True, check_mode=True)
     assert res['broken_lock']['reason'] == 'broken on request (break_lock)'
     assert snapshot(store) == before
 
 
 def test_unreadable_lock_is_broken(store):
-    store.put_bytes(fmt.LOCK_KEY, b'\x00garbage')
-    res = _sets.start(store, now=T0)
+    store.put_bytes(set_format.LOCK_KEY, b'\x00garbage')
+    res = lifecycle.start(store, now=T0)
     assert res['broken_lock']['reason'] == 'the lock file was unreadable'
 
 
 def test_lock_left_by_a_completed_set_is_broken_and_the_set_untouched(store):
     sid = started(store)
     put_artifact(store, sid)
-    _sets.commit(store, sid, expect={'web1': ['files/app']}, now=later(5))
+    lifecycle.commit(store, sid, expect={'web1': ['files/app']}, now=later(5))
     # a run that committed but died before releasing: put its lock back
-    _lock.acquire(store, _lock.make_lock_doc(sid, {'host': 'ctl'}, later(5), 86400, sid))
+    store_lock.acquire(store, store_lock.make_lock_doc(sid, {'host': 'ctl'}, later(5), 86400, sid))
     before = {k: v for k, v in snapshot(store).items() if k.startswith(sid)}
-    res = _sets.start(store, now=later(60))
+    res = lifecycle.start(store, now=later(60))
     assert res['broken_lock']['reason'] == 'stale: its set %s is already completed' % sid
     after = {k: v for k, v in snapshot(store).items() if k.startswith(sid)}
     assert after == before
@@ -172,11 +172,11 @@ def test_lock_left_by_a_completed_set_is_broken_and_the_set_untouched(store):
 
 def test_lock_naming_a_failed_set_is_broken(store):
     sid = started(store)
-    _sets.fail(store, sid, 'boom', now=later(1))
-    _lock.acquire(store, _lock.make_lock_doc(sid, {'host': 'ctl'}, later(1), 86400, sid))
-    res = _sets.start(store, now=later(60))
+    lifecycle.fail(store, sid, 'boom', now=later(1))
+    store_lock.acquire(store, store_lock.make_lock_doc(sid, {'host': 'ctl'}, later(1), 86400, sid))
+    res = lifecycle.start(store, now=later(60))
     assert res['broken_lock']['reason'] == 'stale: its set %s is already failed' % sid
-    assert _sets.read_status(store, sid)['reason'] == 'boom'  # not rewritten
+    assert lifecycle.read_status(store, sid)['reason'] == 'boom'  # not rewritten
 
 
 # ---------------------------------------------------------------- commit
@@ -187,21 +187,21 @@ def test_commit(store):
     r2 = put_artifact(store, sid, 'db1', 'dump', b'b' * 50)
     assert r1['size'] == 100 and r1['sha256'] == hashlib.sha256(b'a' * 100).hexdigest()
     assert r1['extra']['checked'] is True and 'seconds' in r1['extra']
-    res = _sets.commit(store, sid, expect={'web1': ['files/app'], 'db1': [{'component': 'files', 'name': 'dump'}]},
-                       hosts=['web1', 'db1'], now=later(30))
+    res = lifecycle.commit(store, sid, expect={'web1': ['files/app'], 'db1': [{'component': 'files', 'name': 'dump'}]},
+                           hosts=['web1', 'db1'], now=later(30))
     data = store.get_bytes(sid + '/manifest.json')
     assert res['manifest_sha256'] == hashlib.sha256(data).hexdigest()
     assert res['status'] == 'completed' and res['size'] == 150 and res['hosts'] == ['db1', 'web1']
     assert res['artifact_count'] == 2 and res['changed']
-    manifest = fmt.loads(data, 'm')
+    manifest = set_format.loads(data, 'm')
     assert manifest['finished'] == '2026-11-22T03:15:30Z' and manifest['label'] == 'nightly'
     assert [a['key'] for a in manifest['artifacts']] == [r2['key'], r1['key']]
-    st = _sets.read_status(store, sid)
+    st = lifecycle.read_status(store, sid)
     assert st['status'] == 'completed' and st['manifest_sha256'] == res['manifest_sha256']
-    assert _lock.read_lock(store) == (None, False)
+    assert store_lock.read_lock(store) == (None, False)
     # again: nothing changes, the same digest comes back
     before = snapshot(store)
-    again = _sets.commit(store, sid, expect={'web1': ['files/app']})
+    again = lifecycle.commit(store, sid, expect={'web1': ['files/app']})
     assert again['changed'] is False and again['manifest_sha256'] == res['manifest_sha256']
     assert snapshot(store) == before
 
@@ -210,23 +210,23 @@ def test_commit_check_mode_writes_nothing(store):
     sid = started(store)
     put_artifact(store, sid)
     before = snapshot(store)
-    res = _sets.commit(store, sid, expect={'web1': ['files/app']}, check_mode=True)
+    res = lifecycle.commit(store, sid, expect={'web1': ['files/app']}, check_mode=True)
     assert res['status'] == 'completed' and res['changed']
     assert snapshot(store) == before
 
 
 def _assert_failed_commit(store, sid, words, **kw):
     with pytest.raises(LifeboatError) as e:
-        _sets.commit(store, sid, now=later(30), **kw)
+        lifecycle.commit(store, sid, now=later(30), **kw)
     assert e.value.msg.startswith('set %s cannot be committed, it is marked failed: verification failed: ' % sid)
     assert words in e.value.msg
-    st = _sets.read_status(store, sid)
+    st = lifecycle.read_status(store, sid)
     assert st['status'] == 'failed' and words in st['reason']
     assert store.stat(sid + '/manifest.json') is None
-    assert _lock.read_lock(store) == (None, False)
-    assert _sets.list_sets(store)[0]['status'] == 'failed'
+    assert store_lock.read_lock(store) == (None, False)
+    assert lifecycle.list_sets(store)[0]['status'] == 'failed'
     with pytest.raises(LifeboatError) as e2:
-        _sets.resolve_completed(store, sid)
+        lifecycle.resolve_completed(store, sid)
     assert 'only completed sets can be restored' in e2.value.msg
     return e.value
 
@@ -263,9 +263,9 @@ def test_commit_refuses_missing_hosts(store):
 def test_commit_allows_missing_hosts_when_asked(store):
     sid = started(store)
     put_artifact(store, sid)
-    res = _sets.commit(store, sid, hosts=['web1', 'web2'], expect={'web2': ['files/app']}, allow_missing_hosts=True)
+    res = lifecycle.commit(store, sid, hosts=['web1', 'web2'], expect={'web2': ['files/app']}, allow_missing_hosts=True)
     assert res['status'] == 'completed' and res['missing_hosts'] == ['web2']
-    assert _sets.list_sets(store)[0]['missing_hosts'] == ['web2']
+    assert lifecycle.list_sets(store)[0]['missing_hosts'] == ['web2']
 
 
 def test_commit_refuses_an_empty_set(store):
@@ -277,20 +277,20 @@ def test_commit_refuses_a_record_of_another_artifact(store):
     sid = started(store)
     r = put_artifact(store, sid)
     other = dict(r, key=r['key'].replace('app.bin', 'other.bin'))
-    store.put_bytes(r['key'] + '.record.json', fmt.dumps(other))
+    store.put_bytes(r['key'] + '.record.json', set_format.dumps(other))
     with pytest.raises(LifeboatError) as e:
-        _sets.commit(store, sid)
+        lifecycle.commit(store, sid)
     assert 'names artifact %s, which is not its own' % other['key'] in e.value.msg
 
 
 def test_commit_of_an_unknown_or_failed_set(store):
     with pytest.raises(LifeboatError) as e:
-        _sets.commit(store, '20261122T031500Z')
+        lifecycle.commit(store, '20261122T031500Z')
     assert 'does not exist' in e.value.msg
     sid = started(store)
-    _sets.fail(store, sid, 'host web2 failed')
+    lifecycle.fail(store, sid, 'host web2 failed')
     with pytest.raises(LifeboatError) as e:
-        _sets.commit(store, sid)
+        lifecycle.commit(store, sid)
     assert 'is failed (host web2 failed); nothing more is written into it' in e.value.msg
 
 
@@ -298,46 +298,46 @@ def test_commit_of_an_unknown_or_failed_set(store):
 
 def test_fail(store):
     sid = started(store)
-    res = _sets.fail(store, sid, u'web2: /srv/d\u00fcr missing', now=later(9))
+    res = lifecycle.fail(store, sid, u'web2: /srv/d\u00fcr missing', now=later(9))
     assert res == {'changed': True, 'set_id': sid, 'status': 'failed', 'reason': u'web2: /srv/d\u00fcr missing'}
-    st = _sets.read_status(store, sid)
+    st = lifecycle.read_status(store, sid)
     assert st['finished'] == '2026-11-22T03:15:09Z' and st['started'] == '2026-11-22T03:15:00Z'
-    assert _lock.read_lock(store) == (None, False)
-    again = _sets.fail(store, sid, 'other reason')
+    assert store_lock.read_lock(store) == (None, False)
+    again = lifecycle.fail(store, sid, 'other reason')
     assert again['changed'] is False and again['reason'] == u'web2: /srv/d\u00fcr missing'
 
 
 def test_fail_check_mode(store):
     sid = started(store)
     before = snapshot(store)
-    assert _sets.fail(store, sid, 'x', check_mode=True)['changed']
+    assert lifecycle.fail(store, sid, 'x', check_mode=True)['changed']
     assert snapshot(store) == before
 
 
 def test_fail_does_not_release_another_runs_lock(store):
     sid = started(store, lock_ttl=60)
-    other = _sets.start(store, now=later(120))['set_id']  # breaks the expired lock, holds a new one
-    _sets.fail(store, sid, 'late failure of the old run')
-    assert _lock.read_lock(store)[0]['set_id'] == other
+    other = lifecycle.start(store, now=later(120))['set_id']  # breaks the expired lock, holds a new one
+    lifecycle.fail(store, sid, 'late failure of the old run')
+    assert store_lock.read_lock(store)[0]['set_id'] == other
 
 
 def test_completed_sets_never_change(store):
     sid = started(store)
     put_artifact(store, sid)
-    _sets.commit(store, sid, expect={'web1': ['files/app']})
+    lifecycle.commit(store, sid, expect={'web1': ['files/app']})
     before = snapshot(store)
     with pytest.raises(LifeboatError) as e:
-        _sets.fail(store, sid, 'x')
+        lifecycle.fail(store, sid, 'x')
     assert 'a completed set is never marked failed' in e.value.msg
     with pytest.raises(LifeboatError) as e:
         put_artifact(store, sid, name='more')
     assert 'a completed set is never changed' in e.value.msg
     with pytest.raises(LifeboatError):
-        _sets.require_open(store, sid)
-    assert _sets.commit(store, sid)['changed'] is False
+        lifecycle.require_open(store, sid)
+    assert lifecycle.commit(store, sid)['changed'] is False
     # breaking any lock and starting new sets leaves it alone too
-    newer = _sets.start(store, break_lock=True)['set_id']
-    _sets.fail(store, newer, 'x')
+    newer = lifecycle.start(store, break_lock=True)['set_id']
+    lifecycle.fail(store, newer, 'x')
     after = snapshot(store)
     assert {k: v for k, v in after.items() if k.startswith(sid)} == before
 
@@ -347,13 +347,13 @@ def test_completed_sets_never_change(store):
 def test_list_sets_newest_first_with_derived_status(store):
     a = started(store, now=T0)
     put_artifact(store, a)
-    _sets.commit(store, a, expect={'web1': ['files/app']})
+    lifecycle.commit(store, a, expect={'web1': ['files/app']})
     b = started(store, now=later(60))
-    _sets.fail(store, b, 'web2: path missing')
+    lifecycle.fail(store, b, 'web2: path missing')
     c = started(store, now=later(120), lock_ttl=600)
     os.makedirs(os.path.join(store.root, 'not-a-set'))
     os.makedirs(os.path.join(store.root, '20261399T000000Z'))  # looks like an id, is none: ignored
-    sets = _sets.list_sets(store, now=later(180))
+    sets = lifecycle.list_sets(store, now=later(180))
     assert [s['id'] for s in sets] == [c, b, a]
     assert [s['status'] for s in sets] == ['in_progress', 'failed', 'completed']
     assert [s['restorable'] for s in sets] == [False, False, True]
@@ -361,67 +361,67 @@ def test_list_sets_newest_first_with_derived_status(store):
     assert sets[2]['manifest_sha256'] == hashlib.sha256(store.get_bytes(a + '/manifest.json')).hexdigest()
     assert sets[0]['owner']['host'] == 'ctl.example'
     # once the lock expires, the set that never committed reads as interrupted
-    late = _sets.list_sets(store, now=later(120 + 600))
+    late = lifecycle.list_sets(store, now=later(120 + 600))
     assert late[0]['status'] == 'failed' and late[0]['reason'].startswith('interrupted')
-    assert _sets.latest_completed(store)['id'] == a
+    assert lifecycle.latest_completed(store)['id'] == a
 
 
 def test_resolve_completed(store):
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store)
+        lifecycle.resolve_completed(store)
     assert e.value.msg == 'there is no completed backup set in the %s' % store.describe()
     a = started(store, now=T0)
     put_artifact(store, a)
-    _sets.commit(store, a)
+    lifecycle.commit(store, a)
     b = started(store, now=later(60))
     put_artifact(store, b)
-    res_b = _sets.commit(store, b)
-    manifest, digest = _sets.resolve_completed(store)
+    res_b = lifecycle.commit(store, b)
+    manifest, digest = lifecycle.resolve_completed(store)
     assert manifest['set_id'] == b and digest == res_b['manifest_sha256']
-    assert _sets.resolve_completed(store, a)[0]['set_id'] == a
-    assert _sets.resolve_completed(store, b, pin=digest.upper())[0]['set_id'] == b
+    assert lifecycle.resolve_completed(store, a)[0]['set_id'] == a
+    assert lifecycle.resolve_completed(store, b, pin=digest.upper())[0]['set_id'] == b
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store, b, pin='0' * 64)
+        lifecycle.resolve_completed(store, b, pin='0' * 64)
     assert 'not the pinned %s: refusing to use it' % ('0' * 64) in e.value.msg
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store, '20301122T031500Z')
+        lifecycle.resolve_completed(store, '20301122T031500Z')
     assert e.value.msg == 'set 20301122T031500Z does not exist in the %s' % store.describe()
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store, 'latest')
+        lifecycle.resolve_completed(store, 'latest')
     assert 'is not a backup set id' in e.value.msg
 
 
 def test_resolve_skips_newer_failed_and_in_progress_sets(store):
     a = started(store, now=T0)
     put_artifact(store, a)
-    _sets.commit(store, a)
+    lifecycle.commit(store, a)
     b = started(store, now=later(60))
-    _sets.fail(store, b, 'x')
-    c = started(store, now=fmt.utcnow())
-    assert _sets.resolve_completed(store)[0]['set_id'] == a
+    lifecycle.fail(store, b, 'x')
+    c = started(store, now=set_format.utcnow())
+    assert lifecycle.resolve_completed(store)[0]['set_id'] == a
     with pytest.raises(LifeboatError) as e:
-        _sets.resolve_completed(store, c)
+        lifecycle.resolve_completed(store, c)
     assert e.value.msg == 'set %s is in_progress; only completed sets can be restored' % c
 
 
 def test_info_verify(store):
     a = started(store)
     r = put_artifact(store, a)
-    _sets.commit(store, a)
-    res = _sets.info(store, latest=True, verify=True)
+    lifecycle.commit(store, a)
+    res = lifecycle.info(store, latest=True, verify=True)
     assert res['set']['id'] == a and res['problems'] == [] and res['set']['manifest']['set_id'] == a
     assert res['changed'] is False and [s['id'] for s in res['sets']] == [a]
     os.unlink(os.path.join(store.root, r['key']))
     with pytest.raises(LifeboatError) as e:
-        _sets.info(store, set_id=a, verify=True)
+        lifecycle.info(store, set_id=a, verify=True)
     assert e.value.msg == 'set %s is damaged: %s is missing' % (a, r['key'])
-    assert 'set' not in _sets.info(store)
+    assert 'set' not in lifecycle.info(store)
 
 
 def test_start_cleans_what_a_killed_writer_left(store):
     old = started(store, lock_ttl=60)
     w = store.open_write(old + '/web1/files/app.tar.zst')
     w.write(b'half an archive')  # the writer is killed here: neither commit nor abort
-    _sets.start(store, now=later(120))
+    lifecycle.start(store, now=later(120))
     assert [f for f in snapshot(store) if '.lifeboat-tmp-' in f] == []
-    assert _sets.read_status(store, old)['status'] == 'failed'
+    assert lifecycle.read_status(store, old)['status'] == 'failed'

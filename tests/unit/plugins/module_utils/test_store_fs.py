@@ -14,8 +14,9 @@ import subprocess
 import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import check_key, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import TMP_MARK, FilesystemStore
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import check_key
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import TMP_MARK, FilesystemStore
 
 
 def fs(path, prefix=''):
@@ -336,7 +337,7 @@ def test_large_object_is_written_back_while_streaming_and_reads_back_whole(store
     # the writer starts writeback (posix_fadvise DONTNEED) every WRITEBACK_EVERY bytes; the object must
     # come out byte for byte, with windows that do not line up with the chunks
     import hashlib
-    from ansible_collections.lifeboat.backup.plugins.module_utils import _store_fs
+    from ansible_collections.lifeboat.backup.plugins.module_utils._stores import filesystem as filesystem_store
     calls = []
     real = os.posix_fadvise
 
@@ -344,7 +345,7 @@ def test_large_object_is_written_back_while_streaming_and_reads_back_whole(store
         calls.append((offset, length))
         return real(fd, offset, length, advice)
 
-    monkeypatch.setattr(_store_fs, 'WRITEBACK_EVERY', 1 << 20)
+    monkeypatch.setattr(filesystem_store, 'WRITEBACK_EVERY', 1 << 20)
     monkeypatch.setattr(os, 'posix_fadvise', spy)
     h = hashlib.sha256()
     with store.open_write('big/object') as w:

@@ -10,9 +10,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import STORE_SPEC, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils import _store_s3 as s3
-from ansible_collections.lifeboat.backup.plugins.module_utils import _upload
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores import s3 as s3_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 MiB = 1024 * 1024
 TiB = 1024 * 1024 * MiB
@@ -27,13 +27,13 @@ def params(**kw):
 def test_part_sizes_stay_within_s3_limits_for_unknown_lengths():
     for base_mb in (5, 16, 64, 5120):
         base = base_mb * MiB
-        sizes = [s3.part_size_for(n, base) for n in range(1, s3.MAX_PARTS + 1)]
-        assert all(s3.MIN_PART <= x <= s3.MAX_PART for x in sizes)
+        sizes = [s3_store.part_size_for(n, base) for n in range(1, s3_store.MAX_PARTS + 1)]
+        assert all(s3_store.MIN_PART <= x <= s3_store.MAX_PART for x in sizes)
         assert sizes == sorted(sizes)                       # parts only ever grow
         assert sizes[:1000] == [base] * 1000                # the first 1000 parts keep the configured size
-    assert s3.part_size_for(1001, 16 * MiB) == 32 * MiB
-    assert s3.max_object_size(16 * MiB) >= 5 * TiB          # the default reaches the S3 object limit
-    assert s3.max_object_size(5 * MiB) > 4.8 * TiB
+    assert s3_store.part_size_for(1001, 16 * MiB) == 32 * MiB
+    assert s3_store.max_object_size(16 * MiB) >= 5 * TiB          # the default reaches the S3 object limit
+    assert s3_store.max_object_size(5 * MiB) > 4.8 * TiB
 
 
 @pytest.mark.parametrize('kw, msg', [
@@ -66,7 +66,7 @@ def test_s3_keys_retention_and_encryption_args():
     lock = st._put_args('lock.json', artifact=False)       # the store lock: never retained
     assert 'ObjectLockMode' not in lock and lock['ServerSideEncryption'] == 'aws:kms'
     assert open_store(params(type='s3', bucket='bkt', sse='none'))._sse_args() == {}
-    assert s3._safe_url('https://user:pw@minio.example:9000/x') == 'https://minio.example:9000/x'
+    assert s3_store._safe_url('https://user:pw@minio.example:9000/x') == 'https://minio.example:9000/x'
 
 
 def test_sftp_paths_and_description():
@@ -79,14 +79,14 @@ def test_sftp_paths_and_description():
 
 
 def test_upload_names():
-    assert _upload.safe_name('vendor.bak') == ('vendor.bak', None)
-    safe, original = _upload.safe_name('my "db" ü')
+    assert upload.safe_name('vendor.bak') == ('vendor.bak', None)
+    safe, original = upload.safe_name('my "db" ü')
     assert original == 'my "db" ü' and safe.startswith('my_db-') and len(safe) == len('my_db-') + 10
-    assert _upload.safe_name('my "db" ü') == (safe, original)          # stable
-    assert _upload.safe_name('.hidden')[0][0].isalnum()
-    assert _upload.default_name('/var/tmp/export/') == 'export'
+    assert upload.safe_name('my "db" ü') == (safe, original)          # stable
+    assert upload.safe_name('.hidden')[0][0].isalnum()
+    assert upload.default_name('/var/tmp/export/') == 'export'
     rec = {'key': 's/h/upload/export.tar.gz', 'name': 'export', 'format': 'tar'}
-    assert _upload.fetch_filename(rec, True) == 'export.tar'
-    assert _upload.fetch_filename(rec, False) == 'export.tar.gz'
+    assert upload.fetch_filename(rec, True) == 'export.tar'
+    assert upload.fetch_filename(rec, False) == 'export.tar.gz'
     rec = {'key': 's/h/upload/x-1.zst', 'name': 'x-1', 'format': 'raw', 'extra': {'original_name': 'a/../b c'}}
-    assert _upload.fetch_filename(rec, True) == 'b c'
+    assert upload.fetch_filename(rec, True) == 'b c'

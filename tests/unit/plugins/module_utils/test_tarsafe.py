@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.lifeboat.backup.plugins.module_utils import _tarsafe as ts
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import tarsafe
 
 ROOTS = ['/opt/app', '/etc/app.conf']
 
@@ -36,63 +36,63 @@ ROOTS = ['/opt/app', '/etc/app.conf']
     ('""', b''),
 ])
 def test_parse_c_string(text, expected):
-    value, end = ts.parse_c_string(text, 0)
+    value, end = tarsafe.parse_c_string(text, 0)
     assert value == expected
     assert end == len(text)
 
 
 def test_parse_c_string_from_offset_and_rest():
     line = 'xx "a\\"b" -> "c"'
-    value, end = ts.parse_c_string(line, 3)
+    value, end = tarsafe.parse_c_string(line, 3)
     assert value == b'a"b' and line[end:] == ' -> "c"'
 
 
 def test_parse_c_string_surrogateescaped_bytes():
     # parse_listing_line decodes raw bytes as ascii+surrogateescape; bytes must come back unchanged
     raw = u'"\u00fc"'.encode('utf-8').decode('ascii', 'surrogateescape')
-    assert ts.parse_c_string(raw, 0)[0] == u'\u00fc'.encode('utf-8')
+    assert tarsafe.parse_c_string(raw, 0)[0] == u'\u00fc'.encode('utf-8')
 
 
 @pytest.mark.parametrize('text', ['noquote', '"unterminated', '"ends in escape\\'])
 def test_parse_c_string_errors(text):
     with pytest.raises((ValueError, IndexError)):
-        ts.parse_c_string(text, 0)
+        tarsafe.parse_c_string(text, 0)
 
 
 # ---------------------------------------------------------------- parse_listing_line
 
 def test_regular_file():
-    m = ts.parse_listing_line('-rw-r--r-- root/root         2 2026-11-22 01:21 "opt/app/a b"\n')
+    m = tarsafe.parse_listing_line('-rw-r--r-- root/root         2 2026-11-22 01:21 "opt/app/a b"\n')
     assert m == {'type': '-', 'name': b'opt/app/a b', 'target': None}
 
 
 def test_bytes_line_with_escapes():
-    m = ts.parse_listing_line(b'-rw-r--r-- 1234/2345         2 2026-11-22 01:21 "opt/app/\\303\\274\\nx"\n')
+    m = tarsafe.parse_listing_line(b'-rw-r--r-- 1234/2345         2 2026-11-22 01:21 "opt/app/\\303\\274\\nx"\n')
     assert m == {'type': '-', 'name': u'opt/app/\u00fc\nx'.encode('utf-8'), 'target': None}
 
 
 def test_directory():
-    m = ts.parse_listing_line('drwxr-xr-x root/root         0 2026-11-22 01:21 "opt/app/"')
+    m = tarsafe.parse_listing_line('drwxr-xr-x root/root         0 2026-11-22 01:21 "opt/app/"')
     assert m['type'] == 'd' and m['name'] == b'opt/app/'
 
 
 def test_symlink():
-    m = ts.parse_listing_line('lrwxrwxrwx root/root         0 2026-11-22 01:21 "opt/app/sl" -> "../x y"')
+    m = tarsafe.parse_listing_line('lrwxrwxrwx root/root         0 2026-11-22 01:21 "opt/app/sl" -> "../x y"')
     assert m == {'type': 'l', 'name': b'opt/app/sl', 'target': b'../x y'}
 
 
 def test_symlink_with_arrow_in_names():
-    m = ts.parse_listing_line('lrwxrwxrwx root/root 0 2026-11-22 01:21 "opt/app/a -> b" -> "c -> d"')
+    m = tarsafe.parse_listing_line('lrwxrwxrwx root/root 0 2026-11-22 01:21 "opt/app/a -> b" -> "c -> d"')
     assert m == {'type': 'l', 'name': b'opt/app/a -> b', 'target': b'c -> d'}
 
 
 def test_hard_link():
-    m = ts.parse_listing_line('hrw-r--r-- root/root         0 2026-11-22 01:21 "opt/app/hl" link to "opt/app/a b"')
+    m = tarsafe.parse_listing_line('hrw-r--r-- root/root         0 2026-11-22 01:21 "opt/app/hl" link to "opt/app/a b"')
     assert m == {'type': 'h', 'name': b'opt/app/hl', 'target': b'opt/app/a b'}
 
 
 def test_device():
-    m = ts.parse_listing_line('crw-r--r-- root/root       1,3 2026-11-22 01:21 "opt/app/cdev"')
+    m = tarsafe.parse_listing_line('crw-r--r-- root/root       1,3 2026-11-22 01:21 "opt/app/cdev"')
     assert m['type'] == 'c' and m['name'] == b'opt/app/cdev'
 
 
@@ -104,23 +104,23 @@ def test_device():
     'no quotes at all',
 ])
 def test_not_members(line):
-    assert ts.parse_listing_line(line) is None
+    assert tarsafe.parse_listing_line(line) is None
 
 
 def test_creating_directory_text_inside_a_name_is_a_member():
-    m = ts.parse_listing_line('-rw-r--r-- root/root 2 2026-11-22 01:21 "opt/app/Creating directory: x"')
+    m = tarsafe.parse_listing_line('-rw-r--r-- root/root 2 2026-11-22 01:21 "opt/app/Creating directory: x"')
     assert m['name'] == b'opt/app/Creating directory: x'
 
 
 # ---------------------------------------------------------------- member_problem
 
 def roots():
-    return [ts._segments(r.encode('utf-8')) for r in ROOTS]
+    return [tarsafe._segments(r.encode('utf-8')) for r in ROOTS]
 
 
 def problem(mtype, name, target=None, symlinks=None, rts=None):
-    return ts.member_problem({'type': mtype, 'name': name, 'target': target}, roots() if rts is None else rts,
-                             symlinks if symlinks is not None else set())
+    return tarsafe.member_problem({'type': mtype, 'name': name, 'target': target}, roots() if rts is None else rts,
+                                  symlinks if symlinks is not None else set())
 
 
 @pytest.mark.parametrize('mtype, name, target', [
@@ -180,7 +180,7 @@ def test_no_roots_means_no_root_check():
 # ---------------------------------------------------------------- MemberChecker
 
 def test_checker_symlink_then_write_through_in_archive_order():
-    c = ts.MemberChecker(ROOTS)
+    c = tarsafe.MemberChecker(ROOTS)
     c.feed(b'drwxr-xr-x root/root 0 2026-11-22 01:21 "opt/app/"\n')
     c.feed(b'lrwxrwxrwx root/root 0 2026-11-22 01:21 "opt/app/link" -> "/etc"\n')
     c.feed(b'drwxr-xr-x                  Creating directory: "opt"\n')
@@ -190,7 +190,7 @@ def test_checker_symlink_then_write_through_in_archive_order():
 
 
 def test_checker_clean_archive():
-    c = ts.MemberChecker(['/opt/app'])
+    c = tarsafe.MemberChecker(['/opt/app'])
     for line in (b'drwxr-xr-x root/root 0 2026-11-22 01:21 "opt/app/"\n',
                  b'-rw-r--r-- root/root 2 2026-11-22 01:21 "opt/app/a b"\n',
                  b'hrw-r--r-- root/root 0 2026-11-22 01:21 "opt/app/hl" link to "opt/app/a b"\n',
@@ -201,7 +201,7 @@ def test_checker_clean_archive():
 
 
 def test_checker_unparseable_line_is_a_problem():
-    c = ts.MemberChecker(ROOTS)
+    c = tarsafe.MemberChecker(ROOTS)
     c.feed(b'-rw-r--r-- root/root 2 2026-11-22 01:21 "opt/app/unterminated\n')
     assert c.parse_errors == 1 and len(c.problems) == 1 and 'unparseable' in c.problems[0]
 
@@ -214,19 +214,19 @@ def test_checker_unparseable_line_is_a_problem():
     "tar: Removing leading '/' from member names",
 ])
 def test_checker_stderr_unsafe(stderr):
-    c = ts.MemberChecker(ROOTS)
+    c = tarsafe.MemberChecker(ROOTS)
     c.check_stderr('tar: something harmless\n' + stderr + '\n')
     assert len(c.problems) == 1 and 'unsafe member name' in c.problems[0]
 
 
 def test_checker_bounds_problems():
-    c = ts.MemberChecker(ROOTS)
+    c = tarsafe.MemberChecker(ROOTS)
     for i in range(200):
         c.feed(('-rw-r--r-- root/root 2 2026-11-22 01:21 "etc/x%d"\n' % i).encode('ascii'))
-    assert c.members == 200 and len(c.problems) == ts.MemberChecker.MAX_PROBLEMS
+    assert c.members == 200 and len(c.problems) == tarsafe.MemberChecker.MAX_PROBLEMS
 
 
 def test_checker_problem_names_survive_unicode():
-    c = ts.MemberChecker(ROOTS)
+    c = tarsafe.MemberChecker(ROOTS)
     c.feed(b'crw-r--r-- root/root 1,3 2026-11-22 01:21 "opt/app/\\303\\274 dev"\n')
     assert c.problems == [u'opt/app/\u00fc dev: device node']

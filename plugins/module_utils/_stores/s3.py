@@ -38,9 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import (
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
     ObjectInfo, Reader, Store, Writer, check_key)
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 MiB = 1024 * 1024
 MIN_PART = 5 * MiB                   # S3: every part but the last must be at least 5 MiB
@@ -590,7 +590,7 @@ class S3Store(Store):
         return {}
 
     def _in_set(self, key):
-        return fmt.is_set_id(key.split('/', 1)[0]) and '/' in key
+        return set_format.is_set_id(key.split('/', 1)[0]) and '/' in key
 
     def _put_args(self, key, artifact):
         args = self._sse_args()

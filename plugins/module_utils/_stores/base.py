@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lifeboat.backup maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The store interface every backend implements, the ``store`` option spec, and the factory.
+"""The store interface every backend implements (the option spec and the factory are in factory.py).
 
 Designed for object stores: keys are '/'-separated strings relative to the store's prefix, there
 are no directories, objects become visible only when committed whole, and there is no seek.
 
 Backends (one file each, guarded imports):
-  _store_fs.py    filesystem: a local directory or a mounted EFS/NFS path
-  _store_s3.py    S3 and S3-compatible (boto3)
-  _store_sftp.py  SFTP (paramiko)
+  filesystem.py   a local directory or a mounted EFS/NFS path
+  s3.py           S3 and S3-compatible (boto3)
+  sftp.py         SFTP (paramiko)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,49 +20,6 @@ import collections
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 
 ObjectInfo = collections.namedtuple('ObjectInfo', ['key', 'size', 'mtime'])
-
-# The ``store`` option of every module (documented in doc_fragments/store.py).
-STORE_SPEC = dict(
-    type=dict(type='str', required=True, choices=['filesystem', 's3', 'sftp']),
-    prefix=dict(type='str', default=''),
-    # filesystem
-    path=dict(type='path'),
-    # s3
-    bucket=dict(type='str'),
-    region=dict(type='str'),
-    endpoint_url=dict(type='str'),
-    profile=dict(type='str'),
-    access_key=dict(type='str', no_log=True),
-    secret_key=dict(type='str', no_log=True),
-    session_token=dict(type='str', no_log=True),
-    validate_certs=dict(type='bool', default=True),
-    sse=dict(type='str', default='AES256', choices=['AES256', 'aws:kms', 'none']),
-    kms_key_id=dict(type='str', no_log=False),
-    storage_class=dict(type='str', default='STANDARD'),
-    part_size_mb=dict(type='int', default=16),
-    concurrency=dict(type='int', default=4),
-    object_lock_mode=dict(type='str', choices=['GOVERNANCE', 'COMPLIANCE']),
-    object_lock_days=dict(type='int'),
-    max_attempts=dict(type='int', default=8),
-    # sftp
-    host=dict(type='str'),
-    port=dict(type='int', default=22),
-    user=dict(type='str'),
-    password=dict(type='str', no_log=True),
-    private_key=dict(type='path', no_log=False),
-    private_key_passphrase=dict(type='str', no_log=True),
-    known_hosts=dict(type='path'),
-    host_key_policy=dict(type='str', default='strict', choices=['strict', 'accept_new']),
-    timeout=dict(type='int', default=30),
-)
-
-STORE_ARG = dict(type='dict', required=True, options=STORE_SPEC)
-
-_REQUIRED = {
-    'filesystem': ('path',),
-    's3': ('bucket',),
-    'sftp': ('host', 'path'),
-}
 
 
 def join_key(*parts):
@@ -173,7 +130,7 @@ class Store(object):
     def cleanup_incomplete(self):
         """Remove what interrupted writes left behind (S3 multipart uploads, SFTP temp files) in sets.
 
-        Called by _sets.start with the store lock held, so no other run is writing. Leftovers are never
+        Called by _backup_set/lifecycle.start with the store lock held, so no other run is writing. Leftovers are never
         read as valid objects either way; this only frees the space. Best effort: returns how many.
         """
         return 0
@@ -208,30 +165,3 @@ class Store(object):
     def __exit__(self, exc_type, exc, tb):
         self.close()
         return False
-
-
-def _validate(params):
-    stype = params.get('type')
-    missing = [k for k in _REQUIRED.get(stype, ()) if not params.get(k)]
-    if missing:
-        raise LifeboatError('store type %s needs %s' % (stype, ', '.join('store.%s' % m for m in missing)))
-    prefix = params.get('prefix') or ''
-    if prefix and any(seg in ('.', '..') for seg in prefix.strip('/').split('/')):
-        raise LifeboatError("store.prefix %r must not contain '.' or '..' segments" % prefix)
-
-
-def open_store(params):
-    """Build the backend for a ``store`` option value (a dict validated by STORE_SPEC)."""
-    params = dict(params.items())
-    _validate(params)
-    stype = params['type']
-    if stype == 'filesystem':
-        from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import FilesystemStore
-        return FilesystemStore(params)
-    if stype == 's3':
-        from ansible_collections.lifeboat.backup.plugins.module_utils._store_s3 import S3Store
-        return S3Store(params)
-    if stype == 'sftp':
-        from ansible_collections.lifeboat.backup.plugins.module_utils._store_sftp import SftpStore
-        return SftpStore(params)
-    raise LifeboatError('unknown store type %r' % stype)

@@ -4,7 +4,7 @@
 """Upload any existing file or directory into a set (component ``upload``), and fetch artifacts back.
 
 upload(): a file streams as-is through compression; a directory through the same GNU tar as
-files_backup. Both go through _artifacts.write_artifact.
+files_backup. Both go through artifacts.write_artifact.
 fetch(): an artifact of a completed set streams into a temp name in the destination directory while
 its sha256 and size are checked, and is renamed into place only when they match.
 """
@@ -20,12 +20,13 @@ import stat as stat_mod
 import uuid
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _artifacts
-from ansible_collections.lifeboat.backup.plugins.module_utils import _files
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import fsync_dir
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import tar_features
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import fsync_dir
 
 COMPONENT = 'upload'
 FETCH_MARK = '.lifeboat-fetch-'
@@ -36,7 +37,7 @@ FETCH_MARK = '.lifeboat-fetch-'
 def safe_name(name):
     """``name`` if it is a valid artifact name, else a stable encoded one: (safe, original or None)."""
     try:
-        return fmt.validate_name(name), None
+        return set_format.validate_name(name), None
     except LifeboatError:
         pass
     if not isinstance(name, str) or not name:
@@ -46,7 +47,7 @@ def safe_name(name):
     safe = '%s-%s' % (base, digest)
     if not safe[0].isalnum():
         safe = 'u' + safe
-    return fmt.validate_name(safe), name
+    return set_format.validate_name(safe), name
 
 
 def default_name(src):
@@ -70,7 +71,7 @@ def match_record(manifest, host, component, name):
         if r['host'] == host and r['component'] == component and (
                 r['name'] == name or (r.get('extra') or {}).get('original_name') == name):
             return r
-    return _artifacts.find_record(manifest, host, component, name)  # raises with the list of what exists
+    return artifacts.find_record(manifest, host, component, name)  # raises with the list of what exists
 
 
 # ---------------------------------------------------------------- upload
@@ -85,8 +86,8 @@ def upload(store, set_id, host, src, name=None, compression='zstd', level=None, 
             raise LifeboatError('src %s does not exist on this host' % src)
         raise LifeboatError('cannot stat src %s: %s' % (src, e.strerror))
     safe, original = safe_name(name if name else default_name(src))
-    pl.compressor_argv(compression, level, threads)   # validate before anything starts
-    _sets.require_open(store, set_id)
+    pipeline.compressor_argv(compression, level, threads)   # validate before anything starts
+    lifecycle.require_open(store, set_id)
     if stat_mod.S_ISDIR(st.st_mode):
         kind = 'directory'
     elif stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISFIFO(st.st_mode):
@@ -125,7 +126,7 @@ def _upload_file(store, set_id, host, src, name, kind, compression, level, threa
         before = os.fstat(f.fileno())
         source = {'source_file': f}
         if kind == 'file':
-            head = pl.need_tool('head', 'uploading a file')
+            head = pipeline.need_tool('head', 'uploading a file')
             source = {'source_argv': [head, '-c', str(before.st_size), '--', src], 'source_name': 'head'}
 
         def check(res):
@@ -148,22 +149,22 @@ def _upload_file(store, set_id, host, src, name, kind, compression, level, threa
                 facts['src_mode'] = '%04o' % stat_mod.S_IMODE(before.st_mode)
             return facts
 
-        return _artifacts.write_artifact(
+        return artifacts.write_artifact(
             store, set_id, host, COMPONENT, name, 'file', 'raw', '', source='upload:' + src, check_source=check,
             compression=compression, level=level, threads=threads, extra=extra, **source)
 
 
 def _upload_dir(store, set_id, host, src, name, compression, level, threads, exclude, one_file_system, extra):
-    paths = _files.normalize_paths([src])
-    tar = pl.need_tool('tar', 'uploading a directory')
-    feats = _files.tar_features(tar)
-    argv = _files.tar_create_argv(tar, paths, exclude, feats, one_file_system)
+    paths = files_logic.normalize_paths([src])
+    tar = pipeline.need_tool('tar', 'uploading a directory')
+    feats = tar_features(tar)
+    argv = files_logic.tar_create_argv(tar, paths, exclude, feats, one_file_system)
     extra = dict(extra, paths=paths, exclude=list(exclude or []), xattrs=feats['xattrs'], acls=feats['acls'])
 
     def check(res):
-        return _files.judge_tar_create(res.rc, res.stderr)
+        return files_logic.judge_tar_create(res.rc, res.stderr)
 
-    return _artifacts.write_artifact(
+    return artifacts.write_artifact(
         store, set_id, host, COMPONENT, name, 'files', 'tar', '.tar', source='upload:' + src, check_source=check,
         source_argv=argv, source_name='tar', compression=compression, level=level, threads=threads,
         tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
@@ -173,7 +174,7 @@ def _upload_dir(store, set_id, host, src, name, compression, level, threads, exc
 
 def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, force=False, decompress=True,
           mode=0o600, check_mode=False):
-    manifest, digest = _sets.resolve_completed(store, set_id, pin)
+    manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     record = match_record(manifest, host, component, name)
     dest = os.path.abspath(dest)
     if os.path.isdir(dest):
@@ -201,8 +202,8 @@ def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, f
         raise LifeboatError('cannot create a temp file in %s: %s' % (ddir, e.strerror))
     try:
         rec = record if decompress else dict(record, compression='none', encryption='none')
-        sink = [pl.need_tool('dd', 'backup_fetch'), 'of=' + tmp, 'bs=1M', 'conv=fsync', 'status=none']
-        res = _artifacts.read_artifact(store, rec, sink, sink_name='dd')
+        sink = [pipeline.need_tool('dd', 'backup_fetch'), 'of=' + tmp, 'bs=1M', 'conv=fsync', 'status=none']
+        res = artifacts.read_artifact(store, rec, sink, sink_name='dd')
         if res['broken_pipe'] or res['sink'].failed():
             raise LifeboatError('writing %s failed: %s' % (tmp, res['sink'].describe()))
         os.chmod(tmp, mode)

@@ -15,7 +15,7 @@ import hashlib
 import re
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 COMPONENT = 'postgresql'
 GLOBALS_NAME = 'globals'
@@ -353,7 +353,7 @@ def artifact_name(dbname):
     if not slug or not slug[0].isalnum():
         slug = 'db' + ('_' + slug if slug else '')
     digest = hashlib.sha256(dbname.encode('utf-8')).hexdigest()[:12]
-    return fmt.validate_name('%s@%s' % (slug[:100], digest), 'artifact name')
+    return set_format.validate_name('%s@%s' % (slug[:100], digest), 'artifact name')
 
 
 # ---------------------------------------------------------------- selection

@@ -16,17 +16,17 @@ import datetime
 import json
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 
 def make_lock_doc(set_id, owner, now, ttl_seconds, token):
     return {
-        'schema_version': fmt.SCHEMA_VERSION,
+        'schema_version': set_format.SCHEMA_VERSION,
         'kind': 'lifeboat.backup/lock',
         'set_id': set_id,
         'owner': owner,
-        'acquired': fmt.iso(now),
-        'expires': fmt.iso(now + datetime.timedelta(seconds=ttl_seconds)),
+        'acquired': set_format.iso(now),
+        'expires': set_format.iso(now + datetime.timedelta(seconds=ttl_seconds)),
         'token': token,
     }
 
@@ -40,7 +40,7 @@ def describe_owner(doc):
 
 def is_expired(doc, now):
     try:
-        return fmt.parse_iso(doc['expires']) <= now
+        return set_format.parse_iso(doc['expires']) <= now
     except (KeyError, TypeError, ValueError):
         return True  # unreadable lock: treat as expired
 
@@ -58,13 +58,13 @@ def decide(doc, now, set_status, break_lock):
         return 'break', 'broken on request (break_lock)'
     if is_expired(doc, now):
         return 'break', 'stale: it expired at %s' % doc.get('expires')
-    if set_status in (fmt.COMPLETED, fmt.FAILED):
+    if set_status in (set_format.COMPLETED, set_format.FAILED):
         return 'break', 'stale: its set %s is already %s' % (doc.get('set_id'), set_status)
     return 'wait', None
 
 
 def read_lock(store):
-    data = store.get_bytes(fmt.LOCK_KEY)
+    data = store.get_bytes(set_format.LOCK_KEY)
     if data is None:
         return None, False
     try:
@@ -86,7 +86,7 @@ def live_lock(store, now):
 
 def acquire(store, doc):
     """Try once to create the lock. True when we hold it."""
-    return store.put_bytes(fmt.LOCK_KEY, fmt.dumps(doc), exclusive=True)
+    return store.put_bytes(set_format.LOCK_KEY, set_format.dumps(doc), exclusive=True)
 
 
 def release(store, token):
@@ -96,5 +96,5 @@ def release(store, token):
         return False
     if doc is not None and doc.get('token') != token:
         raise LifeboatError('the store lock is now held by someone else (%s); not releasing it' % describe_owner(doc))
-    store.delete(fmt.LOCK_KEY)
+    store.delete(set_format.LOCK_KEY)
     return True

@@ -38,10 +38,10 @@ except ImportError as _e:  # pragma: no cover - depends on the host
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import (
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
     ObjectInfo, Reader, Store, Writer, check_key, join_key)
-from ansible_collections.lifeboat.backup.plugins.module_utils._store_fs import TMP_MARK
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import TMP_MARK
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -632,9 +632,9 @@ class SftpStore(Store):
         n = 0
         for a in self._listdir(self.root):
             name = a.filename
-            if not fmt.is_set_id(name) or not stat_mod.S_ISDIR(a.st_mode or 0):
+            if not set_format.is_set_id(name) or not stat_mod.S_ISDIR(a.st_mode or 0):
                 continue
-            if self._stat(posixpath.join(self.root, name, fmt.MANIFEST_KEY)) is not None:
+            if self._stat(posixpath.join(self.root, name, set_format.MANIFEST_KEY)) is not None:
                 continue
             for key, _a in self._walk(name):
                 if posixpath.basename(key).startswith(TMP_MARK):

@@ -5,7 +5,7 @@
 
 Plain values in, plain values out: tag building, which volumes a set takes, grouping snapshots into
 sets, the state of a set, wait schedules and timeouts, and the device plans of a restore. No I/O, no
-boto3, so all of it unit-tests without mocks. The AWS calls live in _ec2.py, the flow in _snapshot_sets.py.
+boto3, so all of it unit-tests without mocks. The AWS calls live in _aws/ec2.py, the flows in flows.py.
 
 A snapshot set is every snapshot tagged with one ``lifeboat:set-id`` and one ``lifeboat:host``, in one
 region (copies in another region carry the same tags plus where they were copied from).

@@ -5,7 +5,7 @@
 
 Clients are built from the connection options (AWS_SPEC, documented in doc_fragments/aws.py) with
 botocore's standard retry mode; on top of it, calls throttled with SnapshotCreationPerVolumeRateExceeded,
-RequestLimitExceeded or Throttling are retried with our own backoff (_snapshots.retry_delay). Every
+RequestLimitExceeded or Throttling are retried with our own backoff (_ec2_snapshots/logic.retry_delay). Every
 AWS failure leaves this file as a LifeboatError with one readable sentence.
 """
 
@@ -34,7 +34,7 @@ except ImportError:
     BOTO3_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _snapshots as snap
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic
 
 # Connection options of every EC2 module (documented in doc_fragments/aws.py).
 AWS_SPEC = dict(
@@ -144,7 +144,7 @@ class Ec2(object):
                 return getattr(self.client, op)(**kwargs)
             except ClientError as e:
                 code = error_code(e)
-                delay = snap.retry_delay(code, attempt, self.rng, eventual)
+                delay = snapshot_logic.retry_delay(code, attempt, self.rng, eventual)
                 if delay is not None:
                     self.sleep(delay)
                     continue
@@ -193,7 +193,7 @@ class Ec2(object):
                     out.extend(page.get(result_key) or [])
                 return out
             except ClientError as e:
-                delay = snap.retry_delay(error_code(e), attempt, self.rng, eventual)
+                delay = snapshot_logic.retry_delay(error_code(e), attempt, self.rng, eventual)
                 if delay is not None:
                     out = []
                     self.sleep(delay)
@@ -231,7 +231,7 @@ class Ec2(object):
         if volume_type:
             kw['VolumeType'] = volume_type
         if tags:
-            kw['TagSpecifications'] = [{'ResourceType': 'volume', 'Tags': snap.tag_list(tags)}]
+            kw['TagSpecifications'] = [{'ResourceType': 'volume', 'Tags': snapshot_logic.tag_list(tags)}]
         return self.call('create_volume', **kw)
 
     def attach_volume(self, volume_id, instance_id, device):
@@ -256,7 +256,7 @@ class Ec2(object):
         if exclude_volume_ids:
             spec['ExcludeDataVolumeIds'] = list(exclude_volume_ids)
         res = self.call('create_snapshots', InstanceSpecification=spec, Description=description,
-                        TagSpecifications=[{'ResourceType': 'snapshot', 'Tags': snap.tag_list(tags)}],
+                        TagSpecifications=[{'ResourceType': 'snapshot', 'Tags': snapshot_logic.tag_list(tags)}],
                         CopyTagsFromSource='volume')
         return res.get('Snapshots') or []
 
@@ -283,7 +283,7 @@ class Ec2(object):
 
     def tag(self, resource_ids, tags):
         if resource_ids and tags:
-            self.call('create_tags', eventual=True, Resources=list(resource_ids), Tags=snap.tag_list(tags))
+            self.call('create_tags', eventual=True, Resources=list(resource_ids), Tags=snapshot_logic.tag_list(tags))
 
     def delete_snapshot(self, snapshot_id):
         """Delete one snapshot; False when it was already gone."""
@@ -299,7 +299,7 @@ class Ec2(object):
         """Called on the destination region's client. Copies are always encrypted."""
         kw = {'SourceRegion': source_region, 'SourceSnapshotId': source_snapshot_id, 'Encrypted': True,
               'Description': description,
-              'TagSpecifications': [{'ResourceType': 'snapshot', 'Tags': snap.tag_list(tags)}]}
+              'TagSpecifications': [{'ResourceType': 'snapshot', 'Tags': snapshot_logic.tag_list(tags)}]}
         if kms_key_id:
             kw['KmsKeyId'] = kms_key_id
         return self.call('copy_snapshot', **kw)['SnapshotId']
@@ -315,7 +315,7 @@ class Ec2(object):
         kw = {'InstanceId': instance_id, 'SnapshotId': snapshot_id,
               'DeleteReplacedRootVolume': bool(delete_replaced)}
         if tags:
-            kw['TagSpecifications'] = [{'ResourceType': 'replace-root-volume-task', 'Tags': snap.tag_list(tags)}]
+            kw['TagSpecifications'] = [{'ResourceType': 'replace-root-volume-task', 'Tags': snapshot_logic.tag_list(tags)}]
         res = self.call('create_replace_root_volume_task', **kw)
         return res['ReplaceRootVolumeTask']
 
@@ -335,7 +335,7 @@ def error_code(e):
 
 
 def throttled(code):
-    return code in snap.THROTTLE_CODES
+    return code in snapshot_logic.THROTTLE_CODES
 
 
 # ---------------------------------------------------------------- instance metadata service (IMDSv2)

@@ -12,14 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
-from ansible_collections.lifeboat.backup.plugins.module_utils import _sets
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
 
 def artifact_filename(name, fmt_ext, compression, encryption='none'):
     enc_ext = '' if encryption in (None, 'none') else '.' + encryption
-    return name + fmt_ext + pl.EXTENSIONS[compression] + enc_ext
+    return name + fmt_ext + pipeline.EXTENSIONS[compression] + enc_ext
 
 
 def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, check_source,
@@ -32,15 +32,15 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     source verdict, every stage's exit code and the stored size all check out.
     Returns the record.
     """
-    _sets.require_open(store, set_id)
-    key = fmt.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
-    started = fmt.iso(fmt.utcnow())
-    all_tools = pl.stage_tools(compression, encryption)
+    lifecycle.require_open(store, set_id)
+    key = set_format.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
+    started = set_format.iso(set_format.utcnow())
+    all_tools = pipeline.stage_tools(compression, encryption)
     all_tools.update(tools or {})
     with store.open_write(key) as writer:
-        res = pl.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
-                                 compression=compression, level=level, threads=threads, encryption=encryption,
-                                 cwd=cwd, env=env, progress=progress)
+        res = pipeline.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
+                                       compression=compression, level=level, threads=threads, encryption=encryption,
+                                       cwd=cwd, env=env, progress=progress)
         facts = check_source(res['source']) or {}
         writer.commit()
     info = store.stat(key)
@@ -51,10 +51,10 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     merged = dict(extra or {})
     merged.update(facts)
     merged['seconds'] = round(res['seconds'], 3)
-    record = fmt.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
-                             encryption or 'none', res['size'], res['sha256'], started, fmt.iso(fmt.utcnow()),
-                             all_tools, extra=merged)
-    _sets.put_record(store, record)
+    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
+                                    encryption or 'none', res['size'], res['sha256'], started, set_format.iso(set_format.utcnow()),
+                                    all_tools, extra=merged)
+    lifecycle.put_record(store, record)
     return record
 
 
@@ -75,9 +75,9 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
     one worth reporting; upstream stages then only fail with a broken pipe).
     """
     with store.open_read(record['key']) as reader:
-        res = pl.stream_from_store(reader, sink_argv, record['compression'], record.get('encryption', 'none'),
-                                   sink_name=sink_name, cwd=cwd, env=env, on_sink_line=on_sink_line,
-                                   expected_size=record['size'])
+        res = pipeline.stream_from_store(reader, sink_argv, record['compression'], record.get('encryption', 'none'),
+                                         sink_name=sink_name, cwd=cwd, env=env, on_sink_line=on_sink_line,
+                                         expected_size=record['size'])
     if res['size'] != record['size'] or res['sha256'] != record['sha256']:
         raise LifeboatError(
             'artifact %s failed verification: the store holds %s bytes with sha256 %s, the record says %d bytes '

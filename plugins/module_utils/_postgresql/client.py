@@ -19,8 +19,8 @@ import tempfile
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pl
-from ansible_collections.lifeboat.backup.plugins.module_utils import _postgresql as pgl
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 
 try:
     import psycopg2
@@ -57,14 +57,14 @@ class RunAs(object):
             raise LifeboatError('os_user %s needs the module to run as root (become: true); it runs as %s'
                                 % (name, pwd.getpwuid(os.geteuid()).pw_name))
         self.name, self.uid, self.gid, self.home = name, pw.pw_uid, pw.pw_gid, pw.pw_dir
-        self.setpriv = pl.need_tool('setpriv', 'os_user (package util-linux)')
+        self.setpriv = pipeline.need_tool('setpriv', 'os_user (package util-linux)')
         self.init_groups = '--init-groups' in _help_text(self.setpriv)
 
     def argv(self, argv):
-        return pgl.run_as_argv(argv, self.setpriv, self.uid, self.gid, self.init_groups)
+        return pg_logic.run_as_argv(argv, self.setpriv, self.uid, self.gid, self.init_groups)
 
     def env(self, env):
-        return pgl.run_as_env(env, self.name, self.home)
+        return pg_logic.run_as_env(env, self.name, self.home)
 
     def give(self, path):
         os.chown(path, self.uid, self.gid)
@@ -115,7 +115,7 @@ def run_as(params):
 
 def tools_env(params, ra):
     """Environment of the client tools: the libpq settings, and os_user's HOME/USER/LOGNAME when set."""
-    env = pgl.libpq_env(params, os.environ)
+    env = pg_logic.libpq_env(params, os.environ)
     return ra.env(env) if ra is not None else env
 
 
@@ -141,10 +141,10 @@ class PgClient(object):
         self.dbname = dbname
         try:
             with _as(run_as(params)):
-                self.conn = psycopg2.connect(**pgl.connect_kwargs(params, dbname))
+                self.conn = psycopg2.connect(**pg_logic.connect_kwargs(params, dbname))
         except psycopg2.Error as e:
             raise LifeboatError('cannot connect to %s, database %s: %s'
-                                % (pgl.describe_server(params), pgl.quote_ident(dbname), _pg_message(e)))
+                                % (pg_logic.describe_server(params), pg_logic.quote_ident(dbname), _pg_message(e)))
         self.conn.autocommit = True
 
     def rows(self, sql, args=None):
@@ -154,7 +154,7 @@ class PgClient(object):
                 return cur.fetchall() if cur.description else []
         except psycopg2.Error as e:
             raise LifeboatError('%s, database %s: %s failed: %s'
-                                % (pgl.describe_server(self.params), pgl.quote_ident(self.dbname),
+                                % (pg_logic.describe_server(self.params), pg_logic.quote_ident(self.dbname),
                                    sql.split('\n')[0][:120], _pg_message(e)))
 
     def one(self, sql, args=None):
@@ -215,7 +215,7 @@ def database_properties(c, dbname, server_num):
         " FROM pg_database d LEFT JOIN pg_roles r ON r.oid = d.datdba"
         " LEFT JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = %%s" % loc, (dbname,))
     if row is None:
-        raise LifeboatError('database %s does not exist on %s' % (pgl.quote_ident(dbname), pgl.describe_server(c.params)))
+        raise LifeboatError('database %s does not exist on %s' % (pg_logic.quote_ident(dbname), pg_logic.describe_server(c.params)))
     oid, owner, enc, collate, ctype, provider, icu, space, connlimit, comment, default_acl = row
     props = {'owner': owner, 'encoding': enc, 'collate': collate, 'ctype': ctype,
              'locale_provider': {'i': 'icu', 'c': 'libc', 'b': 'builtin'}.get(provider, provider),
@@ -242,7 +242,7 @@ def table_estimates(c, limit=2000):
         " ORDER BY 4 DESC, 1, 2 LIMIT %s", (limit + 1,))
     tables = {}
     for schema, name, tuples, size in rows[:limit]:
-        tables['%s.%s' % (pgl.quote_ident(schema), pgl.quote_ident(name))] = {
+        tables['%s.%s' % (pg_logic.quote_ident(schema), pg_logic.quote_ident(name))] = {
             'rows_estimate': None if tuples is None or tuples < 0 else int(tuples), 'bytes': int(size)}
     return tables, len(rows) > limit
 
@@ -282,7 +282,7 @@ def rename_database(c, old, new, attempts=10):
     for _i in range(attempts):
         terminate_sessions(c, old)
         try:
-            c.execute('ALTER DATABASE %s RENAME TO %s' % (pgl.quote_ident(old), pgl.quote_ident(new)))
+            c.execute('ALTER DATABASE %s RENAME TO %s' % (pg_logic.quote_ident(old), pg_logic.quote_ident(new)))
             return
         except LifeboatError as e:
             last = e
@@ -294,14 +294,14 @@ def rename_database(c, old, new, attempts=10):
 
 def drop_database(c, dbname, server_num):
     if server_num >= 130000:
-        c.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % pgl.quote_ident(dbname))
+        c.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % pg_logic.quote_ident(dbname))
     else:
         terminate_sessions(c, dbname)
-        c.execute('DROP DATABASE IF EXISTS %s' % pgl.quote_ident(dbname))
+        c.execute('DROP DATABASE IF EXISTS %s' % pg_logic.quote_ident(dbname))
 
 
 def set_allow_connections(c, dbname, allow):
-    c.execute('ALTER DATABASE %s ALLOW_CONNECTIONS %s' % (pgl.quote_ident(dbname), 'true' if allow else 'false'))
+    c.execute('ALTER DATABASE %s ALLOW_CONNECTIONS %s' % (pg_logic.quote_ident(dbname), 'true' if allow else 'false'))
 
 
 # ---------------------------------------------------------------- client tools
@@ -310,14 +310,14 @@ def find_tool(name, bin_dir, server_num):
     """(path, version_num, version_text) of a client tool: the first candidate that can handle the server,
     else the first one found (so the version check can say why it cannot)."""
     first = None
-    for p in pgl.tool_candidates(name, bin_dir, server_num, pl.which(name)):
+    for p in pg_logic.tool_candidates(name, bin_dir, server_num, pipeline.which(name)):
         if not (os.path.isfile(p) and os.access(p, os.X_OK)):
             continue
-        text = pl.tool_version(p)
-        num = pgl.parse_version(text)
+        text = pipeline.tool_version(p)
+        num = pg_logic.parse_version(text)
         if num is None:
             continue
-        if pgl.tool_can_dump(num, server_num):
+        if pg_logic.tool_can_dump(num, server_num):
             return p, num, text
         if first is None:
             first = (p, num, text)

@@ -18,8 +18,8 @@ import stat as stat_mod
 import uuid
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils import _setformat as fmt
-from ansible_collections.lifeboat.backup.plugins.module_utils._store import (
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
     ObjectInfo, Reader, Store, Writer, check_key, join_key)
 
 TMP_MARK = '.lifeboat-tmp-'
@@ -264,9 +264,9 @@ class FilesystemStore(Store):
         n = 0
         for name in self.list_children(''):
             base = os.path.join(self.root, name)
-            if not fmt.is_set_id(name) or not os.path.isdir(base) or os.path.islink(base):
+            if not set_format.is_set_id(name) or not os.path.isdir(base) or os.path.islink(base):
                 continue
-            if os.path.lexists(os.path.join(base, fmt.MANIFEST_KEY)):
+            if os.path.lexists(os.path.join(base, set_format.MANIFEST_KEY)):
                 continue  # completed sets are never written again
             for dirpath, _dirnames, filenames in os.walk(base):
                 for fn in filenames:
