@@ -389,3 +389,13 @@ def stream_from_store(reader, sink_argv, compression, encryption='none', sink_na
     listing.join()
     return {'size': size, 'sha256': h.hexdigest(), 'seconds': time.time() - t0, 'sink': results[-1],
             'stages': results, 'broken_pipe': broken}
+
+
+# ---------------------------------------------------------------- module option spec
+# The compression options of every module that writes an archive or a dump (files_backup, backup_upload,
+# postgresql_backup), documented once in doc_fragments/compression.py.
+COMPRESSION_SPEC = dict(
+    compression=dict(type='str', default='zstd', choices=list(COMPRESSIONS)),
+    level=dict(type='int'),
+    threads=dict(type='int', default=0),
+)

@@ -30,6 +30,13 @@ attributes:
   diff_mode:
     support: none
     description: Nothing to diff; the result lists what was written.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets, their status and contents.
+  - module: lifeboat.backup.files_backup
+    description: Writes a files archive into a started set.
+  - module: lifeboat.backup.postgresql_backup
+    description: Writes PostgreSQL dumps into a started set.
 options:
   state:
     description: What to do with the set.
@@ -127,7 +134,7 @@ manifest_sha256:
   description: SHA-256 of the manifest; pin it in restores (C(lifeboat_manifest_sha256)).
   returned: when O(state=committed)
   type: str
-  sample: 3f5a0c...
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 size:
   description: Total bytes of the set's artifacts.
   returned: when O(state=committed)
@@ -138,46 +145,77 @@ hosts:
   returned: when O(state=committed)
   type: list
   elements: str
+  sample: [web1, web2]
 artifact_count:
   description: Number of artifacts in the set.
   returned: when O(state=committed)
   type: int
+  sample: 3
 components:
   description: Per host, the C(component/name) artifacts in the set.
   returned: when O(state=committed) and changed
   type: dict
+  sample: {web1: [files/awx, postgresql/awx], web2: [files/awx]}
 missing_hosts:
   description: Hosts recorded as missing (only with O(allow_missing_hosts)).
   returned: when some are missing
   type: list
   elements: str
+  sample: [web3]
 reason:
   description: Why the set failed.
   returned: when O(state=failed)
   type: str
+  sample: 'web2: Archive files entries into the set: files entry awx: /opt/awx does not exist on this host'
 started:
   description: When the set started (UTC, ISO 8601).
   returned: when O(state=started)
   type: str
+  sample: '2026-11-22T03:15:00Z'
 owner:
   description: The lock owner recorded in the store.
   returned: when O(state=started)
   type: dict
+  sample: {host: controller, pid: 4242, user: root, play_hosts: 3}
 lock_expires:
   description: When the lock taken by O(state=started) becomes stale.
   returned: when O(state=started)
   type: str
+  sample: '2026-11-23T03:15:00Z'
 broken_lock:
   description: The stale lock that was broken to start this set, and why.
   returned: when O(state=started)
   type: dict
+  sample: {lock: {set_id: 20261121T031500Z-nightly, owner: {host: controller, pid: 4100}}, reason: 'the lock expired at 2026-11-22T03:15:00Z'}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+
+
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
+        set_id=dict(type='str'),
+        label=dict(type='str'),
+        reason=dict(type='str'),
+        hosts=dict(type='list', elements='str', default=[]),
+        expect=dict(type='dict', default={}),
+        allow_missing_hosts=dict(type='bool', default=False),
+        lock_ttl=dict(type='int', default=86400),
+        break_lock=dict(type='bool', default=False),
+        owner=dict(type='dict', default={}),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(),
+                         required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
+                         supports_check_mode=True)
 
 
 def run(params, check_mode):
@@ -194,28 +232,8 @@ def run(params, check_mode):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
-            set_id=dict(type='str'),
-            label=dict(type='str'),
-            reason=dict(type='str'),
-            hosts=dict(type='list', elements='str', default=[]),
-            expect=dict(type='dict', default={}),
-            allow_missing_hosts=dict(type='bool', default=False),
-            lock_ttl=dict(type='int', default=86400),
-            break_lock=dict(type='bool', default=False),
-            owner=dict(type='dict', default={}),
-        ),
-        required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == '__main__':

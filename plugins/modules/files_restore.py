@@ -34,6 +34,11 @@ attributes:
 requirements:
   - GNU tar
   - zstd or gzip, as the artifact needs
+seealso:
+  - module: lifeboat.backup.files_backup
+    description: Writes the archives this module restores.
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets, picks the newest completed one, verifies a set.
 options:
   set_id:
     description: The completed set to restore from. Default is the newest completed set.
@@ -90,79 +95,96 @@ set_id:
   description: The set restored from.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly
 manifest_sha256:
   description: SHA-256 of the set's manifest.
   returned: always
   type: str
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 artifact:
   description: Store key of the artifact.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly/web1/files/awx.tar.zst
 paths:
   description: Target paths (after re-rooting under O(dest)).
   returned: always
   type: list
   elements: str
+  sample: [/srv/restore-test/opt/awx, /srv/restore-test/etc/tower]
 overwritten:
   description: Targets that existed and were (or would be) replaced.
   returned: always
   type: list
   elements: str
+  sample: []
 restored:
   description: Paths actually moved into place.
   returned: success, not in check mode
   type: list
   elements: str
+  sample: [/srv/restore-test/opt/awx, /srv/restore-test/etc/tower]
 members:
   description: Number of archive members extracted.
   returned: success, not in check mode
   type: int
+  sample: 1523
 size:
   description: Artifact size in bytes.
   returned: always
   type: int
+  sample: 10485760
 seconds:
   description: Time spent streaming and extracting.
   returned: success, not in check mode
   type: float
+  sample: 3.1
 sha256:
   description: SHA-256 computed while reading (equal to the record's).
   returned: success, not in check mode
   type: str
+  sample: 9dc301dadebde2cdc54e7774ad50ad4bcff161ba84eabf24c4ee8b68bd8400df
+msg:
+  description: In check mode, what would be restored.
+  returned: check mode
+  type: str
+  sample: would restore /srv/restore-test/opt/awx from 20261122T031500Z-nightly/web1/files/awx.tar.zst
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
 
-def run(p, check_mode):
-    with open_store(p['store']) as store:
-        return files_restore.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
-                                     dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'], check_mode=check_mode)
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str'),
+        manifest_sha256=dict(type='str'),
+        host=dict(type='str', required=True),
+        name=dict(type='str', required=True),
+        dest=dict(type='path'),
+        force=dict(type='bool', default=False),
+        staging_dir=dict(type='path'),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+def run(params, check_mode):
+    with open_store(params['store']) as store:
+        return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'],
+                                     pin=params['manifest_sha256'], dest=params['dest'], force=params['force'],
+                                     staging_dir=params['staging_dir'], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str'),
-            manifest_sha256=dict(type='str'),
-            host=dict(type='str', required=True),
-            name=dict(type='str', required=True),
-            dest=dict(type='path'),
-            force=dict(type='bool', default=False),
-            staging_dir=dict(type='path'),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == '__main__':

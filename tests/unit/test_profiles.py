@@ -23,7 +23,8 @@ def test_the_documented_profiles_exist():
 @pytest.mark.parametrize('name', PROFILES)
 def test_profile_shape(name):
     data = yaml.safe_load((VARS / ('%s.yml' % name)).read_text())
-    assert set(data) == {'__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
+    assert set(data) - {'__lifeboat_profile_postgresql_needs'} == {
+        '__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
     files = data['__lifeboat_profile_files']
     assert isinstance(files, list)
     names = [f['name'] for f in files]
@@ -39,6 +40,11 @@ def test_profile_shape(name):
     assert isinstance(pg, dict)
     if pg:
         assert isinstance(pg['databases'], list)
+    # every key is an option of lifeboat_postgresql (the common role merges them under the user's)
+    spec = yaml.safe_load((REPO / 'roles' / 'common' / 'meta' / 'argument_specs.yml').read_text())
+    options = spec['argument_specs']['main']['options']['lifeboat_postgresql']['options']
+    assert set(pg) <= set(options)
+    assert set(data.get('__lifeboat_profile_postgresql_needs', [])) <= set(options)
 
 
 def test_generic_assumes_nothing():

@@ -14,6 +14,7 @@ from pgdata import _top_conftest, database_props, fingerprint
 pytestmark = pytest.mark.usefixtures('pg_available')
 
 
+@pytest.mark.smoke
 def test_role_backup_then_restore_onto_another_server(pg_factory, fs_store):
     src = pg_factory()
     dst = pg_factory()
