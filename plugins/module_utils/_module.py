@@ -15,16 +15,24 @@ __metaclass__ = type
 
 import traceback
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
 
 
-def execute(module, work, warnings=None, fail_details=None, warn_key=None):
+def execute(module, work, warnings=None, fail_details=None, warn_key=None, requires=()):
     """Call ``work()`` (returns the result dict) and end the module with it.
 
-    ``warnings``: a list the flow fills while it works; each is passed to ``module.warn`` whether the call
-    succeeded or failed. ``fail_details``: a callable returning extra keys for a failure (e.g. records the
-    flow wrote before it failed). ``warn_key``: a key of the result whose list is also shown as warnings.
+    ``requires``: (library, importable, import error) of each Python library the work needs on the host; a
+    missing one fails the module before any work. ``warnings``: a list the flow fills while it works; each
+    is passed to ``module.warn`` whether the call succeeded or failed. ``fail_details``: a callable returning
+    extra keys for a failure (e.g. records the flow wrote before it failed). ``warn_key``: a key of the
+    result whose list is also shown as warnings.
     """
+    for library, importable, import_error in requires:
+        if not importable:
+            module.fail_json(msg=missing_required_lib(library), exception=str(import_error))
     try:
         result = work()
     except LifeboatError as e:
@@ -39,6 +47,14 @@ def execute(module, work, warnings=None, fail_details=None, warn_key=None):
     _warn(module, warnings)
     _warn(module, result.get(warn_key) if warn_key else None)
     module.exit_json(**result)
+
+
+def execute_in_store(module, flow, **kwargs):
+    """``execute`` for a module whose one call works on its store: ``flow(store, params, check_mode)``."""
+    def work():
+        with open_store(module.params['store']) as store:
+            return flow(store, module.params, module.check_mode)
+    execute(module, work, **kwargs)
 
 
 def _warn(module, warnings):

@@ -19,19 +19,13 @@ description:
   - Only completed sets are read; pin the manifest with O(manifest_sha256) to refuse a manifest that changed.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 requirements:
   - boto3 (for O(store.type=s3))
   - paramiko (for O(store.type=sftp))
   - zstd or gzip (to decompress), dd
 attributes:
   check_mode:
-    support: full
     description: Finds the artifact and checks O(dest), and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result describes what was written.
 seealso:
   - module: lifeboat.backup.backup_upload
     description: Puts the file or directory into a set.
@@ -74,6 +68,9 @@ options:
     description: Permissions of the written file, in octal.
     type: str
     default: '0600'
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -142,7 +139,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
@@ -176,17 +173,15 @@ def file_mode(text):
     return mode
 
 
-def run(params, check_mode):
-    mode = file_mode(params['mode'])
-    with open_store(params['store']) as store:
-        return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
-                            set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
-                            decompress=params['decompress'], mode=mode, check_mode=check_mode)
+def run(store, params, check_mode):
+    return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
+                        set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
+                        decompress=params['decompress'], mode=file_mode(params['mode']), check_mode=check_mode)
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params, module.check_mode))
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

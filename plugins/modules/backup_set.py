@@ -21,15 +21,9 @@ description:
   - Run it once per set (C(run_once)), on a host that reaches the store.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Reports the set id that would be started, or what a commit would find, and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 seealso:
   - module: lifeboat.backup.backup_set_info
     description: Lists the sets, their status and contents.
@@ -85,6 +79,9 @@ options:
     description: With O(state=started), extra facts stored with the lock owner (for example the controller and job id).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -192,7 +189,7 @@ broken_lock:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
@@ -218,22 +215,20 @@ def build_module():
                          supports_check_mode=True)
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        state = params['state']
-        if state == 'started':
-            return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
-                                   break_lock=params['break_lock'], check_mode=check_mode)
-        if state == 'committed':
-            return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
-                                    allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
-        return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)',
-                              check_mode=check_mode)
+def run(store, params, check_mode):
+    state = params['state']
+    if state == 'started':
+        return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
+                               break_lock=params['break_lock'], check_mode=check_mode)
+    if state == 'committed':
+        return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
+                                allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
+    return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)', check_mode=check_mode)
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params, module.check_mode))
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -18,15 +18,9 @@ description:
   - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 seealso:
   - module: lifeboat.backup.backup_set
     description: Starts, commits and fails the sets this module lists.
@@ -51,6 +45,9 @@ options:
         its recorded size (checksums are verified by the restore modules while they stream).
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -134,7 +131,7 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
@@ -153,15 +150,15 @@ def build_module():
                          supports_check_mode=True)
 
 
-def run(params):
-    with open_store(params['store']) as store:
-        return lifecycle.info(store, set_id=params['set_id'], latest=params['latest'], pin=params['manifest_sha256'],
-                              verify=params['verify'])
+def run(store, params, check_mode):
+    # read-only: the same in check mode
+    return lifecycle.info(store, set_id=params['set_id'], latest=params['latest'], pin=params['manifest_sha256'],
+                          verify=params['verify'])
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params))
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -22,20 +22,13 @@ description:
   - Get the artifact back with M(lifeboat.backup.backup_fetch).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.compression
 requirements:
   - boto3 (for O(store.type=s3))
   - paramiko (for O(store.type=sftp))
   - GNU tar (for directories)
 attributes:
   check_mode:
-    support: full
     description: Checks that O(src) is readable and the set is open, and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result describes what was written.
 seealso:
   - module: lifeboat.backup.backup_fetch
     description: Gets an uploaded artifact back, verified.
@@ -72,6 +65,10 @@ options:
     description: For a directory, do not cross into other filesystems.
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -155,12 +152,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -168,26 +165,23 @@ def argument_spec():
         name=dict(type='str'),
         exclude=dict(type='list', elements='str', default=[]),
         one_file_system=dict(type='bool', default=False),
+        **pipeline.COMPRESSION_SPEC
     )
-    spec.update(pipeline.COMPRESSION_SPEC)
-    return spec
 
 
 def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
-                             compression=params['compression'], level=params['level'], threads=params['threads'],
-                             exclude=params['exclude'], one_file_system=params['one_file_system'],
-                             check_mode=check_mode)
+def run(store, params, check_mode):
+    return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
+                         compression=params['compression'], level=params['level'], threads=params['threads'],
+                         exclude=params['exclude'], one_file_system=params['one_file_system'], check_mode=check_mode)
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params, module.check_mode))
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -25,16 +25,9 @@ description:
   - O(state=absent) deletes every snapshot of a set (in this region, the regions it was copied to, and O(regions)).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
 attributes:
   check_mode:
-    support: full
     description: Reports which volumes would be snapshotted (or which snapshots would be deleted) and changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the snapshots and volumes.
 options:
   state:
     description: C(present) takes (or completes) the set; C(absent) deletes its snapshots.
@@ -143,6 +136,10 @@ seealso:
     description: Creates volumes from a snapshot set and swaps or attaches them.
   - module: lifeboat.backup.backup_set
     description: Starts the backup set the snapshot record is written into (O(record_in_set)).
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.aws
+  - lifeboat.backup.aws.store_optional
 '''
 
 EXAMPLES = r'''
@@ -298,12 +295,14 @@ regions_searched:
 
 import functools
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+
+BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
 
 
 def make_ec2(params, region=None, endpoint_url=None):
@@ -311,7 +310,7 @@ def make_ec2(params, region=None, endpoint_url=None):
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         state=dict(type='str', default='present', choices=['present', 'absent']),
         set_id=dict(type='str'),
         host=dict(type='str'),
@@ -331,9 +330,8 @@ def argument_spec():
         command_timeout=dict(type='int', default=300),
         record_in_set=dict(type='bool', default=False),
         store=dict(type='dict', options=STORE_SPEC),
+        **ec2_client.AWS_SPEC
     )
-    spec.update(ec2_client.AWS_SPEC)
-    return spec
 
 
 def build_module():
@@ -355,9 +353,7 @@ def run(module):
 
 def main():
     module = build_module()
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
-    _module.execute(module, lambda: run(module))
+    _module.execute(module, lambda: run(module), requires=[BOTO3])
 
 
 if __name__ == '__main__':

@@ -17,15 +17,9 @@ description:
     filter, paginated); public snapshots are never listed.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.aws
 attributes:
   check_mode:
-    support: full
     description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the snapshots and volumes.
 options:
   set_id:
     description: Only this set.
@@ -49,6 +43,9 @@ seealso:
     description: Takes the snapshot sets this module lists.
   - module: lifeboat.backup.backup_set_info
     description: Lists the backup sets that record snapshot sets.
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.aws
 '''
 
 EXAMPLES = r'''
@@ -133,11 +130,13 @@ regions:
 
 import functools
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+
+BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
 
 
 def make_ec2(params, region=None, endpoint_url=None):
@@ -145,15 +144,14 @@ def make_ec2(params, region=None, endpoint_url=None):
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         set_id=dict(type='str'),
         host=dict(type='str'),
         max_age=dict(type='str'),
         regions=dict(type='list', elements='str', default=[]),
         copy_endpoint_url=dict(type='str'),
+        **ec2_client.AWS_SPEC
     )
-    spec.update(ec2_client.AWS_SPEC)
-    return spec
 
 
 def build_module():
@@ -161,11 +159,14 @@ def build_module():
                          supports_check_mode=True)
 
 
+def run(module):
+    # read-only: the same in check mode
+    return snapshot_flows.list_sets(functools.partial(make_ec2, module.params), module.params)
+
+
 def main():
     module = build_module()
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
-    _module.execute(module, lambda: snapshot_flows.list_sets(functools.partial(make_ec2, module.params), module.params))
+    _module.execute(module, lambda: run(module), requires=[BOTO3])
 
 
 if __name__ == '__main__':

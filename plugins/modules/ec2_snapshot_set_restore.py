@@ -27,16 +27,9 @@ description:
     checksum, optionally pinned with O(manifest_sha256)); otherwise the set is found by its tags.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
 attributes:
   check_mode:
-    support: full
     description: Runs the preflight and reports which volumes would be created, replaced or attached.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the snapshots and volumes.
 options:
   set_id:
     description: The snapshot set (backup set id) to restore from.
@@ -96,6 +89,10 @@ seealso:
     description: Takes and records the snapshot sets this module restores.
   - module: lifeboat.backup.ec2_snapshot_set_info
     description: Lists the snapshot sets in EC2.
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.aws
+  - lifeboat.backup.aws.store_optional
 '''
 
 EXAMPLES = r'''
@@ -199,12 +196,14 @@ snapshot_set:
 
 import functools
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+
+BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
 
 
 def make_ec2(params, region=None, endpoint_url=None):
@@ -212,7 +211,7 @@ def make_ec2(params, region=None, endpoint_url=None):
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         set_id=dict(type='str', required=True),
         host=dict(type='str'),
         instance_id=dict(type='str'),
@@ -226,9 +225,8 @@ def argument_spec():
         wait_timeout=dict(type='int', default=1800),
         manifest_sha256=dict(type='str'),
         store=dict(type='dict', options=STORE_SPEC),
+        **ec2_client.AWS_SPEC
     )
-    spec.update(ec2_client.AWS_SPEC)
-    return spec
 
 
 def build_module():
@@ -236,12 +234,14 @@ def build_module():
                          supports_check_mode=True)
 
 
+def run(module):
+    return snapshot_flows.restore_set(functools.partial(make_ec2, module.params), module.params,
+                                      check_mode=module.check_mode, log=module.log)
+
+
 def main():
     module = build_module()
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
-    _module.execute(module, lambda: snapshot_flows.restore_set(functools.partial(make_ec2, module.params), module.params,
-                                                               check_mode=module.check_mode, log=module.log))
+    _module.execute(module, lambda: run(module), requires=[BOTO3])
 
 
 if __name__ == '__main__':

@@ -25,16 +25,9 @@ description:
     and the stored size matches what was written.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.compression
 attributes:
   check_mode:
-    support: full
     description: Checks the paths and tools and reports what would be archived; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
 seealso:
@@ -78,6 +71,10 @@ options:
     description: Stay on the filesystem of each path (do not descend into other mounts).
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -179,12 +176,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -193,26 +190,24 @@ def argument_spec():
         exclude=dict(type='list', elements='str', default=[]),
         encryption=dict(type='str', default='none', choices=['none']),
         one_file_system=dict(type='bool', default=False),
+        **pipeline.COMPRESSION_SPEC
     )
-    spec.update(pipeline.COMPRESSION_SPEC)
-    return spec
 
 
 def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        return files_backup.backup(store, params['set_id'], params['host'], params['name'], params['paths'],
-                                   exclude=params['exclude'], compression=params['compression'], level=params['level'],
-                                   threads=params['threads'], encryption=params['encryption'],
-                                   one_file_system=params['one_file_system'], check_mode=check_mode)
+def run(store, params, check_mode):
+    return files_backup.backup(store, params['set_id'], params['host'], params['name'], params['paths'],
+                               exclude=params['exclude'], compression=params['compression'], level=params['level'],
+                               threads=params['threads'], encryption=params['encryption'],
+                               one_file_system=params['one_file_system'], check_mode=check_mode)
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params, module.check_mode), warn_key='tar_warnings')
+    _module.execute_in_store(module, run, warn_key='tar_warnings')
 
 
 if __name__ == '__main__':

@@ -22,15 +22,9 @@ description:
     new content is in place.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Resolves the set and reports which paths would be restored or overwritten; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
   - zstd or gzip, as the artifact needs
@@ -66,6 +60,9 @@ options:
       - Directory in which the staging directory is created. Default is the nearest existing parent of the
         first target, so the final move is a rename on the same filesystem.
     type: path
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -154,7 +151,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
 
@@ -175,16 +172,15 @@ def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'],
-                                     pin=params['manifest_sha256'], dest=params['dest'], force=params['force'],
-                                     staging_dir=params['staging_dir'], check_mode=check_mode)
+def run(store, params, check_mode):
+    return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'], pin=params['manifest_sha256'],
+                                 dest=params['dest'], force=params['force'], staging_dir=params['staging_dir'],
+                                 check_mode=check_mode)
 
 
 def main():
     module = build_module()
-    _module.execute(module, lambda: run(module.params, module.check_mode))
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -27,17 +27,9 @@ description:
     locale, settings, privileges) and per-table row estimates in each artifact record.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.postgresql
-  - lifeboat.backup.compression
 attributes:
   check_mode:
-    support: full
     description: Connects and reports the databases that would be dumped, with their sizes; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the dumps written.
 seealso:
   - module: lifeboat.backup.postgresql_restore
     description: Restores what this module dumped, verified first.
@@ -86,6 +78,11 @@ options:
   tmp_dir:
     description: Parent directory of the temporary dump directory of O(format=directory). Defaults to the system temp dir.
     type: path
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.postgresql
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -162,7 +159,7 @@ pg_dump_version:
   sample: pg_dump (PostgreSQL) 15.18
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
@@ -172,9 +169,11 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.backup import Backup
 
+PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.PSYCOPG2_IMPORT_ERROR)
+
 
 def argument_spec():
-    spec = dict(
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -185,10 +184,9 @@ def argument_spec():
         globals=dict(type='bool', default=True),
         lock_wait_timeout=dict(type='str'),
         tmp_dir=dict(type='path'),
+        **pipeline.COMPRESSION_SPEC,
+        **pg_logic.CONNECTION_SPEC
     )
-    spec.update(pipeline.COMPRESSION_SPEC)
-    spec.update(pg_logic.CONNECTION_SPEC)
-    return spec
 
 
 def build_module():
@@ -204,12 +202,9 @@ def run(backup, params):
 
 def main():
     module = build_module()
-    if not pg_client.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
     backup = Backup(module.params, module.check_mode)
     _module.execute(module, lambda: run(backup, module.params), warnings=backup.warnings,
-                    fail_details=lambda: {'records': backup.records})
+                    fail_details=lambda: {'records': backup.records}, requires=[PSYCOPG2])
 
 
 if __name__ == '__main__':

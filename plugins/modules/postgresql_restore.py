@@ -26,16 +26,9 @@ description:
     least as new as the pg_dump that made the dump.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.postgresql
 attributes:
   check_mode:
-    support: full
     description: Checks versions and reports which databases would be created or replaced (and what would be dropped); changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists each database restored and what it replaced.
 seealso:
   - module: lifeboat.backup.postgresql_backup
     description: Writes the dumps this module restores.
@@ -123,6 +116,10 @@ options:
   tmp_dir:
     description: Parent of temporary files (globals, dumps staged for O(jobs) above 1, directory-format dumps).
     type: path
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.postgresql
 '''
 
 EXAMPLES = r'''
@@ -213,7 +210,7 @@ summary:
     - {artifact: postgresql/app, size: 5242880, seconds: 11.3, restored: [app]}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
@@ -221,9 +218,11 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.restore import Restore
 
+PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.PSYCOPG2_IMPORT_ERROR)
+
 
 def argument_spec():
-    spec = dict(
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -241,9 +240,8 @@ def argument_spec():
         verify_first=dict(type='bool', default=True),
         tmp_dir=dict(type='path'),
         standby=dict(type='str', default='fail', choices=['fail', 'skip']),
+        **pg_logic.CONNECTION_SPEC
     )
-    spec.update(pg_logic.CONNECTION_SPEC)
-    return spec
 
 
 def build_module():
@@ -253,11 +251,8 @@ def build_module():
 
 def main():
     module = build_module()
-    if not pg_client.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
     restore = Restore(module.params, module.check_mode)
-    _module.execute(module, restore.run, warnings=restore.warnings)
+    _module.execute(module, restore.run, warnings=restore.warnings, requires=[PSYCOPG2])
 
 
 if __name__ == '__main__':
