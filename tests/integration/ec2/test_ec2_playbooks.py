@@ -15,7 +15,6 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
 
 
-
 def inventory(tmp_path, aws, hosts):
     """hosts: {name: instance_id or None}; every host runs locally."""
     lines = ['[all]']

@@ -19,8 +19,7 @@ def _options(spec, prefix=''):
     """(dotted name, option spec) of every option and suboption."""
     for name, opt in spec.items():
         yield prefix + name, opt
-        for sub in _options(opt.get('options') or {}, prefix + name + '.'):
-            yield sub
+        yield from _options(opt.get('options') or {}, prefix + name + '.')
 
 
 @pytest.mark.parametrize('name', MODULES)
