@@ -90,7 +90,7 @@ run_smoke() {
     venv="$LIFEBOAT_WORK/venv-core-$version"
     make_venv "$venv" "$LIFEBOAT_ROOT/tests/requirements-smoke.txt" "ansible-core==$version.*"
   fi
-  log "smoke subset on $("$venv/bin/ansible" --version | head -1)"
+  log "smoke subset on ansible-core $("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
   (cd "$LIFEBOAT_ROOT" && "$venv/bin/python" -m pytest -p no:cacheprovider tests -m smoke -q -rfEs)
 }
 
