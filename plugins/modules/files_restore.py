@@ -211,6 +211,8 @@ def main():
         result = run(module.params, module.check_mode)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
+    for w in result.pop('warnings', []):
+        module.warn(w)
     module.exit_json(**result)
 
 

@@ -268,33 +268,42 @@ def _clear_setid(dir_fd, name):
         os.close(fd)
 
 
-def copy_dir_metadata(src_fd, dst_fd):
-    """Owner, mode, extended attributes (ACLs too) and times of one directory onto another.
-
-    Returns warnings for what could not be set (a filesystem without xattrs, for instance).
-    """
-    warnings = []
-    st = os.fstat(src_fd)
+def dir_metadata(fd):
+    """What a directory carries besides its entries: owner, mode, extended attributes (ACLs too) and times."""
+    st = os.fstat(fd)
+    xattrs = {}
     try:
-        os.chown(dst_fd, st.st_uid, st.st_gid)
-    except OSError as e:
-        warnings.append('owner %d:%d: %s' % (st.st_uid, st.st_gid, e.strerror))
-    os.chmod(dst_fd, stat.S_IMODE(st.st_mode))
-    try:
-        have = set(os.listxattr(src_fd))
-        for attr in os.listxattr(dst_fd):
-            if attr not in have:
-                try:
-                    os.removexattr(dst_fd, attr)
-                except OSError as e:
-                    warnings.append('extended attribute %s: %s' % (attr, e.strerror))
-        for attr in sorted(have):
-            try:
-                os.setxattr(dst_fd, attr, os.getxattr(src_fd, attr))
-            except OSError as e:
-                warnings.append('extended attribute %s: %s' % (attr, e.strerror))
+        for attr in os.listxattr(fd):
+            xattrs[attr] = os.getxattr(fd, attr)
     except OSError as e:
         if e.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP):
-            warnings.append('extended attributes: %s' % e.strerror)
-    os.utime(dst_fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+            raise
+    return {'uid': st.st_uid, 'gid': st.st_gid, 'mode': stat.S_IMODE(st.st_mode), 'xattrs': xattrs,
+            'times_ns': (st.st_atime_ns, st.st_mtime_ns)}
+
+
+def set_dir_metadata(fd, meta):
+    """Give a directory the metadata of dir_metadata(); returns warnings for what could not be set."""
+    warnings = []
+    try:
+        os.chown(fd, meta['uid'], meta['gid'])
+    except OSError as e:
+        warnings.append('owner %d:%d (%s)' % (meta['uid'], meta['gid'], e.strerror))
+    os.chmod(fd, meta['mode'])
+    try:
+        present = os.listxattr(fd)
+    except OSError:
+        present = []
+    for attr in present:
+        if attr not in meta['xattrs']:
+            try:
+                os.removexattr(fd, attr)
+            except OSError as e:
+                warnings.append('extended attribute %s (%s)' % (attr, e.strerror))
+    for attr, value in sorted(meta['xattrs'].items()):
+        try:
+            os.setxattr(fd, attr, value)
+        except OSError as e:
+            warnings.append('extended attribute %s (%s)' % (attr, e.strerror))
+    os.utime(fd, ns=meta['times_ns'])
     return warnings

@@ -193,6 +193,7 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     staging = posixpath.join(stage_parent, staging_name)
     parent_fd = fsops.open_dir(stage_parent)
     leftovers = []
+    moves = []
     try:
         try:
             os.mkdir(staging_name, 0o700, dir_fd=parent_fd)
@@ -206,12 +207,19 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
         try:
             res, checker = _extract(store, record, tar, feats, staging, keep_capabilities=not drop_setid)
             dropped = fsops.drop_setid(staging_fd, staging) if drop_setid else []
-            moved, leftovers, warnings = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name))
+            leftovers = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name), moves)
         finally:
             os.close(staging_fd)
-            leftovers.extend(('staging directory %s' % staging, path, why)
+            leftovers.extend(('the staging directory %s' % staging, path, why)
                              for path, why in fsops.remove_tree(parent_fd, staging_name, staging))
+        # last, as every removal above changed its mtime: a mount point takes its archived metadata
+        warnings = ['the mount point %s: could not set its %s' % (move.target.target, why)
+                    for move in moves if move.mount_fd is not None
+                    for why in fsops.set_dir_metadata(move.mount_fd, move.mount_meta)]
+        moved = [move.target.target for move in moves]
     finally:
+        for move in moves:
+            move.close()
         os.close(parent_fd)
     base.update({'changed': True, 'restored': moved, 'members': checker.members, 'seconds': round(res['seconds'], 3),
                  'sha256': res['sha256'], 'setid_dropped': [_restored_name(p, staging, dest) for p in dropped],
@@ -262,7 +270,8 @@ class _Move(object):
         self.src_name = src_name
         self.dst_fd = dst_fd
         self.dst_name = target.names[-1]
-        self.mount_fd = None        # a mount point: the directory itself (its entries are replaced)
+        self.mount_fd = None        # a mount point: the directory itself (its entries are replaced) ...
+        self.mount_meta = None      # ... and the archived metadata of that directory
         self.copy = None            # name of a cross-filesystem copy beside the target (or inside the mount point)
         self.old = None             # name the old target was moved aside to (in dst_fd, or in the mount point)
         self.old_fd = None          # mount point: the directory its old entries were moved into ...
@@ -276,39 +285,32 @@ class _Move(object):
                 os.close(fd)
 
 
-def _move_into_place(staging_fd, staging, targets, force, stage_at):
+def _move_into_place(staging_fd, staging, targets, force, stage_at, moves):
     """Rename every staged path over its target, all or nothing: first every target moves aside, then every
-    staged path moves in; a failure puts everything back. Returns (restored targets, leftovers, warnings)."""
-    moves = []
+    staged path moves in; a failure puts everything back. Fills ``moves`` (the caller closes them) and returns
+    the leftovers of removing what was replaced, as (owner, path, reason)."""
     try:
-        try:
-            for target in targets:
-                move = _open_move(staging_fd, staging, target)
-                if move is not None:
-                    moves.append(move)
-                    _ready(move)
-            for move in moves:
-                _aside(move, force, stage_at)
-            for move in moves:
-                _place(move)
-        except BaseException as e:
-            undone = _undo(moves) or 'nothing was changed'
-            if isinstance(e, LifeboatError):
-                raise type(e)('%s; %s' % (e.msg, undone), **e.details)
-            if isinstance(e, OSError):
-                raise LifeboatError('moving the restored paths into place failed (%s%s); %s'
-                                    % (e.filename + ': ' if e.filename else '', e.strerror, undone))
-            raise
-        leftovers = []
-        warnings = []
+        for target in targets:
+            move = _open_move(staging_fd, staging, target)
+            if move is not None:
+                moves.append(move)
+                _ready(move)
         for move in moves:
-            leftovers.extend(_remove_old(move))
-            if move.mount_fd is not None:
-                warnings.extend(_mount_metadata(move))
-        return [move.target.target for move in moves], leftovers, warnings
-    finally:
+            _aside(move, force, stage_at)
         for move in moves:
-            move.close()
+            _place(move)
+    except BaseException as e:
+        undone = _undo(moves) or 'nothing was changed'
+        if isinstance(e, LifeboatError):
+            raise type(e)('%s; %s' % (e.msg, undone), **e.details)
+        if isinstance(e, OSError):
+            raise LifeboatError('moving the restored paths into place failed (%s%s); %s'
+                                % (e.filename + ': ' if e.filename else '', e.strerror, undone))
+        raise
+    leftovers = []
+    for move in moves:
+        leftovers.extend(_remove_old(move))
+    return leftovers
 
 
 def _open_move(staging_fd, staging, target):
@@ -346,6 +348,11 @@ def _ready(move):
         if not stat.S_ISDIR(staged.st_mode):
             raise DamagedError('refusing to restore %s: it is a mount point, and the archive holds it as something '
                                'other than a directory' % target.target)
+        staged_fd = fsops.walk(move.src_fd, '', [move.src_name])[0]
+        try:
+            move.mount_meta = fsops.dir_metadata(staged_fd)
+        finally:
+            os.close(staged_fd)
     into_fd = move.dst_fd if move.mount_fd is None else move.mount_fd
     if os.fstat(move.src_fd).st_dev != os.fstat(into_fd).st_dev:
         copy = files_logic.STAGING_MARK + uuid.uuid4().hex[:12]
@@ -480,13 +487,3 @@ def _remove_old(move):
         out.extend(('a copy made for %s' % move.target.target, path, why)
                    for path, why in fsops.remove_tree(where, move.copy, posixpath.join(move.target.location, move.copy)))
     return out
-
-
-def _mount_metadata(move):
-    """The mount point directory itself takes the staged root's owner, mode, xattrs and times."""
-    staged = fsops.walk(move.src_fd, '', [move.src_name])[0]
-    try:
-        return ['the mount point %s: could not set its %s' % (move.target.target, why)
-                for why in fsops.copy_dir_metadata(staged, move.mount_fd)]
-    finally:
-        os.close(staged)

@@ -36,22 +36,49 @@ def mod_scratch():
     _remove(d)
 
 
-@pytest.fixture
-def tmpfs():
-    """mount(dir, options): mount a tmpfs on dir (created); every mount is undone at teardown."""
-    mounted = []
+class _Mounts(object):
+    """Small tmpfs mounts made by a test (as root), all undone at teardown; also undoes chattr +i."""
 
-    def mount(d, options):
+    def __init__(self):
+        self.mounted = []
+        self.immutable = []
+
+    def mount(self, d, options):
         d = pathlib.Path(d)
         d.mkdir(parents=True, exist_ok=True)
         r = subprocess.run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', str(d)], stderr=subprocess.PIPE,
                            check=False)
         if r.returncode != 0:
             pytest.skip('cannot mount a tmpfs (needs root): %s' % r.stderr.decode('utf-8', 'replace').strip())
-        mounted.append(d)
+        self.mounted.append(d)
         return d
 
-    yield mount
-    for d in reversed(mounted):
-        if subprocess.run(['umount', str(d)], check=False).returncode != 0:
-            subprocess.run(['umount', '-l', str(d)], check=False)
+    def chattr_immutable(self, path, sweep):
+        """chattr +i path; at teardown chattr -R -i sweep (a directory that holds path wherever a restore moves it)."""
+        r = subprocess.run(['chattr', '+i', str(path)], stderr=subprocess.PIPE, check=False)
+        if r.returncode != 0:
+            pytest.skip('chattr +i is not possible on %s: %s' % (path, r.stderr.decode('utf-8', 'replace').strip()))
+        self.immutable.append(pathlib.Path(sweep))
+
+    def undo(self):
+        for d in reversed(self.immutable):
+            subprocess.run(['chattr', '-R', '-i', str(d)], stderr=subprocess.DEVNULL, check=False)
+        for d in reversed(self.mounted):
+            if subprocess.run(['umount', str(d)], check=False).returncode != 0:
+                subprocess.run(['umount', '-l', str(d)], check=False)
+
+
+@pytest.fixture
+def tmpfs():
+    """mount(dir, options): mount a tmpfs on dir (created); every mount is undone at teardown."""
+    mounts = _Mounts()
+    yield mounts.mount
+    mounts.undo()
+
+
+@pytest.fixture(scope='module')
+def mod_mounts():
+    """A module's tmpfs mounts and immutable files (mod_mounts.mount(dir, options), .chattr_immutable(path))."""
+    mounts = _Mounts()
+    yield mounts
+    mounts.undo()

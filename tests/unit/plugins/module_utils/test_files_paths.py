@@ -308,6 +308,19 @@ def test_drop_setid(tmp_path):
 
 # ---------------------------------------------------------------- moving into place, all or nothing
 
+def _move(staging, targets):
+    """_move_into_place from a staging directory made by hand: (restored targets, leftovers)."""
+    fd = fsops.open_dir(str(staging))
+    moves = []
+    try:
+        leftovers = files_restore._move_into_place(fd, str(staging), targets, True, (fd, 'x'), moves)
+        return [move.target.target for move in moves], leftovers
+    finally:
+        for move in moves:
+            move.close()
+        os.close(fd)
+
+
 def _staged(staging, rel, content):
     p = staging / rel.lstrip('/')
     p.mkdir(parents=True)
@@ -324,12 +337,7 @@ def test_move_into_place_replaces_every_target(tmp_path):
             f.write('old')
         _staged(staging, path, 'new')
     targets = files_restore.plan_restore({'key': 'k', 'extra': {'paths': [a, b]}}, force=True, mounts=[])
-    fd = fsops.open_dir(str(staging))
-    try:
-        moved, leftovers, warnings = files_restore._move_into_place(fd, str(staging), targets, True, (fd, 'x'))
-    finally:
-        os.close(fd)
-    assert (moved, leftovers, warnings) == ([a, b], [], [])
+    assert _move(staging, targets) == ([a, b], [])
     assert sorted(os.listdir(str(tmp_path / 'live'))) == ['a', 'b']
     assert open(os.path.join(b, 'f')).read() == 'new'
 
@@ -346,12 +354,8 @@ def test_move_into_place_puts_everything_back_when_a_target_cannot_move(tmp_path
         _staged(staging, path, 'new')
     targets = files_restore.plan_restore({'key': 'k', 'extra': {'paths': [a, b]}}, force=True, mounts=[])
     immutable(b)
-    fd = fsops.open_dir(str(staging))
-    try:
-        with pytest.raises(LifeboatError) as e:
-            files_restore._move_into_place(fd, str(staging), targets, True, (fd, 'x'))
-    finally:
-        os.close(fd)
+    with pytest.raises(LifeboatError) as e:
+        _move(staging, targets)
     assert e.value.msg == ('cannot move %s aside to replace it: Operation not permitted (it is immutable: chattr -i -a '
                            'it first); nothing was changed' % b)
     assert sorted(os.listdir(str(tmp_path / 'live'))) == ['a', 'b']
@@ -369,11 +373,7 @@ def test_move_into_place_refuses_a_staged_path_through_a_symlink(tmp_path):
     os.symlink(str(tmp_path / 'victim'), str(staging / rel).rsplit('/', 1)[0])
     dest = tmp_path / 'dest'
     targets = files_restore.plan_restore({'key': 'k', 'extra': {'paths': ['/' + rel]}}, dest=str(dest), mounts=[])
-    fd = fsops.open_dir(str(staging))
-    try:
-        with pytest.raises(DamagedError) as e:
-            files_restore._move_into_place(fd, str(staging), targets, True, (fd, 'x'))
-    finally:
-        os.close(fd)
+    with pytest.raises(DamagedError) as e:
+        _move(staging, targets)
     assert 'in the extracted archive /%s is a symlink' % rel.rsplit('/', 1)[0] in e.value.msg
     assert victim.is_dir() and not dest.exists()
