@@ -47,7 +47,7 @@ def _msg(result, host):
 
 def _failed_hosts(result):
     """Hosts whose own tasks failed (the final run-once summary is reported under the first host)."""
-    return sorted(set(host for host, msg in h.failures(result) if not (msg or '').startswith('The restore of set ')))
+    return sorted({host for host, msg in h.failures(result) if not (msg or '').startswith('The restore of set ')})
 
 
 def _leftovers(root):
@@ -96,7 +96,7 @@ def test_refused_cases_changed_nothing(refused):
     r = refused['result']
     assert r.rc != 0, r
     assert 'TASK [lifeboat.backup.restore : Restore files]' not in r.stdout  # all in the preflight
-    assert sorted(set(host for host, _msg in h.failures(r))) == sorted(refused['hosts'])  # each with its own message
+    assert sorted({host for host, _msg in h.failures(r)}) == sorted(refused['hosts'])  # each with its own message
     assert h.snapshot_files(refused['s'], skip=(str(refused['store']),)) == refused['before']
     assert _leftovers(refused['s']) == []
 
@@ -313,3 +313,28 @@ def test_mount_inside_a_target_is_refused(scratch, tmpfs):
         'Unmount it, or restore under dest; a mount point that is itself a backed-up path is restored by replacing its '
         'contents. Nothing was changed' % (app, projects))
     assert h.snapshot_files(scratch, skip=(str(store),)) == before
+
+
+def test_staging_on_another_filesystem(scratch, tmpfs):
+    """staging_dir on its own filesystem: every target (a directory, and a mount point) is copied beside itself
+    first, so the final steps are still renames. In-process (the role has no staging_dir), with real tar."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
+
+    src = _tree(scratch / 'src')
+    data = tmpfs(scratch / 'data', 'size=2m')
+    _tree(data / 'app', {'conf': 'on the volume\n'})
+    store = scratch / 'store'
+    h.inprocess_set(store, {'localhost': {'data': [src, str(data)]}})
+    backed_up = {'src': h.snapshot_tree(src), 'data': h.snapshot_tree(data)}
+    with open(os.path.join(src, 'f'), 'w') as f:
+        f.write('edited\n')
+    (data / 'app/conf').write_text('edited\n')
+    stage = tmpfs(scratch / 'stage', 'size=4m')
+
+    plan = files_restore.restore(h.fs_store(store), 'localhost', 'data', force=True, staging_dir=str(stage), check_mode=True)
+    assert plan['mount_points'] == [str(data)] and plan['overwritten'] == sorted([src, str(data)])
+    res = files_restore.restore(h.fs_store(store), 'localhost', 'data', force=True, staging_dir=str(stage))
+    assert res['restored'] == sorted([src, str(data)]) and res['leftovers'] == [] and 'warnings' not in res
+    assert h.diff_snapshots(backed_up['src'], h.snapshot_tree(src)) == []
+    assert h.diff_snapshots(backed_up['data'], h.snapshot_tree(data)) == []
+    assert os.listdir(str(stage)) == [] and _leftovers(scratch) == []
