@@ -54,7 +54,7 @@ options:
     description:
       - Absolute paths of directories or files to archive. A path inside another listed path is merged into it.
       - A listed path that is a symlink stands for what it points to (C(/opt/app -> /srv/app-1.2), common with
-        versioned installs): the archive holds the link (and any link on the way) and the directory or file it
+        versioned installs); the archive holds the link (and any link on the way) and the directory or file it
         resolves to, and the record lists them in C(extra.links), so a restore brings back both. A dangling
         link or a loop of links fails the module. Symlinks inside a listed directory are archived as links.
     type: list

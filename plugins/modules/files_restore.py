@@ -23,10 +23,10 @@ description:
     content is in place. What cannot be removed (an immutable file, C(chattr +i)) is left beside the target
     and named in a warning and in RV(leftovers).
   - Every path of the record is checked before use (absolute, normalized, no C(..), no empty components, no
-    NUL): a record changed in the store cannot send the restore elsewhere. Targets are reached one directory
+    NUL), so a record changed in the store cannot send the restore elsewhere. Targets are reached one directory
     at a time without following symlinks; a symlink on the way that is not part of the restored tree (say
     C(<dest>/srv -> /elsewhere)) makes the restore fail before anything changes.
-  - A target that is a mount point (a volume at C(/data)) cannot be renamed: its contents are replaced
+  - A target that is a mount point (a volume at C(/data)) cannot be renamed, so its contents are replaced
     instead, with the staging directory inside the mount, and the mount point directory takes the archived
     owner, mode, extended attributes and times. A target with another filesystem mounted somewhere inside it
     is refused (the mount would move with the old tree); restore it under O(dest) or unmount it first.

@@ -87,9 +87,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     feats = tar_features(tar)
     pipeline.compressor_argv(compression, level, threads)  # validates compression and level before anything starts
     if check_mode:
-        return {'changed': True, 'records': [], 'paths': paths, 'links': links,
-                'msg': 'would archive %s into set %s as %s/%s%s' % (', '.join(paths), set_id, files_logic.COMPONENT, name,
-                                                                   _links_note(links))}
+        msg = 'would archive %s into set %s as %s/%s' % (', '.join(paths), set_id, files_logic.COMPONENT, name)
+        return {'changed': True, 'records': [], 'paths': paths, 'links': links, 'msg': msg + _links_note(links)}
     argv = files_logic.tar_create_argv(tar, paths, exclude, feats, one_file_system)
     env = dict(os.environ, LC_ALL='C')
 
