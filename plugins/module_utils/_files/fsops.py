@@ -196,17 +196,20 @@ def remove_tree(dir_fd, name, shown):
         if len(problems) < MAX_PROBLEMS:
             problems.append((path, reason))
 
+    def gone(how, parent_fd, entry, path):
+        try:
+            how(entry, dir_fd=parent_fd)
+            return True
+        except OSError as e:
+            problem(path, why_not_removed(parent_fd, entry, e))
+            return False
+
     def remove(parent_fd, entry, path, dev):
         st = lstat_at(parent_fd, entry)
         if st is None:
             return True
         if not stat.S_ISDIR(st.st_mode):
-            try:
-                os.unlink(entry, dir_fd=parent_fd)
-                return True
-            except OSError as e:
-                problem(path, why_not_removed(parent_fd, entry, e))
-                return False
+            return gone(os.unlink, parent_fd, entry, path)
         if dev is not None and st.st_dev != dev:
             problem(path, 'another filesystem is mounted there; it was left alone')
             return False
@@ -221,16 +224,13 @@ def remove_tree(dir_fd, name, shown):
                 clean = remove(fd, child, path + '/' + child, st.st_dev) and clean
         finally:
             os.close(fd)
-        if not clean:
-            return False  # its own rmdir would only fail with "not empty"
-        try:
-            os.rmdir(entry, dir_fd=parent_fd)
-            return True
-        except OSError as e:
-            problem(path, why_not_removed(parent_fd, entry, e))
-            return False
+        # with anything left inside, its own rmdir would only fail with "not empty"
+        return clean and gone(os.rmdir, parent_fd, entry, path)
 
-    remove(dir_fd, name, shown, None)
+    try:
+        remove(dir_fd, name, shown, None)
+    except RecursionError:
+        problem(shown, 'it is nested too deeply to be removed here')
     return problems
 
 

@@ -107,6 +107,9 @@ def _inspect(target, dest, mounts):
     target.exists = True
     target.nonempty = files_logic.is_nonempty(target.location)
     target.mount = fsops.is_mount_point(target.location, mounts)
+    if target.mount and not stat.S_ISDIR(st.st_mode):
+        raise ConfigError('refusing to restore %s: a file is mounted there (a bind mount), and it can be neither renamed '
+                          'nor replaced. Restore under dest, or unmount it first. Nothing was changed' % target.target)
     inside = path_rules.mounts_below(target.location, mounts)
     if inside:
         raise ConfigError('refusing to restore %s: %s mounted inside it, and replacing the tree would move %s with the '
@@ -346,8 +349,8 @@ def _ready(move):
             raise ConfigError('refusing to restore %s: the mount point %s %s' % (target.target, e.path, e.why))
         staged = fsops.lstat_at(move.src_fd, move.src_name)
         if not stat.S_ISDIR(staged.st_mode):
-            raise DamagedError('refusing to restore %s: it is a mount point, and the archive holds it as something '
-                               'other than a directory' % target.target)
+            raise ConfigError('refusing to restore %s: it is a mount point here, and the archive holds it as something '
+                              'other than a directory. Restore under dest, or unmount it first' % target.target)
         staged_fd = fsops.walk(move.src_fd, '', [move.src_name])[0]
         try:
             move.mount_meta = fsops.dir_metadata(staged_fd)

@@ -235,6 +235,14 @@ def immutable(tmp_path):
         _chattr(path, '-i')
 
 
+def _remove(parent, name):
+    fd = fsops.open_dir(str(parent))
+    try:
+        return fsops.remove_tree(fd, name, str(parent / name))
+    finally:
+        os.close(fd)
+
+
 def test_remove_tree_removes_everything_and_never_follows(tmp_path):
     outside = tmp_path / 'outside'
     outside.mkdir()
@@ -243,12 +251,8 @@ def test_remove_tree_removes_everything_and_never_follows(tmp_path):
     (old / 'd/e').mkdir(parents=True)
     (old / 'd/e/f').write_text('x')
     os.symlink(str(outside), str(old / 'link'))
-    fd = fsops.open_dir(str(tmp_path))
-    try:
-        assert fsops.remove_tree(fd, 'old', str(old)) == []
-        assert fsops.remove_tree(fd, 'absent', 'absent') == []
-    finally:
-        os.close(fd)
+    assert _remove(tmp_path, 'old') == []
+    assert _remove(tmp_path, 'absent') == []
     assert not old.exists() and (outside / 'keep').read_text() == 'keep'
 
 
@@ -258,12 +262,7 @@ def test_remove_tree_reports_an_immutable_file(tmp_path, immutable):
     (old / 'sub/locked').write_text('x')
     (old / 'free').write_text('x')
     immutable(old / 'sub/locked')
-    fd = fsops.open_dir(str(tmp_path))
-    try:
-        problems = fsops.remove_tree(fd, 'old', str(old))
-    finally:
-        os.close(fd)
-    assert problems == [(str(old / 'sub/locked'), 'Operation not permitted (it is immutable: chattr -i -a it first)')]
+    assert _remove(tmp_path, 'old') == [(str(old / 'sub/locked'), 'Operation not permitted (it is immutable: chattr -i -a it first)')]
     assert sorted(os.listdir(str(old))) == ['sub'] and os.listdir(str(old / 'sub')) == ['locked']
 
 
@@ -272,12 +271,7 @@ def test_remove_tree_reports_an_immutable_directory(tmp_path, immutable):
     (old / 'locked-dir').mkdir(parents=True)
     (old / 'locked-dir/f').write_text('x')
     immutable(old / 'locked-dir')
-    fd = fsops.open_dir(str(tmp_path))
-    try:
-        problems = fsops.remove_tree(fd, 'old', str(old))
-    finally:
-        os.close(fd)
-    assert problems == [(str(old / 'locked-dir/f'),
+    assert _remove(tmp_path, 'old') == [(str(old / 'locked-dir/f'),
                          'Operation not permitted (its directory is immutable: chattr -i -a the directory first)')]
 
 
@@ -327,7 +321,8 @@ def _staged(staging, rel, content):
     (p / 'f').write_text(content)
 
 
-def test_move_into_place_replaces_every_target(tmp_path):
+def _two_targets(tmp_path):
+    """live/a and live/b holding 'old', staged with 'new': (staging, a, b, targets)."""
     staging = tmp_path / 'staging'
     staging.mkdir()
     a, b = str(tmp_path / 'live/a'), str(tmp_path / 'live/b')
@@ -336,7 +331,11 @@ def test_move_into_place_replaces_every_target(tmp_path):
         with open(os.path.join(path, 'f'), 'w') as f:
             f.write('old')
         _staged(staging, path, 'new')
-    targets = files_restore.plan_restore({'key': 'k', 'extra': {'paths': [a, b]}}, force=True, mounts=[])
+    return staging, a, b, files_restore.plan_restore({'key': 'k', 'extra': {'paths': [a, b]}}, force=True, mounts=[])
+
+
+def test_move_into_place_replaces_every_target(tmp_path):
+    staging, a, b, targets = _two_targets(tmp_path)
     assert _move(staging, targets) == ([a, b], [])
     assert sorted(os.listdir(str(tmp_path / 'live'))) == ['a', 'b']
     assert open(os.path.join(b, 'f')).read() == 'new'
@@ -344,15 +343,7 @@ def test_move_into_place_replaces_every_target(tmp_path):
 
 def test_move_into_place_puts_everything_back_when_a_target_cannot_move(tmp_path, immutable):
     """The second target is immutable: the first, already moved aside, comes back; nothing changed."""
-    staging = tmp_path / 'staging'
-    staging.mkdir()
-    a, b = str(tmp_path / 'live/a'), str(tmp_path / 'live/b')
-    for path in (a, b):
-        os.makedirs(path)
-        with open(os.path.join(path, 'f'), 'w') as f:
-            f.write('old')
-        _staged(staging, path, 'new')
-    targets = files_restore.plan_restore({'key': 'k', 'extra': {'paths': [a, b]}}, force=True, mounts=[])
+    staging, a, b, targets = _two_targets(tmp_path)
     immutable(b)
     with pytest.raises(LifeboatError) as e:
         _move(staging, targets)
