@@ -3,6 +3,7 @@
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import uuid
@@ -50,7 +51,8 @@ class _Mounts(object):
                            check=False)
         if r.returncode != 0:
             pytest.skip('cannot mount a tmpfs (needs root): %s' % r.stderr.decode('utf-8', 'replace').strip())
-        self.mounted.append(d)
+        st = os.stat(str(d))
+        self.mounted.append((d, '%d:%d' % (os.major(st.st_dev), os.minor(st.st_dev))))
         return d
 
     def chattr_immutable(self, path, sweep):
@@ -63,9 +65,22 @@ class _Mounts(object):
     def undo(self):
         for d in reversed(self.immutable):
             subprocess.run(['chattr', '-R', '-i', str(d)], stderr=subprocess.DEVNULL, check=False)
-        for d in reversed(self.mounted):
-            if subprocess.run(['umount', str(d)], check=False).returncode != 0:
-                subprocess.run(['umount', '-l', str(d)], check=False)
+        for d, device in reversed(self.mounted):
+            # wherever it is now: a restore that went wrong may have moved it with the tree around it
+            for where in _mounted_at(device) or [str(d)]:
+                if subprocess.run(['umount', where], check=False).returncode != 0:
+                    subprocess.run(['umount', '-l', where], check=False)
+
+
+def _mounted_at(device):
+    """Mount points of the filesystem with this major:minor (from /proc/self/mountinfo, escapes undone)."""
+    out = []
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            fields = line.split(' ')
+            if len(fields) > 4 and fields[2] == device:
+                out.append(re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4]))
+    return out
 
 
 @pytest.fixture
