@@ -271,8 +271,8 @@ def test_remove_tree_reports_an_immutable_directory(tmp_path, immutable):
     (old / 'locked-dir').mkdir(parents=True)
     (old / 'locked-dir/f').write_text('x')
     immutable(old / 'locked-dir')
-    assert _remove(tmp_path, 'old') == [(str(old / 'locked-dir/f'),
-                         'Operation not permitted (its directory is immutable: chattr -i -a the directory first)')]
+    why = 'Operation not permitted (its directory is immutable: chattr -i -a the directory first)'
+    assert _remove(tmp_path, 'old') == [(str(old / 'locked-dir/f'), why)]
 
 
 # ---------------------------------------------------------------- fsops.drop_setid
