@@ -45,6 +45,8 @@ def execute(module, work, warnings=None, fail_details=None, warn_key=None, requi
         module.fail_json(msg='unexpected %s: %s (a bug in lifeboat.backup; the traceback is shown with -vvv)'
                          % (type(e).__name__, e), exception=traceback.format_exc())
     _warn(module, warnings)
+    # a flow's own 'warnings' become module warnings (passing them to exit_json is deprecated in 2.19)
+    _warn(module, result.pop('warnings', None))
     _warn(module, result.get(warn_key) if warn_key else None)
     module.exit_json(**result)
 

@@ -18,8 +18,23 @@ description:
     of the same archive, symlinks whose relative target climbs out of the archive root, hard links to
     outside paths, and members outside the recorded paths make the restore fail before anything changes.
   - Restores to the original paths, or re-rooted under O(dest) (C(/opt/app) becomes C(<dest>/opt/app)).
-  - Replacing a non-empty target needs O(force). The old content is moved aside and removed only after the
-    new content is in place.
+  - Replacing a non-empty target needs O(force). Every target is moved aside and every restored path moved
+    in, or (if any rename fails) everything is put back; the old content is removed only after all of the new
+    content is in place. What cannot be removed (an immutable file, C(chattr +i)) is left beside the target
+    and named in a warning and in RV(leftovers).
+  - Every path of the record is checked before use (absolute, normalized, no C(..), no empty components, no
+    NUL), so a record changed in the store cannot send the restore elsewhere. Targets are reached one directory
+    at a time without following symlinks; a symlink on the way that is not part of the restored tree (say
+    C(<dest>/srv -> /elsewhere)) makes the restore fail before anything changes.
+  - A target that is a mount point (a volume at C(/data)) cannot be renamed, so its contents are replaced
+    instead, with the staging directory inside the mount, and the mount point directory takes the archived
+    owner, mode, extended attributes and times. A target with another filesystem mounted somewhere inside it
+    is refused (the mount would move with the old tree); restore it under O(dest) or unmount it first.
+  - Under O(dest), setuid and setgid bits of files and file capabilities are dropped, unless O(keep_setid);
+    a restore in place keeps them.
+  - A path that was a symlink when it was backed up (C(/opt/app -> /srv/app-1.2)) comes back as the link and
+    the directory it pointed to, each as its own target (RV(links)). Under O(dest) an absolute link keeps its
+    text, so it points at the host's path, not into O(dest).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 attributes:
@@ -58,8 +73,15 @@ options:
   staging_dir:
     description:
       - Directory in which the staging directory is created. Default is the nearest existing parent of the
-        first target, so the final move is a rename on the same filesystem.
+        first target (inside it when it is a mount point), so the final move is a rename on the same filesystem.
     type: path
+  keep_setid:
+    description:
+      - Keep setuid/setgid bits and file capabilities (C(security.capability)) of restored files under O(dest).
+        By default they are dropped there, so an inspection or drill restore does not plant privileged
+        programs. Directories keep their setgid bit. Restores in place always keep them.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
@@ -115,6 +137,38 @@ overwritten:
   type: list
   elements: str
   sample: []
+mount_points:
+  description: Targets that are mount points; their contents are (or would be) replaced.
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/restore-test/data]
+links:
+  description: Paths that were symlinks when backed up, as C({path, target, resolved}) with paths re-rooted under O(dest).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /srv/restore-test/opt/app, target: /srv/app-1.2, resolved: /srv/restore-test/srv/app-1.2}
+setid:
+  description: C(dropped) (under O(dest) without O(keep_setid)) or C(kept).
+  returned: always
+  type: str
+  sample: dropped
+setid_dropped:
+  description: Restored files whose setuid/setgid bits were cleared.
+  returned: success, not in check mode
+  type: list
+  elements: str
+  sample: [/srv/restore-test/usr/local/bin/tool]
+leftovers:
+  description:
+    - What could not be removed after the new content was in place, as C({of, path, reason}) (also reported as warnings).
+  returned: success, not in check mode
+  type: list
+  elements: dict
+  sample:
+    - {of: /opt/app, path: /opt/.lifeboat-old-app-3f2a, reason: 'Operation not permitted (immutable file?)'}
 restored:
   description: Paths actually moved into place.
   returned: success, not in check mode
@@ -165,6 +219,7 @@ def argument_spec():
         dest=dict(type='path'),
         force=dict(type='bool', default=False),
         staging_dir=dict(type='path'),
+        keep_setid=dict(type='bool', default=False),
     )
 
 
@@ -175,7 +230,7 @@ def build_module():
 def run(store, params, check_mode):
     return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'], pin=params['manifest_sha256'],
                                  dest=params['dest'], force=params['force'], staging_dir=params['staging_dir'],
-                                 check_mode=check_mode)
+                                 keep_setid=params['keep_setid'], check_mode=check_mode)
 
 
 def main():
