@@ -24,7 +24,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DeniedError, LifeboatError, ThrottledError  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
 
 IID = 'i-0123456789abcdef0'
@@ -142,7 +142,7 @@ def test_waits_with_backoff_until_completed():
     assert [x['device'] for x in res['snapshot_set']['snapshots']] == ['/dev/xvda', '/dev/sdf']
 
 
-def test_snapshot_in_error_state_fails_and_the_set_is_not_recorded(tmp_path):
+def test_snapshot_in_error_state_fails_and_the_group_is_not_recorded(tmp_path):
     """Stubber test: moto snapshots never end in error state. The backup set is a real filesystem store."""
     store_params = {'type': 'filesystem', 'path': str(tmp_path), 'prefix': ''}
     with open_store(store_params) as store:
@@ -209,7 +209,7 @@ def test_copy_waits_and_reports_a_failed_copy():
     dst.ok('describe_snapshots', {'Snapshots': failed})
     with pytest.raises(LifeboatError) as e:
         snapshot_flows.create_set(factory(src, dst), dict(OPTS, copy_to_region='eu-west-1', copy_kms_key_id='alias/dr'),
-                                  clock=clock, sleep=clock.sleep)
+                                     clock=clock, sleep=clock.sleep)
     assert e.value.msg.startswith('the copy of snapshot set 20261122T031500Z of db1 to eu-west-1 failed: '
                                   'snap-c2 (/dev/sdf, error)')
     assert e.value.details['records'] == []
@@ -219,16 +219,41 @@ def test_copy_waits_and_reports_a_failed_copy():
 
 # ---------------------------------------------------------------- throttling and permissions
 
-def test_throttled_calls_are_retried_with_backoff():
-    """Stubber test: moto never throttles."""
+def test_per_volume_snapshot_rate_is_retried_with_its_own_backoff():
+    """Stubber test: moto never throttles. SnapshotCreationPerVolumeRateExceeded is the one throttling code
+    botocore's standard retry mode does not retry: the adapter waits 15-20 s (one snapshot per volume every 15 s)."""
     s = Stubbed()
-    stub_take(s, create_errors=('SnapshotCreationPerVolumeRateExceeded', 'RequestLimitExceeded'))
+    stub_take(s, create_errors=('SnapshotCreationPerVolumeRateExceeded', 'SnapshotCreationPerVolumeRateExceeded'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
     res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'completed'
-    assert s.clock.sleeps[0] >= 15.0  # one snapshot per volume every 15 s
-    assert s.clock.sleeps[1] == 4.0  # 2**2 with rng 1.0
+    assert s.clock.sleeps == [20.0, 20.0]  # rng 1.0: the top of 15-20 s
     s.stub.assert_no_pending_responses()
+
+
+def test_throttling_botocore_already_retried_is_not_retried_again():
+    """Stubber test: moto never throttles. RequestLimitExceeded reaches the adapter only after botocore's standard
+    mode used its max_attempts (the Stubber answers below botocore's retry handler): one typed error, no sleep of
+    ours, so attempts never multiply."""
+    s = Stubbed()
+    s.err('describe_instances', 'RequestLimitExceeded', 'Request limit exceeded.')
+    with pytest.raises(ThrottledError) as e:
+        s.ec2.instance(IID)
+    assert e.value.msg == ('ec2:DescribeInstances in us-east-1 was throttled (RequestLimitExceeded) and did not '
+                           'succeed after retries: Request limit exceeded.')
+    assert s.clock.sleeps == []
+    s.stub.assert_no_pending_responses()
+
+
+def test_per_volume_rate_gives_up_with_a_clear_message():
+    """Stubber test: moto never throttles."""
+    s = Stubbed()
+    for _i in range(7):
+        s.err('create_snapshots', 'SnapshotCreationPerVolumeRateExceeded', 'slow down')
+    with pytest.raises(ThrottledError, match=r'^ec2:CreateSnapshots in us-east-1 was throttled '
+                                             r'\(SnapshotCreationPerVolumeRateExceeded\)'):
+        s.ec2.create_snapshots(IID, False, [], 'd', {})
+    assert len(s.clock.sleeps) == 6
 
 
 def test_new_snapshots_not_visible_yet_are_retried():
@@ -251,18 +276,6 @@ def test_new_snapshots_not_visible_yet_are_retried():
     s.stub.assert_no_pending_responses()
 
 
-def test_throttling_gives_up_with_a_clear_message():
-    """Stubber test: moto never throttles."""
-    s = Stubbed()
-    for _i in range(7):
-        s.err('describe_instances', 'RequestLimitExceeded', 'Request limit exceeded.')
-    with pytest.raises(LifeboatError) as e:
-        s.ec2.instance(IID)
-    assert e.value.msg == ('ec2:DescribeInstances in us-east-1 was throttled (RequestLimitExceeded) and did not '
-                           'succeed after retries: Request limit exceeded.')
-    assert len(s.clock.sleeps) == 6
-
-
 def test_access_denied_names_the_permission():
     """Stubber test: moto does not enforce IAM."""
     s = Stubbed()
@@ -271,7 +284,7 @@ def test_access_denied_names_the_permission():
     s.ok('describe_snapshots', {'Snapshots': []})
     s.err('create_snapshots', 'UnauthorizedOperation', 'You are not authorized to perform this operation. '
                                                        'Encoded authorization failure message: AbCdEf0123')
-    with pytest.raises(LifeboatError) as e:
+    with pytest.raises(DeniedError) as e:
         snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg == ('AWS denied ec2:CreateSnapshots in us-east-1 (UnauthorizedOperation): You are not '
                            'authorized to perform this operation. Grant it to the role or user this module runs as '
