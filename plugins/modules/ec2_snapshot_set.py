@@ -277,16 +277,16 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Lif
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
 
 
 def run(module):
     params = module.params
     factory = ec2_client.factory(params)
     if params['state'] == 'absent':
-        return snapshot_flows.delete_set(factory, params, check_mode=module.check_mode, log=module.log)
-    return snapshot_flows.create_set(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
-                                     log=module.log)
+        return snapshot_backup.delete_group(factory, params, check_mode=module.check_mode, log=module.log)
+    return snapshot_backup.create_group(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
+                                        log=module.log)
 
 
 def main():

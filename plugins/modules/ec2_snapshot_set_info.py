@@ -116,7 +116,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import info as snapshot_info
 
 
 def main():
@@ -133,7 +133,7 @@ def main():
     if not aws_client.HAS_BOTO3:
         module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
     try:
-        result = snapshot_flows.list_sets(ec2_client.factory(module.params), module.params)
+        result = snapshot_info.list_groups(ec2_client.factory(module.params), module.params)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     module.exit_json(**result)

@@ -190,7 +190,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Lif
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import restore as snapshot_restore
 
 
 def main():
@@ -215,8 +215,8 @@ def main():
     if not aws_client.HAS_BOTO3:
         module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
     try:
-        result = snapshot_flows.restore_set(ec2_client.factory(module.params), module.params,
-                                            check_mode=module.check_mode, log=module.log)
+        result = snapshot_restore.restore_group(ec2_client.factory(module.params), module.params,
+                                                check_mode=module.check_mode, log=module.log)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     module.exit_json(**result)

@@ -41,6 +41,7 @@ class Restore(object):
         self.tmp = None
         self.info = None
         self.pg_restore = None
+        self.pg_restore_num = None
         self.psql = None
 
     def _workdir(self, parent, prefix='lifeboat-pgrestore-'):

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import tar as files_tar
 
@@ -83,3 +84,18 @@ def test_tar_features_go_through_the_runner():
     assert [c['argv'][1] for c in runner.commands] == ['--help', '--version']
     with pytest.raises(LifeboatError, match='cannot run /no/tar'):
         files_tar.tar_features('/no/tar', runner)
+
+
+def test_snapshot_hooks_run_through_the_runner_and_fail_with_their_output():
+    runner = command_runner.Runner()
+    done = snapshot_backup.run_hook(runner, [PY, '-c', 'print("frozen")'], 10, 'pre_command')
+    assert done['rc'] == 0 and done['stdout'] == 'frozen\n' and done['ran']
+    with pytest.raises(LifeboatError, match=r'post_command .* failed with exit code 2: thaw failed'):
+        snapshot_backup.run_hook(runner, [PY, '-c', 'import sys; sys.stderr.write("thaw failed"); sys.exit(2)'], 10,
+                                 'post_command')
+    with pytest.raises(LifeboatError, match='did not finish within 1 seconds'):
+        snapshot_backup.run_hook(runner, ['sleep', '20'], 1, 'pre_command')
+    assert len(runner.commands) == 3
+    planned = command_runner.Runner(check_mode=True)
+    assert snapshot_backup.run_hook(planned, ['fsfreeze', '-f', '/srv'], 10, 'pre_command')['ran'] is False
+    assert planned.commands == [{'argv': ['fsfreeze', '-f', '/srv'], 'ran': False, 'rc': None, 'seconds': None}]
