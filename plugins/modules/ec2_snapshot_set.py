@@ -29,6 +29,12 @@ attributes:
   check_mode:
     description: Reports which volumes would be snapshotted (or which snapshots would be deleted) and changes nothing.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to record the snapshots in a backup set (O(record_in_set)).
+    type: dict
+    required: false
   state:
     description: C(present) takes (or completes) the set; C(absent) deletes its snapshots.
     type: str
@@ -139,7 +145,7 @@ seealso:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -293,20 +299,15 @@ regions_searched:
   sample: [eu-west-1, eu-central-1]
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
 
-BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+BOTO3 = ('boto3', aws_client.HAS_BOTO3, aws_client.BOTO3_IMPORT_ERROR)
 
 
 def argument_spec():
@@ -330,7 +331,7 @@ def argument_spec():
         command_timeout=dict(type='int', default=300),
         record_in_set=dict(type='bool', default=False),
         store=dict(type='dict', options=STORE_SPEC),
-        **ec2_client.AWS_SPEC
+        **aws_client.AWS_SPEC
     )
 
 
@@ -345,10 +346,11 @@ def build_module():
 
 def run(module):
     params = module.params
-    factory = functools.partial(make_ec2, params)
+    factory = ec2_client.factory(params)
     if params['state'] == 'absent':
-        return snapshot_flows.delete_set(factory, params, check_mode=module.check_mode, log=module.log)
-    return snapshot_flows.create_set(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity, log=module.log)
+        return snapshot_backup.delete_group(factory, params, check_mode=module.check_mode, log=module.log)
+    return snapshot_backup.create_group(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
+                                        log=module.log)
 
 
 def main():

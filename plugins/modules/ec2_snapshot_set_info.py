@@ -128,19 +128,14 @@ regions:
   sample: [eu-west-1, eu-central-1]
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import info as snapshot_info
 
-BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+BOTO3 = ('boto3', aws_client.HAS_BOTO3, aws_client.BOTO3_IMPORT_ERROR)
 
 
 def argument_spec():
@@ -150,7 +145,7 @@ def argument_spec():
         max_age=dict(type='str'),
         regions=dict(type='list', elements='str', default=[]),
         copy_endpoint_url=dict(type='str'),
-        **ec2_client.AWS_SPEC
+        **aws_client.AWS_SPEC
     )
 
 
@@ -161,7 +156,7 @@ def build_module():
 
 def run(module):
     # read-only: the same in check mode
-    return snapshot_flows.list_sets(functools.partial(make_ec2, module.params), module.params)
+    return snapshot_info.list_groups(ec2_client.factory(module.params), module.params)
 
 
 def main():

@@ -31,6 +31,12 @@ attributes:
   check_mode:
     description: Runs the preflight and reports which volumes would be created, replaced or attached.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to read the snapshots from their record in a backup set.
+    type: dict
+    required: false
   set_id:
     description: The snapshot set (backup set id) to restore from.
     type: str
@@ -92,7 +98,7 @@ seealso:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -194,20 +200,15 @@ snapshot_set:
   sample: {set_id: 20261122T031500Z-nightly, host: web1, state: completed, complete: true, snapshot_count: 2}
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import restore as snapshot_restore
 
-BOTO3 = ('boto3', ec2_client.HAS_BOTO3, ec2_client.BOTO3_IMPORT_ERROR)
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+BOTO3 = ('boto3', aws_client.HAS_BOTO3, aws_client.BOTO3_IMPORT_ERROR)
 
 
 def argument_spec():
@@ -225,7 +226,7 @@ def argument_spec():
         wait_timeout=dict(type='int', default=1800),
         manifest_sha256=dict(type='str'),
         store=dict(type='dict', options=STORE_SPEC),
-        **ec2_client.AWS_SPEC
+        **aws_client.AWS_SPEC
     )
 
 
@@ -235,8 +236,8 @@ def build_module():
 
 
 def run(module):
-    return snapshot_flows.restore_set(functools.partial(make_ec2, module.params), module.params,
-                                      check_mode=module.check_mode, log=module.log)
+    return snapshot_restore.restore_group(ec2_client.factory(module.params), module.params,
+                                          check_mode=module.check_mode, log=module.log)
 
 
 def main():

@@ -14,7 +14,7 @@ import yaml
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
-from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ROLES = REPO / 'roles'
@@ -39,6 +39,7 @@ def test_lifeboat_store_spec_is_the_modules_store_option():
         assert role_opt.get('default') == module_opt.get('default'), name
         assert bool(role_opt.get('no_log')) == bool(module_opt.get('no_log')), name
         assert bool(role_opt.get('required')) == bool(module_opt.get('required')), name
+        assert role_opt.get('aliases') == module_opt.get('aliases'), name
     for secret in ('access_key', 'secret_key', 'session_token', 'password', 'private_key_passphrase'):
         assert options[secret]['no_log'] is True
 
@@ -64,11 +65,11 @@ def test_the_text_options_are_the_stores_str_and_path_options():
 def test_module_defaults_hand_over_exactly_the_connection_options():
     values = _yaml(ROLES / 'common' / 'vars' / 'main.yml')
     assert sorted(values['__lifeboat_pg_connection_options']) == sorted(pg_logic.CONNECTION_SPEC)
-    assert sorted(values['__lifeboat_aws_connection_options']) == sorted(ec2_client.AWS_SPEC)
+    assert sorted(values['__lifeboat_aws_connection_options']) == sorted(aws_client.AWS_SPEC)
     pg_options = _specs('common')['main']['options']['lifeboat_postgresql']['options']
     assert set(pg_logic.CONNECTION_SPEC) <= set(pg_options)
     snapshot_options = _specs('backup')['main']['options']['lifeboat_snapshot']['options']
-    assert set(ec2_client.AWS_SPEC) <= set(snapshot_options)
+    assert set(aws_client.AWS_SPEC) <= set(snapshot_options)
     for secret in ('access_key', 'secret_key', 'session_token'):
         assert snapshot_options[secret]['no_log'] is True
 
