@@ -133,11 +133,6 @@ def decide(doc, now, set_status, break_lock, heartbeats=(), process_state=None):
     if set_status in (set_format.COMPLETED, set_format.FAILED):
         return 'break', 'stale: its set %s is already %s' % (doc.get('set_id'), set_status)
     state = process_state or (lambda identity, pid, start: None)
-    owner = doc.get('owner') if isinstance(doc.get('owner'), dict) else {}
-    ctl = owner.get('controller') if isinstance(owner.get('controller'), dict) else None
-    if ctl and ctl.get('pid') and state(ctl, ctl.get('pid'), ctl.get('pid_start')) == 'gone':
-        return 'break', ('stale: the ansible-playbook process that holds it (pid %s on %s) is gone'
-                         % (ctl.get('pid'), ctl.get('host') or owner.get('host', '?')))
     beats = sorted(heartbeats or (), key=lambda hb: (hb.get('renewed') or '', hb.get('state') == set_format.RUNNING))
     working = [hb for hb in beats if hb.get('state') == set_format.RUNNING and state(hb, hb.get('pid'), hb.get('pid_start')) != 'gone']
     if beats and not working:
@@ -147,6 +142,11 @@ def decide(doc, now, set_status, break_lock, heartbeats=(), process_state=None):
                 _who(newest), newest.get('reason') or 'a signal', newest.get('renewed'))
         if newest.get('state') == set_format.RUNNING:
             return 'break', 'stale: %s died without finishing (last heartbeat %s)' % (_who(newest), newest.get('renewed'))
+    owner = doc.get('owner') if isinstance(doc.get('owner'), dict) else {}
+    ctl = owner.get('controller') if isinstance(owner.get('controller'), dict) else None
+    if ctl and ctl.get('pid') and state(ctl, ctl.get('pid'), ctl.get('pid_start')) == 'gone':
+        return 'break', ('stale: the ansible-playbook process that holds it (pid %s on %s) is gone'
+                         % (ctl.get('pid'), ctl.get('host') or owner.get('host', '?')))
     expiry = expiry_of(doc)
     last = last_sign_of_life(doc, beats)
     if expiry and last is not None and last + datetime.timedelta(seconds=expiry) <= now:
