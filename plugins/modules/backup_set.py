@@ -14,9 +14,9 @@ description:
   - A backup set is one backup run across any number of hosts, identified by a UTC timestamp id
     (for example C(20261122T031500Z), optionally followed by C(-label)). See C(docs/format.md).
   - O(state=started) creates a new set in progress and takes the store lock (one writing run per store).
-  - O(state=committed) checks, from the store alone, every part each host declared before writing it: it must
-    have its record and its object, of the recorded size (a declared part without a record is unfinished: its
-    module failed, was cancelled or was killed), and every host in O(hosts) must have written at least one. Then
+  - O(state=committed) checks, from the store alone, every part each host declared before writing it. Each must
+    have its record and its object, of the recorded size (a declared part without a record is unfinished, because
+    its module failed, was cancelled or was killed), and every host in O(hosts) must have written at least one. Then
     it writes the manifest, last; that write is the commit. A set that fails verification is marked failed.
     Nothing it checks comes from values returned to the controller, which Ansible may have masked (no_log).
   - O(state=failed) marks a set failed with a reason. Failed and interrupted sets are never restorable.
@@ -55,7 +55,7 @@ options:
   expect:
     description:
       - With O(state=committed), artifacts each host must have written, as a mapping of host to a list of
-        C(component/name) strings (for example C(files/app)). Optional: the parts every host declared in the
+        C(component/name) strings (for example C(files/app)). Optional, since the parts every host declared in the
         store are always checked.
     type: dict
     default: {}
@@ -84,8 +84,8 @@ options:
       - With O(state=started), seconds without a heartbeat after which the store lock is stale. Every lifeboat
         module writing into the open set renews it (every O(lock_expiry)/5 seconds, at most every 30 s), and the
         gap between two modules of one play is seconds, so a few minutes are safe. A lock is also stale at once
-        when its owner is provably gone: its controller process or its last module is no longer alive on the
-        machine that checks, or a module was cancelled (SIGTERM/SIGINT). Never longer than O(lock_ttl).
+        when its owner is provably gone (its controller process or its last module is no longer alive on the
+        machine that checks, or a module was cancelled by SIGTERM/SIGINT). Never longer than O(lock_ttl).
     type: int
     default: 300
   break_lock:
