@@ -238,8 +238,8 @@ def test_validate_manifest_accepts_what_make_manifest_writes():
     (lambda m: m.update(artifact_count=3), 'says it has 3 artifacts but lists 2'),
     (lambda m: m.update(hosts=['web1']), 'lists hosts web1 but its artifacts belong to db1, web1'),
     (lambda m: m.update(set_id='20261122T031501Z'), "belongs to set '20261122T031501Z', not '20261122T031500Z'"),
-    (lambda m: m['artifacts'][1].update(size='7'), ('the manifest of set 20261122T031500Z, artifact 2: \'size\' must '
-                                                     'be a whole number of bytes (0 or more), not the string "7"')),
+    (lambda m: m['artifacts'][1].update(size='7'),
+     'the manifest of set 20261122T031500Z, artifact 2: \'size\' must be a whole number of bytes (0 or more), not the string "7"'),
     (lambda m: m['artifacts'].append(dict(m['artifacts'][0])), 'lists artifact 20261122T031500Z/db1/postgresql/awx.tar.zst twice'),
     (lambda m: m.update(missing_hosts='web2'), "'missing_hosts' must be a list of host names"),
     (lambda m: m.update(label=5), "'label' must be a set label or null"),
