@@ -31,6 +31,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
 
 CANCEL_SIGNALS = ('SIGTERM', 'SIGINT', 'SIGHUP')
+FINAL_WRITE_TIMEOUT = 10.0
 
 _ACTIVE = {}                # (store, set_id) -> Heartbeat of this process
 _STATE = {'signal': None, 'installed': False, 'atexit': False}
@@ -96,22 +97,32 @@ class Heartbeat(object):
         while not self._stop.wait(self.interval):
             self.beat()
 
-    def finish(self, state=set_format.ENDED, reason=None):
-        """Stop renewing and write the last heartbeat (ended or cancelled). Idempotent."""
+    def finish(self, state=set_format.ENDED, reason=None, timeout=FINAL_WRITE_TIMEOUT):
+        """Stop renewing and write the last heartbeat (ended or cancelled). Idempotent.
+
+        The last write waits at most ``timeout`` seconds (a store that stopped answering must not hold a module
+        that is exiting); it never runs at the same time as a renewal (one write at a time per heartbeat).
+        """
         if self.finished:
             return
         self.finished = True
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=max(5.0, self.interval))
         self.state = state
         self.reason = reason
+        last = threading.Thread(target=self._last_beat, name='lifeboat-heartbeat-end')
+        last.daemon = True
+        last.start()
+        last.join(timeout)
+
+    def _last_beat(self):
         self.beat()
-        if self._store is not None:
-            try:
-                self._store.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
+        with self._write_lock:
+            if self._store is not None:
+                try:
+                    self._store.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+                self._store = None
 
 
 def interval_for(expiry):

@@ -579,6 +579,7 @@ def test_heartbeat_thread_renews_until_the_process_ends(store, monkeypatch):
         time.sleep(0.05)
     assert len(writes) >= 3 and all(w['state'] == 'running' for w in writes)
     heartbeat.finish_set(store, sid)
+    hb._thread.join(30)
     assert writes[-1]['state'] == 'ended' and not hb._thread.is_alive()
     count = len(writes)
     time.sleep(0.2)
