@@ -66,6 +66,7 @@ options:
     type: list
     elements: str
     default: []
+    version_added: 0.2.0
   allow_missing_hosts:
     description:
       - With O(state=committed), commit even when hosts in O(hosts) wrote nothing, recording them in the
@@ -88,6 +89,7 @@ options:
         machine that checks, or a module was cancelled by SIGTERM/SIGINT). Never longer than O(lock_ttl).
     type: int
     default: 300
+    version_added: 0.2.0
   break_lock:
     description:
       - With O(state=started), break an existing lock even when it has not expired. The set that held it is
