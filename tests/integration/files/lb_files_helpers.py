@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 INFO_PLAYBOOK = HERE / 'info.yml'
@@ -476,6 +477,17 @@ def _procs():
 def alive(pids):
     procs = _procs()
     return [p for p in pids if p in procs and procs[p][0] != 'Z']
+
+
+def wait_for(what, check, timeout):
+    """Poll ``check()`` until it returns something true (returned), or fail after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
 
 
 def descendants(pid):

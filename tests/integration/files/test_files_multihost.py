@@ -5,7 +5,6 @@ before the set starts (docs/faults.md)."""
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -20,16 +19,6 @@ def _tree(root, files):
         with open(p, 'w') as f:
             f.write(data)
     return str(root)
-
-
-def _wait_for(what, check, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
 
 
 def _nothing_started(store):
@@ -63,7 +52,7 @@ def test_two_hosts_one_set_and_a_host_failing_mid_backup(scratch):
             'h2': {'lifeboat_files': [{'name': 'etc', 'paths': [b]}, {'name': 'more', 'paths': [str(slow)]}]},
         }))
     try:
-        tars = _wait_for("h2's tar", lambda: proc.poll() is None and h.processes_mentioning(str(slow).lstrip('/')), 300)
+        tars = h.wait_for("h2's tar", lambda: proc.poll() is None and h.processes_mentioning(str(slow).lstrip('/')), 300)
         for pid in tars:
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=600)

@@ -10,7 +10,8 @@ tests/integration/postgresql.)
 """
 
 import os
-import socket
+
+from awslib import free_port
 
 import lb_files_helpers as h
 
@@ -20,15 +21,6 @@ def _src(root):
     with open(os.path.join(str(root), 'f'), 'w') as f:
         f.write('content\n')
     return str(root)
-
-
-def _free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def _nothing_started(r, store=None):
@@ -98,7 +90,7 @@ def _two_hosts(scratch, stores, src):
 
 def test_unreachable_s3_endpoint(scratch):
     src = _src(scratch / 'src')
-    ports = {'h1': _free_port(), 'h2': _free_port()}
+    ports = {'h1': free_port(), 'h2': free_port()}
     stores = {host: {'type': 's3', 'bucket': 'lifeboat-preflight', 'endpoint_url': 'http://127.0.0.1:%d' % port,
                      'region': 'us-east-1', 'access_key': 'AKIAPREFLIGHT', 'secret_key': 'preflight-secret',
                      'max_attempts': 1, 'timeout': 3} for host, port in ports.items()}
@@ -115,7 +107,7 @@ def test_unreachable_s3_endpoint(scratch):
 
 def test_unreachable_sftp_port(scratch):
     src = _src(scratch / 'src')
-    ports = {'h1': _free_port(), 'h2': _free_port()}
+    ports = {'h1': free_port(), 'h2': free_port()}
     stores = {host: {'type': 'sftp', 'host': '127.0.0.1', 'port': port, 'user': 'lifeboat', 'password': 'preflight-secret',
                      'path': '/srv/lifeboat', 'timeout': 5} for host, port in ports.items()}
     r = h.run_playbook('backup.yml', inventory=_two_hosts(scratch, stores, src), env=h.ENV)

@@ -18,21 +18,10 @@ operator set lifeboat_break_lock=true. Now the lock lives only while its run doe
 import os
 import signal
 import socket
-import time
 
 import pytest
 
 import lb_files_helpers as h
-
-
-def _wait_for(what, check, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
 
 
 def _start_slow_backup(scratch, store, big):
@@ -53,7 +42,7 @@ def _start_slow_backup(scratch, store, big):
                 return t
         return None
     try:
-        partial = _wait_for('the artifact to be half written', writing, 300)
+        partial = h.wait_for('the artifact to be half written', writing, 300)
     except BaseException:
         h.kill_run(proc)
         raise
@@ -95,11 +84,11 @@ def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
             proc.send_signal(signal.SIGTERM if how == 'sigterm' else signal.SIGINT)
             proc.wait(timeout=300)
             # every module stopped its pipeline and exited: nothing of the run is left
-            _wait_for('the cancelled run to be gone', lambda: not h.alive(tree), 120)
+            h.wait_for('the cancelled run to be gone', lambda: not h.alive(tree), 120)
             assert proc.returncode != 0
         elif how == 'sigkill-everything':
             h.kill_run(proc)
-            _wait_for('the killed run to be gone', lambda: not h.alive(tree), 10)
+            h.wait_for('the killed run to be gone', lambda: not h.alive(tree), 10)
         else:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -140,7 +129,7 @@ def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
         assert h.set_bytes(store, earlier) == earlier_bytes
     finally:
         h.kill_pids(tree)   # the modules of a controller killed alone are still going
-    _wait_for('the rest of the run to be gone', lambda: not h.alive(tree), 30)
+    h.wait_for('the rest of the run to be gone', lambda: not h.alive(tree), 30)
     if how != 'sigkill-controller':   # (a module writing into an unlinked temp file was just killed)
         assert h.temp_files(store) == []  # what the stopped writer left is cleaned by the next run
 
