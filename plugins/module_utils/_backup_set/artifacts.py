@@ -14,7 +14,8 @@ Every write renews this process's heartbeat in the set and is cancelled cleanly 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import CancelledError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import CancelledError, ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
@@ -39,7 +40,7 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     """
     key = set_format.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
     heartbeat.raise_if_cancelled('%s was not written' % key)
-    lifecycle.require_open(store, set_id)
+    lifecycle.require_open(store, set_id, host=host)
     beat = heartbeat.ensure(store, set_id, host)
     try:
         all_tools = pipeline.stage_tools(compression, encryption)
@@ -47,12 +48,16 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
         lifecycle.declare_part(store, set_id, host, component, name, key,
                                owner={'node': beat.node, 'pid': beat.pid, 'module': beat.module})
         started = set_format.iso(set_format.utcnow())
-        with store.open_write(key) as writer:
+        with store.open_write(key, exclusive=True) as writer:  # a part of an open set is never replaced
             res = pipeline.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
                                            compression=compression, level=level, threads=threads, encryption=encryption,
                                            cwd=cwd, env=env, progress=progress)
             facts = check_source(res['source']) or {}
-            writer.commit()
+            try:
+                writer.commit()
+            except AlreadyExistsError:
+                raise ConfigError('set %s already has the artifact %s of host %s, written outside its part declaration; '
+                                  'it was not replaced, and this part is left unfinished' % (set_id, key, host), artifact=key)
         info = store.stat(key)
         if info is None or info.size != res['size']:
             store.delete(key)
@@ -69,6 +74,33 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
         heartbeat.mark_cancelled()
         raise CancelledError('%s while writing %s into set %s: the part is left unfinished, so the set will not be '
                              'committed' % (e.msg, key, set_id), artifact=key, **e.details)
+    return record
+
+
+def write_small_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, data, extra=None):
+    """Store ``data`` (small bytes, e.g. a JSON document) as an artifact of an open set, with its record.
+
+    The same rules as write_artifact without the pipeline: the part is declared first and every write is
+    exclusive. Raises AlreadyExistsError (PartExistsError) when the part exists already: the caller may find
+    it is its own repeated write. Returns the record.
+    """
+    key = set_format.artifact_key(set_id, host, component, name + fmt_ext)
+    heartbeat.raise_if_cancelled('%s was not written' % key)
+    lifecycle.require_open(store, set_id, host=host)
+    beat = heartbeat.ensure(store, set_id, host)
+    lifecycle.declare_part(store, set_id, host, component, name, key,
+                           owner={'node': beat.node, 'pid': beat.pid, 'module': beat.module})
+    started = set_format.iso(set_format.utcnow())
+    store.put_new(key, data)
+    info = store.stat(key)
+    if info is None or info.size != len(data):
+        store.delete(key)
+        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                            % (store.describe(), key, 'no' if info is None else info.size, len(data)))
+    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, 'none', 'none',
+                                    len(data), set_format.sha256_hex(data), started, set_format.iso(set_format.utcnow()),
+                                    {}, extra=dict(extra or {}, seconds=0.0))
+    lifecycle.put_record(store, record)
     return record
 
 

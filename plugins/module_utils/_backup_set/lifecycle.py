@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import (
     ConfigError, DamagedError, LifeboatError, LockedError, NotFoundError)
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
@@ -158,7 +159,7 @@ def start(store, label=None, owner=None, lock_ttl=store_lock.DEFAULT_TTL, break_
                           % (store.describe(), store_lock.describe_owner(other or {})), lock=other)
     status = set_format.status_doc(set_id, set_format.IN_PROGRESS, set_format.iso(now), owner=owner)
     try:
-        store.cleanup_incomplete()  # leftovers of runs that died (we hold the lock)
+        store.cleanup_incomplete([name for name in store.list_children('') if set_format.is_set_id(name) and read_manifest_bytes(store, name) is None])
     except LifeboatError:
         pass
     try:
@@ -223,8 +224,12 @@ def _fail_and_release(store, set_id, status, reason, now):
     _release_quietly(store, set_id)
 
 
-def require_open(store, set_id):
-    """Components call this before writing into a set: it must exist and be in progress."""
+def require_open(store, set_id, host=None):
+    """Components call this before writing into a set: it must exist and be in progress.
+
+    With ``host``, this process's heartbeat in the set starts now (a module with a long way to its first write,
+    e.g. waiting hours for EBS snapshots, keeps the lock alive meanwhile).
+    """
     set_format.parse_set_id(set_id)
     if read_manifest_bytes(store, set_id) is not None:
         raise LifeboatError('set %s is already completed; a completed set is never changed' % set_id)
@@ -235,6 +240,8 @@ def require_open(store, set_id):
     if st.get('status') != set_format.IN_PROGRESS:
         raise LifeboatError('set %s is %s (%s); nothing more is written into it'
                             % (set_id, st.get('status'), st.get('reason', '')))
+    if host is not None:
+        heartbeat.ensure(store, set_id, host)
     return st
 
 
@@ -252,14 +259,21 @@ def declare_part(store, set_id, host, component, name, key, owner=None):
     except DamagedError:
         other = None
     when = ' (declared at %s)' % other['started'] if other else ''
-    raise ConfigError('set %s already has a part %s/%s of host %s%s: two entries with the same name, or another '
-                      'writer in the same set. Nothing was written; give every entry its own name'
-                      % (set_id, component, name, host, when), artifact=key)
+    raise PartExistsError('set %s already has a part %s/%s of host %s%s: two entries with the same name, or another '
+                          'writer in the same set. Nothing was written; give every entry its own name'
+                          % (set_id, component, name, host, when), artifact=key, key=part_key)
+
+
+class PartExistsError(ConfigError, AlreadyExistsError):
+    """A part of that name was already declared in the set (a ConfigError for the user, AlreadyExistsError for a
+    caller that may find it is its own, repeated write)."""
 
 
 def put_record(store, record):
     key = set_format.record_key_for(record['key'])
-    if not store.put_bytes(key, set_format.dumps(record)):
+    try:
+        store.put_new(key, set_format.dumps(record))  # parts of an open set are never replaced
+    except AlreadyExistsError:
         raise ConfigError('set %s already has a record for %s: a part is only ever written once; nothing was changed'
                           % (record['set_id'], record['key']), artifact=record['key'])
 
