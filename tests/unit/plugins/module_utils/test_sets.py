@@ -22,6 +22,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import (
     CancelledError, ConfigError, DamagedError, LifeboatError, LockedError)
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 UTC = datetime.timezone.utc
@@ -677,3 +678,24 @@ def test_a_status_that_cannot_be_written_still_releases_the_lock(store, monkeypa
     assert store_lock.read_lock(store) == (None, False)
     s = lifecycle.list_sets(store)[0]
     assert s['status'] == 'failed' and s['reason'].startswith('interrupted')
+
+
+def test_small_artifacts_declare_their_part_and_are_written_once(store):
+    sid = started(store)
+    rec = artifacts.write_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
+                                         'ec2:eu-west-1/i-1', b'{"a": 1}\n')
+    assert store.stat(rec['key'] + '.part.json') is not None and rec['size'] == 9
+    with pytest.raises(AlreadyExistsError) as e:
+        artifacts.write_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
+                                       'ec2:eu-west-1/i-1', b'{"a": 2}\n')
+    assert isinstance(e.value, ConfigError) and 'already has a part snapshot/ec2 of host web1' in e.value.msg
+    assert store.get_bytes(rec['key']) == b'{"a": 1}\n'
+    assert lifecycle.commit(store, sid, hosts=['web1'])['components'] == {'web1': ['snapshot/ec2']}
+
+
+def test_require_open_with_a_host_starts_the_heartbeat(store):
+    sid = started(store)
+    lifecycle.require_open(store, sid)
+    assert store_lock.read_heartbeats(store, sid) == []
+    lifecycle.require_open(store, sid, host='web1')
+    assert [b['state'] for b in store_lock.read_heartbeats(store, sid)] == ['running']
