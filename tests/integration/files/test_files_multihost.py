@@ -42,7 +42,7 @@ def test_two_hosts_one_set_and_a_host_failing_mid_backup(scratch):
     # h2's tar dies mid-backup (what preflight cannot foresee): h2 fails, h1 succeeds, the set fails as a whole
     slow = scratch / 'slow'
     slow.mkdir()
-    for i in range(4):
+    for i in range(6):   # 48 MiB at zstd -19 on one thread: tar stays blocked on its pipe for many seconds
         (slow / ('random-%d' % i)).write_bytes(os.urandom(8 << 20))
     good_bytes = h.set_bytes(store, good)
     proc = h.start_playbook('backup.yml', scratch / 'bad.log', {
@@ -51,8 +51,12 @@ def test_two_hosts_one_set_and_a_host_failing_mid_backup(scratch):
             'h1': {'lifeboat_files': [{'name': 'app', 'paths': [a]}]},
             'h2': {'lifeboat_files': [{'name': 'etc', 'paths': [b]}, {'name': 'more', 'paths': [str(slow)]}]},
         }))
+    def h2_tar():
+        if proc.poll() is not None:
+            raise AssertionError('the run ended before h2 was archiving:\n' + open(str(scratch / 'bad.log')).read())
+        return h.processes_mentioning(str(slow).lstrip('/'))
     try:
-        tars = h.wait_for("h2's tar", lambda: proc.poll() is None and h.processes_mentioning(str(slow).lstrip('/')), 300)
+        tars = h.wait_for("h2's tar", h2_tar, 900)
         for pid in tars:
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=600)
