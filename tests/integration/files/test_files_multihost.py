@@ -51,6 +51,7 @@ def test_two_hosts_one_set_and_a_host_failing_mid_backup(scratch):
             'h1': {'lifeboat_files': [{'name': 'app', 'paths': [a]}]},
             'h2': {'lifeboat_files': [{'name': 'etc', 'paths': [b]}, {'name': 'more', 'paths': [str(slow)]}]},
         }))
+
     def h2_tar():
         if proc.poll() is not None:
             raise AssertionError('the run ended before h2 was archiving:\n' + open(str(scratch / 'bad.log')).read())
