@@ -11,6 +11,9 @@ Files, PostgreSQL, uploads and later components all call these two; none has a p
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import threading
+
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
@@ -91,3 +94,44 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
         if r.failed():
             raise LifeboatError('the %s stage failed while reading %s: %s' % (r.name, record['key'], r.describe()))
     return res
+
+
+# ---------------------------------------------------------------- small JSON documents as artifacts
+
+def _feed(fd, data):
+    try:
+        with os.fdopen(fd, 'wb') as pipe:
+            pipe.write(data)
+    except OSError:
+        pass  # the reader went away; it reports its own error
+
+
+def write_document(store, set_id, host, component, name, kind, source, doc, extra=None):
+    """Store a JSON document (a component's record of something kept outside the store: EBS snapshots,
+    OpenSearch snapshots) as an artifact, through the same write_artifact path as any data, and return its
+    record. The bytes are the canonical JSON of ``doc``; the record's size and sha256 are checked against them.
+    """
+    data = set_format.dumps(doc)
+    rfd, wfd = os.pipe()
+    feeder = threading.Thread(target=_feed, args=(wfd, data))
+    feeder.daemon = True
+    feeder.start()
+    try:
+        with os.fdopen(rfd, 'rb') as src:
+            record = write_artifact(store, set_id, host, component, name, kind, 'json', '.json', source,
+                                    lambda _res: {}, source_file=src, compression='none', extra=extra)
+    finally:
+        feeder.join(10)
+    if record['size'] != len(data) or record['sha256'] != set_format.sha256_hex(data):
+        raise LifeboatError('the %s record of %s in set %s was not stored intact' % (component, host, set_id))
+    return record
+
+
+def read_document(store, record, what):
+    """The JSON document of a record written by write_document, checked against the record's size and sha256."""
+    chunks = []
+    res = read_artifact(store, record, ['cat'], sink_name='cat', on_sink_line=chunks.append)
+    if res['sink'].failed():
+        raise LifeboatError('reading %s failed: %s' % (what, res['sink'].describe()))
+    data = b''.join(x if isinstance(x, bytes) else x.encode('utf-8') for x in chunks)
+    return set_format.loads(data, what)

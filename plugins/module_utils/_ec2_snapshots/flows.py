@@ -12,9 +12,7 @@ artifacts.write_artifact like every other component's artifact.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import subprocess
-import threading
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
@@ -343,14 +341,6 @@ def _wait_copies(dest, snapset, timeout, clock, sleep, delays, log, result):
 
 # ---------------------------------------------------------------- the record in the backup set
 
-def _feed(fd, data):
-    try:
-        with os.fdopen(fd, 'wb') as w:
-            w.write(data)
-    except OSError:
-        pass  # the reader went away; it reports its own error
-
-
 def check_record_target(store_params, set_id):
     """Before any snapshot is taken: the backup set to record into exists and is open."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
@@ -362,47 +352,29 @@ def check_record_target(store_params, set_id):
 def write_record(store_params, snapset, set_id, host):
     """Write the snapshot set's JSON document into the backup set as artifact snapshot/ec2."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
-    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import write_artifact
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import write_document
     if snapset.get('state') != snapshot_logic.COMPLETED:
         raise LifeboatError('snapshot set %s of %s is %s: only a completed set is recorded'
                             % (set_id, host, snapset.get('state')))
-    data = set_format.dumps(snapshot_logic.set_document(snapset))
     extra = {'instance_id': snapset['instance_id'], 'region': snapset['region'],
              'snapshot_ids': [s['snapshot_id'] for s in snapset['snapshots']],
              'copies': {r: [c['snapshot_id'] for c in cs] for r, cs in (snapset.get('copies') or {}).items()},
              'size_gib': snapset.get('size_gib')}
     with open_store(store_params) as store:
-        rfd, wfd = os.pipe()
-        feeder = threading.Thread(target=_feed, args=(wfd, data))
-        feeder.daemon = True
-        feeder.start()
-        try:
-            with os.fdopen(rfd, 'rb') as src:
-                record = write_artifact(store, set_id, host, snapshot_logic.RECORD_COMPONENT, snapshot_logic.RECORD_NAME,
-                                        'ebs-snapshot-set', 'json', '.json',
-                                        'ec2:%s/%s' % (snapset['region'], snapset['instance_id']),
-                                        lambda _res: {}, source_file=src, compression='none', extra=extra)
-        finally:
-            feeder.join(10)
-    if record['size'] != len(data) or record['sha256'] != set_format.sha256_hex(data):
-        raise LifeboatError('the snapshot record of %s in set %s was not stored intact' % (host, set_id))
-    return record
+        return write_document(store, set_id, host, snapshot_logic.RECORD_COMPONENT, snapshot_logic.RECORD_NAME,
+                              'ebs-snapshot-set', 'ec2:%s/%s' % (snapset['region'], snapset['instance_id']),
+                              snapshot_logic.set_document(snapset), extra=extra)
 
 
 def read_record(store_params, set_id, host, pin=None):
     """The snapshot-set document of ``host`` in a completed backup set, checked against its record."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
-    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import find_record, read_artifact
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import find_record, read_document
     from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
-    lines = []
     with open_store(store_params) as store:
         manifest, _digest = lifecycle.resolve_completed(store, set_id, pin)
         record = find_record(manifest, host, snapshot_logic.RECORD_COMPONENT, snapshot_logic.RECORD_NAME)
-        res = read_artifact(store, record, ['cat'], sink_name='cat', on_sink_line=lines.append)
-        if res['sink'].failed():
-            raise LifeboatError('reading the snapshot record of %s failed: %s' % (host, res['sink'].describe()))
-    data = b''.join(x if isinstance(x, bytes) else x.encode('utf-8') for x in lines)
-    doc = set_format.loads(data, 'snapshot record of %s in set %s' % (host, manifest['set_id']))
+        doc = read_document(store, record, 'snapshot record of %s in set %s' % (host, manifest['set_id']))
     return snapshot_logic.check_document(doc, manifest['set_id'], host), manifest['set_id']
 
 
