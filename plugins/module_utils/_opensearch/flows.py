@@ -485,13 +485,20 @@ def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time
     result['changed'] = bool(plan)
     if check_mode:
         return result
+    changed_so_far = []
     for item in plan:
-        if item['action'] == 'close-and-restore':
-            log('closing index %s' % item['target'])
-            client.call('POST', rest_path(item['target'], '_close'), query={'wait_for_active_shards': 'index-setting'})
-        elif item['action'] == 'delete-and-restore':
-            log('deleting index %s' % item['target'])
-            client.call('DELETE', rest_path(item['target']))
+        try:
+            if item['action'] == 'close-and-restore':
+                log('closing index %s' % item['target'])
+                client.call('POST', rest_path(item['target'], '_close'))
+                changed_so_far.append('closed ' + item['target'])
+            elif item['action'] == 'delete-and-restore':
+                log('deleting index %s' % item['target'])
+                client.call('DELETE', rest_path(item['target']))
+                changed_so_far.append('deleted ' + item['target'])
+        except LifeboatError as e:
+            raise type(e)('%s. Nothing was restored; done before the failure: %s'
+                          % (e.msg, ', '.join(changed_so_far) or 'nothing'), **result)
     body = {'indices': ','.join(item['index'] for item in plan), 'ignore_unavailable': False, 'partial': False,
             'include_global_state': bool(opts.get('include_global_state')),
             'include_aliases': bool(opts.get('include_aliases', True))}

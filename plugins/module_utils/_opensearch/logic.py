@@ -321,22 +321,35 @@ def parse_version(text):
     return tuple(int(x) for x in match.groups())
 
 
+def version_key(text):
+    """An order over Elasticsearch and OpenSearch versions: OpenSearch (majors 1-4) forked from Elasticsearch 7.10.2
+    and sorts after it, Elasticsearch 8+ after both (OpenSearch cannot read it)."""
+    major, minor, patch = parse_version(text)
+    if major <= 4:
+        return (7, 10, 3, major, minor, patch)
+    return (major, minor, patch, 0, 0, 0)
+
+
 def version_problem(snapshot_version, cluster):
     """Why the cluster cannot read a snapshot of that version (None when it can).
 
     ``cluster``: GET / ``version`` (number, distribution, minimum_index_compatibility_version). A cluster reads
-    snapshots from its own version down to its minimum index compatibility version, never newer ones.
+    snapshots from its own version down to its minimum index compatibility version, never newer ones, and
+    Elasticsearch does not read OpenSearch snapshots.
     """
-    snap = parse_version(snapshot_version)
-    have = parse_version(cluster.get('number'))
     distribution = cluster.get('distribution') or 'elasticsearch'
+    snap = version_key(snapshot_version)
+    have = version_key(cluster.get('number'))
+    label = '%s %s' % (distribution, cluster.get('number'))
+    if distribution != 'opensearch' and snap[:3] == (7, 10, 3):
+        return 'the snapshot was taken by OpenSearch %s; this cluster (%s) cannot read it' % (snapshot_version, label)
     if snap > have:
-        return ('the snapshot was taken by version %s, newer than this cluster (%s %s): a cluster cannot read '
-                'snapshots of newer versions' % (snapshot_version, distribution, cluster.get('number')))
+        return ('the snapshot was taken by version %s, newer than this cluster (%s): a cluster cannot read '
+                'snapshots of newer versions' % (snapshot_version, label))
     minimum = cluster.get('minimum_index_compatibility_version')
-    if minimum and snap < parse_version(minimum):
-        return ('the snapshot was taken by version %s; this cluster (%s %s) reads indices from %s on only'
-                % (snapshot_version, distribution, cluster.get('number'), minimum))
+    if minimum and snap < version_key(minimum):
+        return ('the snapshot was taken by version %s; this cluster (%s) reads indices from version %s on only'
+                % (snapshot_version, label, minimum))
     return None
 
 
