@@ -118,14 +118,18 @@ def running_snapshots(client):
 
 
 def index_stats(client, expression, ignore_unavailable=True):
-    """Facts of the open (and hidden) indices an expression names, refreshed first so counts are exact."""
+    """Facts of the indices an expression names. Healthy open indices are refreshed first so their counts are
+    exact (a refresh waits for unassigned primaries, so red and closed indices are left alone)."""
     query = {'ignore_unavailable': ignore_unavailable, 'allow_no_indices': True, 'expand_wildcards': OPEN_AND_HIDDEN}
-    client.call('POST', rest_path(expression, '_refresh'), query=query)
-    stats = client.call('GET', rest_path(expression, '_stats', 'docs,store'), query=query) or {}
     cat = client.call('GET', rest_path('_cat', 'indices', expression),
                       query={'format': 'json', 'bytes': 'b', 'expand_wildcards': 'all'}, ok_missing=True) or []
+    cat = cat if isinstance(cat, list) else []
+    healthy = sorted(row['index'] for row in cat if row.get('status') == 'open' and row.get('health') != 'red')
+    if healthy:
+        client.call('POST', rest_path(','.join(healthy), '_refresh'), query={'expand_wildcards': OPEN_AND_HIDDEN})
+    stats = client.call('GET', rest_path(expression, '_stats', 'docs,store'), query=query) or {}
     aliases = client.call('GET', rest_path(expression, '_alias'), query=query, ok_missing=True) or {}
-    return os_logic.index_facts(stats.get('indices') or {}, cat if isinstance(cat, list) else [], aliases)
+    return os_logic.index_facts(stats.get('indices') or {}, cat, aliases)
 
 
 # ---------------------------------------------------------------- opensearch_snapshot state=present
@@ -161,23 +165,26 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
         set_format.validate_host(host)
         if not check_mode:
             check_record_target(opts['store'], set_id)
-    repository = ensure_repository(client, repo, opts.get('repository_type'), opts.get('repository_settings'),
-                                   opts.get('verify_repository', True), check_mode)
-    expression = os_logic.index_expression(opts.get('indices'), opts.get('exclude'))
-    result = {'changed': repository['changed'], 'repository': repository, 'records': [], 'summary': [],
-              'snapshot_name': name, 'set_id': set_id,
+    result = {'changed': False, 'records': [], 'summary': [], 'snapshot_name': name, 'set_id': set_id,
               'cluster': {'name': cluster.get('cluster_name'), 'uuid': cluster.get('cluster_uuid'),
                           'version': cluster['version'].get('number'),
                           'distribution': cluster['version'].get('distribution', 'elasticsearch')}}
+    # before anything is touched: a snapshot of another name running on the cluster (the snapshot thread pool
+    # is busy then, and even the repository verification waits for it)
+    running = running_snapshots(client)
+    ours = [r for r in running if (r[0], r[1]) == (repo, name)]
+    others = [r for r in running if (r[0], r[1]) != (repo, name)]
+    if others and not ours and not opts.get('allow_concurrent'):
+        raise LockedError('another snapshot is running on the cluster (%s); wait until it finished, or set '
+                          'allow_concurrent. Nothing was taken'
+                          % ', '.join('%s in repository %s: %s' % (r[1], r[0], r[2]) for r in others), **result)
+    repository = ensure_repository(client, repo, opts.get('repository_type'), opts.get('repository_settings'),
+                                   opts.get('verify_repository', True) and not ours, check_mode)
+    result['changed'] = repository['changed']
+    result['repository'] = repository
+    expression = os_logic.index_expression(opts.get('indices'), opts.get('exclude'))
     existing = get_snapshot(client, repo, name) if repository['action'] != 'create' else None
     before = index_stats(client, expression, opts.get('ignore_unavailable', False))
-    if existing is None:
-        others = [r for r in running_snapshots(client) if (r[0], r[1]) != (repo, name)]
-        if others and not opts.get('allow_concurrent'):
-            raise LockedError('another snapshot is running on the cluster (%s); wait until it finished, or set '
-                              'allow_concurrent. Nothing was taken'
-                              % ', '.join('%s in repository %s: %s' % (r[1], r[0], r[2]) for r in others),
-                              **result)
     if check_mode:
         result.update(changed=result['changed'] or existing is None, indices=sorted(before),
                       snapshot={'name': name, 'state': existing.get('state') if existing else 'planned',

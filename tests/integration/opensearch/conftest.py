@@ -104,9 +104,9 @@ def _outcome(result_file, res):
 
 @pytest.fixture
 def os_call(scratch):
-    def call(module, args, check=False):
+    def call(module, args, check=False, verbose=False):
         result_file = str(scratch / ('out-%s.json' % uuid.uuid4().hex[:6]))
-        res = run_playbook(os.path.join(HERE, 'os_module.yml'), check=check,
+        res = run_playbook(os.path.join(HERE, 'os_module.yml'), check=check, args=['-vvv'] if verbose else [],
                            extra_vars={'os_module': module, 'os_args': args, 'result_file': result_file})
         return _outcome(result_file, res)
     return call
