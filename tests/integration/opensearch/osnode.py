@@ -329,3 +329,23 @@ class OsCluster(object):
     def destroy(self):
         for n in self.nodes:
             n.destroy()
+
+
+def main(argv):
+    """``python osnode.py build``: build the launcher of every line this machine can run (scripts/test.sh)."""
+    if argv[1:] != ['build']:
+        sys.stderr.write('usage: osnode.py build\n')
+        return 2
+    for line in sorted(LINES):
+        reason = unavailable(line)
+        if reason:
+            print('OpenSearch test node %s (%s): not built: %s' % (line, LINES[line][1], reason))
+            continue
+        started = time.time()
+        build(line)
+        print('OpenSearch test node %s (%s): ready (%.0f s)' % (line, LINES[line][1], time.time() - started))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
