@@ -117,16 +117,33 @@ def running_snapshots(client):
     return [(s.get('repository'), s.get('snapshot'), s.get('state')) for s in (answer or {}).get('snapshots') or []]
 
 
-def index_stats(client, expression, ignore_unavailable=True):
+def cat_indices(client, expression):
+    """_cat/indices rows of an expression (every state; none when it names nothing)."""
+    rows = client.call('GET', rest_path('_cat', 'indices', expression),
+                       query={'format': 'json', 'bytes': 'b', 'expand_wildcards': 'all'}, ok_missing=True) or []
+    return rows if isinstance(rows, list) else []
+
+
+def _name_chunks(names, limit=3000):
+    """Comma lists of names short enough for a URL (OpenSearch's first line is limited to 4 KB)."""
+    chunk = []
+    for name in names:
+        if chunk and len(','.join(chunk + [name])) > limit:
+            yield ','.join(chunk)
+            chunk = []
+        chunk.append(name)
+    if chunk:
+        yield ','.join(chunk)
+
+
+def index_stats(client, expression, ignore_unavailable=True, cat=None):
     """Facts of the indices an expression names. Healthy open indices are refreshed first so their counts are
     exact (a refresh waits for unassigned primaries, so red and closed indices are left alone)."""
     query = {'ignore_unavailable': ignore_unavailable, 'allow_no_indices': True, 'expand_wildcards': OPEN_AND_HIDDEN}
-    cat = client.call('GET', rest_path('_cat', 'indices', expression),
-                      query={'format': 'json', 'bytes': 'b', 'expand_wildcards': 'all'}, ok_missing=True) or []
-    cat = cat if isinstance(cat, list) else []
+    cat = cat_indices(client, expression) if cat is None else cat
     healthy = sorted(row['index'] for row in cat if row.get('status') == 'open' and row.get('health') != 'red')
-    if healthy:
-        client.call('POST', rest_path(','.join(healthy), '_refresh'), query={'expand_wildcards': OPEN_AND_HIDDEN})
+    for names in _name_chunks(healthy):
+        client.call('POST', rest_path(names, '_refresh'), query={'expand_wildcards': OPEN_AND_HIDDEN})
     stats = client.call('GET', rest_path(expression, '_stats', 'docs,store'), query=query) or {}
     aliases = client.call('GET', rest_path(expression, '_alias'), query=query, ok_missing=True) or {}
     return os_logic.index_facts(stats.get('indices') or {}, cat, aliases)
@@ -182,9 +199,15 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
                                    opts.get('verify_repository', True) and not ours, check_mode)
     result['changed'] = repository['changed']
     result['repository'] = repository
-    expression = os_logic.index_expression(opts.get('indices'), opts.get('exclude'))
+    # an exclusion of a name that does not exist makes OpenSearch answer 404: exclude only what is there
+    included = os_logic.index_expression(opts.get('indices'), [])
+    cat = cat_indices(client, included)
+    present = {row.get('index') for row in cat}
+    exclude = [e for e in opts.get('exclude') or [] if '*' in e or e in present]
+    expression = os_logic.index_expression(opts.get('indices'), exclude)
     existing = get_snapshot(client, repo, name) if repository['action'] != 'create' else None
-    before = index_stats(client, expression, opts.get('ignore_unavailable', False))
+    before = index_stats(client, expression, opts.get('ignore_unavailable', False),
+                         [row for row in cat if not os_logic.matches(row.get('index', ''), exclude)])
     if check_mode:
         result.update(changed=result['changed'] or existing is None, indices=sorted(before),
                       snapshot={'name': name, 'state': existing.get('state') if existing else 'planned',

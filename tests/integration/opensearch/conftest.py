@@ -4,6 +4,7 @@
 ``os_node``    one OpenSearch 2.19 node for the whole session, loaded with the data set (osdata.py);
                its path.repo is ``os_repo_root``, under which each test makes its own repository directory
 ``os_fresh``   a new empty node for one test (restore into a fresh cluster, the DR case)
+``os3_node``   one OpenSearch 3.3 node with repository-s3 for the session, its S3 client ``S3_CLIENT`` on ``moto``
 ``os_call``    run one module through os_module.yml: os_call('snapshot', args) -> outcome dict
 ``os_backup``  a backup set holding one snapshot, through os_backup.yml -> outcome dict
 Nodes start once per session where they can: a start costs 6-12 s on two busy cores.
@@ -22,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import awslib  # noqa: E402  pylint: disable=wrong-import-position
 import osdata  # noqa: E402  pylint: disable=wrong-import-position
 import osnode  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -91,6 +93,36 @@ def repo_dir(os_repo_root):
 def fs_store(scratch):
     path = scratch / 'store'
     return {'type': 'filesystem', 'path': str(path)}
+
+
+S3_CLIENT = 'lifeboat'
+
+
+@pytest.fixture(scope='session')
+def moto():
+    server = awslib.Moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def os3_node(os_base, os_repo_root, moto):
+    """OpenSearch 3.3 (Maven Central serves repository-s3 from 3.x on): the S3 client's endpoint is a node
+    setting, its keys are secure settings handed over like a keystore (never repository settings)."""
+    reason = osnode.unavailable('os3')
+    if reason:
+        pytest.skip('no OpenSearch 3 test node: %s' % reason)
+    prefix = 's3.client.%s.' % S3_CLIENT
+    node = osnode.OsNode(os_base, 'node-s3', [os_repo_root], line='os3', cluster_name='lifeboat-s3',
+                         settings={prefix + 'endpoint': '127.0.0.1:%d' % moto.port, prefix + 'protocol': 'http',
+                                   prefix + 'path_style_access': True, prefix + 'region': awslib.REGION},
+                         secure={prefix + 'access_key': awslib.KEY, prefix + 'secret_key': awslib.KEY})
+    try:
+        node.start()
+        osdata.load(node.url)
+        yield node
+    finally:
+        node.destroy()
 
 
 def _outcome(result_file, res):

@@ -13,44 +13,14 @@ import osdata
 import osnode
 from osnode import rest
 
-S3_CLIENT = 'lifeboat'
-
-
-@pytest.fixture(scope='module')
-def moto():
-    server = awslib.Moto()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope='module')
-def os3_node(os_base, os_repo_root, moto):
-    """OpenSearch 3.3 (Maven Central serves repository-s3 from 3.x on): the S3 client's endpoint is a node
-    setting, its keys are secure settings handed over like a keystore (never repository settings)."""
-    reason = osnode.unavailable('os3')
-    if reason:
-        pytest.skip('no OpenSearch 3 test node: %s' % reason)
-    prefix = 's3.client.%s.' % S3_CLIENT
-    node = osnode.OsNode(os_base, 'node-s3', [os_repo_root], line='os3', cluster_name='lifeboat-s3',
-                         settings={prefix + 'endpoint': '127.0.0.1:%d' % moto.port, prefix + 'protocol': 'http',
-                                   prefix + 'path_style_access': True, prefix + 'region': awslib.REGION},
-                         secure={prefix + 'access_key': awslib.KEY, prefix + 'secret_key': awslib.KEY})
-    try:
-        node.start()
-        osdata.load(node.url)
-        yield node
-    finally:
-        node.destroy()
-
-
-def test_s3_repository_round_trip(os3_node, moto, scratch, os_backup, os_call):
+def test_s3_repository_round_trip(os3_node, moto, os_backup, os_call):
     bucket = 'os-' + uuid.uuid4().hex[:8]
     moto.client().create_bucket(Bucket=bucket)
     store = {'type': 's3', 'bucket': 'store-' + bucket, 'endpoint_url': moto.url, 'region': awslib.REGION,
              'access_key': awslib.KEY, 'secret_key': awslib.KEY, 'sse': 'none'}
     moto.client().create_bucket(Bucket=store['bucket'])
     before = osdata.fingerprint(os3_node.url)
-    settings = {'bucket': bucket, 'base_path': 'search/automate-elasticsearch-data/lifeboat', 'client': S3_CLIENT}
+    settings = {'bucket': bucket, 'base_path': 'search/automate-elasticsearch-data/lifeboat', 'client': oc.S3_CLIENT}
     out = os_backup(store, {'hosts': [os3_node.url], 'repository': 'lifeboat-s3', 'repository_type': 's3',
                             'repository_settings': settings, 'exclude': ['.*']})
     assert out['ok'], out['msg']
