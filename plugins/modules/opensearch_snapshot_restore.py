@@ -98,7 +98,7 @@ options:
     default: close
     choices: [close, delete]
   index_settings:
-    description: Index settings for the restored indices, for example C({index.number_of_replicas: 0}) on a small DR cluster.
+    description: Index settings for the restored indices, for example C(index.number_of_replicas=0) on a small DR cluster.
     type: dict
   ignore_index_settings:
     description: Index settings of the snapshot not to restore.
