@@ -230,10 +230,7 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
         log('snapshot %s is already running: waiting for it' % name)
     else:
         log('snapshot %s exists already (%s): not taking it again' % (name, existing.get('state')))
-    status = wait_snapshot(client, repo, name, int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
-    info = get_snapshot(client, repo, name)
-    if info is None:
-        raise NotFoundError('snapshot %s disappeared from repository %s right after it finished' % (name, repo), **result)
+    status, info = wait_snapshot(client, repo, name, int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
     result['snapshot'] = _snapshot_summary(info, repo)
     result['progress'] = status
     problem = os_logic.snapshot_outcome(info)
@@ -273,14 +270,21 @@ def _snapshot_summary(info, repository):
 
 
 def wait_snapshot(client, repo, name, timeout, clock=time.time, sleep=time.sleep, log=_nolog, result=None):
-    """Poll _status until the snapshot left IN_PROGRESS; returns its last progress. Raises on timeout."""
+    """Poll until the snapshot is finished: its shards (``_status``) and then the snapshot itself (its
+    SnapshotInfo says IN_PROGRESS until the repository was finalized, a moment after the last shard).
+    Returns (last progress, SnapshotInfo). Raises on timeout."""
     started = clock()
     delays = os_logic.poll_delays()
     last = None
+    info = None
     while True:
         prog = os_logic.progress(snapshot_status(client, repo, name))
         if prog['state'] not in os_logic.IN_PROGRESS_STATES:
-            return prog
+            info = get_snapshot(client, repo, name)
+            if info is None:
+                raise NotFoundError('snapshot %s disappeared from repository %s' % (name, repo), **dict(result or {}))
+            if info.get('state') not in os_logic.IN_PROGRESS_STATES:
+                return prog, info
         text = os_logic.progress_text(prog)
         if text != last:
             log('snapshot %s: %s' % (name, text))
@@ -292,7 +296,7 @@ def wait_snapshot(client, repo, name, timeout, clock=time.time, sleep=time.sleep
                                 'snapshot goes on in the cluster; nothing was recorded. Run again with the same '
                                 'set_id to keep waiting (raise wait_timeout), or delete it with state=absent'
                                 % (timeout, name, repo, text), **details)
-        sleep(min(next(delays), max(left, 0.1)))
+        sleep(min(next(delays) if info is None else 0.5, max(left, 0.1)))
 
 
 def write_record(store_params, set_id, host, record_name, doc, seconds):
@@ -608,9 +612,9 @@ def wait_restored(client, targets, status, timeout, clock=time.time, sleep=time.
         prog['health'] = health.get('status')
         if not health.get('timed_out') and prog['shards_done'] >= prog['shards_total'] > 0:
             return prog
-        text = '%s, %d/%d shards recovered, %s of %s' % (prog['health'], prog['shards_done'], prog['shards_total'],
-                                                        os_logic.human_bytes(prog['bytes_done']),
-                                                        os_logic.human_bytes(prog['bytes_total']))
+        text = '%s, %d/%d shards recovered, %s of %s' % (
+            prog['health'], prog['shards_done'], prog['shards_total'], os_logic.human_bytes(prog['bytes_done']),
+            os_logic.human_bytes(prog['bytes_total']))
         if text != last:
             log('restore: ' + text)
             last = text

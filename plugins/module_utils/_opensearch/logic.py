@@ -558,6 +558,6 @@ def count_mismatches(recorded, restored, plan, stable=True):
         if got is None:
             problems.append('%s: not found after the restore' % item['target'])
         elif got != want:
-            problems.append('%s: %d documents, the record says %d%s' % (item['target'], got, want,
-                                                                      '' if stable else ' (the index was written during the snapshot)'))
+            note = '' if stable else ' (the index was written during the snapshot)'
+            problems.append('%s: %d documents, the record says %d%s' % (item['target'], got, want, note))
     return problems

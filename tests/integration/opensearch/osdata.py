@@ -81,8 +81,8 @@ def fingerprint(url, indices=None):
     for name in indices or NAMES:
         rest(url, 'POST', '/%s/_refresh' % name)
         field = NUMERIC.get(name, 'n')
-        agg = rest(url, 'POST', '/%s/_search' % name, {'size': 0, 'track_total_hits': True,
-                                                        'aggs': {'s': {'sum': {'field': field}}}})
+        query = {'size': 0, 'track_total_hits': True, 'aggs': {'s': {'sum': {'field': field}}}}
+        agg = rest(url, 'POST', '/%s/_search' % name, query)
         mapping = rest(url, 'GET', '/%s/_mapping' % name)
         aliases = rest(url, 'GET', '/%s/_alias' % name)
         only = list(mapping.values())[0]

@@ -133,8 +133,8 @@ def test_wait_timeout_then_absent_aborts(os_node, slow_repo, fs_store, os_backup
 @pytest.fixture
 def broken_index(os_node):
     """An index whose primary cannot be assigned (allocation filtered to a node that does not exist)."""
-    rest(os_node.url, 'PUT', '/broken?wait_for_active_shards=0', {'settings': {'number_of_shards': 1, 'number_of_replicas': 0,
-                                                       'index.routing.allocation.require._name': 'nowhere'}})
+    settings = {'number_of_shards': 1, 'number_of_replicas': 0, 'index.routing.allocation.require._name': 'nowhere'}
+    rest(os_node.url, 'PUT', '/broken?wait_for_active_shards=0', {'settings': settings})
     yield 'broken'
     rest(os_node.url, 'DELETE', '/broken')
 

@@ -13,6 +13,7 @@ import osdata
 import osnode
 from osnode import rest
 
+
 def test_s3_repository_round_trip(os3_node, moto, os_backup, os_call):
     bucket = 'os-' + uuid.uuid4().hex[:8]
     moto.client().create_bucket(Bucket=bucket)

@@ -100,7 +100,7 @@ def _body(kind, reason):
 ])
 def test_http_errors_are_typed(status, kind, reason, cls):
     err = os_logic.http_error(status, _body(kind, reason), 'PUT _snapshot/r/s')
-    assert type(err) is cls
+    assert err.__class__ is cls
     assert 'PUT _snapshot/r/s' in err.msg
     if cls is ConfigError:
         assert 'path.repo' in err.msg
