@@ -28,7 +28,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.opensearch
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 attributes:
   check_mode:
     support: full
@@ -39,6 +39,12 @@ attributes:
     support: none
     description: Nothing to diff.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to record the snapshot in a backup set (O(record_in_set)).
+    type: dict
+    required: false
   state:
     description: C(present) takes (or finishes, and records) the set's snapshot; C(absent) deletes it.
     type: str

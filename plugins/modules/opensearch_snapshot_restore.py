@@ -26,7 +26,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.opensearch
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 attributes:
   check_mode:
     support: full
@@ -38,6 +38,12 @@ attributes:
     support: none
     description: Nothing to diff.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to read the snapshot from its record in a backup set (with O(set_id)).
+    type: dict
+    required: false
   set_id:
     description:
       - The backup set. With O(store), its OpenSearch record (checked against its sha256) names the repository,

@@ -6,15 +6,14 @@
 write_artifact(): source -> pipeline -> store, checked (source verdict, size read back), then its record.
 read_artifact():  store -> pipeline -> sink, with size and sha256 compared against the record.
 Files, PostgreSQL, uploads and later components all call these two; none has a pipeline of its own.
+put_small_artifact() / get_small_artifact(): a small document (the record of EBS or OpenSearch snapshots, which
+live outside the store) as bytes through the store, with the same kind of record.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-import threading
-
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DamagedError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
@@ -96,42 +95,40 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
     return res
 
 
-# ---------------------------------------------------------------- small JSON documents as artifacts
+# ---------------------------------------------------------------- small documents (records of things kept outside the store)
 
-def _feed(fd, data):
-    try:
-        with os.fdopen(fd, 'wb') as pipe:
-            pipe.write(data)
-    except OSError:
-        pass  # the reader went away; it reports its own error
+def put_small_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, data, extra=None):
+    """Store ``data`` (bytes) as an artifact of an open set, with its record, in two exclusive writes.
 
-
-def write_document(store, set_id, host, component, name, kind, source, doc, extra=None):
-    """Store a JSON document (a component's record of something kept outside the store: EBS snapshots,
-    OpenSearch snapshots) as an artifact, through the same write_artifact path as any data, and return its
-    record. The bytes are the canonical JSON of ``doc``; the record's size and sha256 are checked against them.
+    Returns the record. Raises AlreadyExistsError when the artifact exists already (parts of an open set
+    are never replaced).
     """
-    data = set_format.dumps(doc)
-    rfd, wfd = os.pipe()
-    feeder = threading.Thread(target=_feed, args=(wfd, data))
-    feeder.daemon = True
-    feeder.start()
-    try:
-        with os.fdopen(rfd, 'rb') as src:
-            record = write_artifact(store, set_id, host, component, name, kind, 'json', '.json', source,
-                                    lambda _res: {}, source_file=src, compression='none', extra=extra)
-    finally:
-        feeder.join(10)
-    if record['size'] != len(data) or record['sha256'] != set_format.sha256_hex(data):
-        raise LifeboatError('the %s record of %s in set %s was not stored intact' % (component, host, set_id))
+    lifecycle.require_open(store, set_id)
+    key = set_format.artifact_key(set_id, host, component, name + fmt_ext)
+    started = set_format.iso(set_format.utcnow())
+    store.put_new(key, data)
+    info = store.stat(key)
+    if info is None or info.size != len(data):
+        store.delete(key)
+        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                            % (store.describe(), key, 'no' if info is None else info.size, len(data)))
+    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, 'none', 'none',
+                                    len(data), set_format.sha256_hex(data), started, set_format.iso(set_format.utcnow()),
+                                    {}, extra=dict(extra or {}, seconds=0.0))
+    lifecycle.put_record(store, record)
     return record
 
 
-def read_document(store, record, what):
-    """The JSON document of a record written by write_document, checked against the record's size and sha256."""
-    chunks = []
-    res = read_artifact(store, record, ['cat'], sink_name='cat', on_sink_line=chunks.append)
-    if res['sink'].failed():
-        raise LifeboatError('reading %s failed: %s' % (what, res['sink'].describe()))
-    data = b''.join(x if isinstance(x, bytes) else x.encode('utf-8') for x in chunks)
-    return set_format.loads(data, what)
+def get_small_artifact(store, record):
+    """The bytes of a small artifact, checked against its record (size and sha256)."""
+    data = store.get_bytes(record['key'])
+    if data is None:
+        raise DamagedError('artifact %s of set %s is missing from the %s'
+                           % (record['key'], record['set_id'], store.describe()), artifact=record['key'])
+    digest = set_format.sha256_hex(data)
+    if len(data) != record['size'] or digest != record['sha256']:
+        raise DamagedError('artifact %s failed verification: the store holds %d bytes with sha256 %s, the record says '
+                           '%d bytes with sha256 %s. It was changed or damaged after the backup; nothing was restored '
+                           'from it' % (record['key'], len(data), digest, record['size'], record['sha256']),
+                           artifact=record['key'])
+    return data

@@ -6,7 +6,7 @@ opensearch_snapshot_restore.
 
 Each flow takes a ``client`` (client.Client, or anything with the same ``call``), the module's option
 values, and injectable ``clock``/``sleep``/``log``. Decisions are logic.py's; the set record is a JSON
-document written with artifacts.write_document, like the EBS snapshot record.
+document stored with artifacts.put_small_artifact, like the EBS snapshot record.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -301,7 +301,7 @@ def wait_snapshot(client, repo, name, timeout, clock=time.time, sleep=time.sleep
 
 def write_record(store_params, set_id, host, record_name, doc, seconds):
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
-    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import write_document
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import put_small_artifact
     docs, size = os_logic.doc_totals(doc['indices'])
     extra = {'repository': doc['repository']['name'], 'snapshot': doc['snapshot']['name'],
              'snapshot_uuid': doc['snapshot']['uuid'], 'state': doc['snapshot']['state'],
@@ -309,14 +309,15 @@ def write_record(store_params, set_id, host, record_name, doc, seconds):
              'indices': len(doc['indices']), 'docs': docs, 'primary_bytes': size,
              'snapshot_bytes': doc['snapshot'].get('size_in_bytes'), 'snapshot_seconds': round(seconds, 3)}
     with open_store(store_params) as store:
-        return write_document(store, set_id, host, os_logic.COMPONENT, record_name, os_logic.ARTIFACT_KIND,
-                              'opensearch:%s/%s' % (doc['repository']['name'], doc['snapshot']['name']), doc, extra=extra)
+        return put_small_artifact(store, set_id, host, os_logic.COMPONENT, record_name, os_logic.ARTIFACT_KIND, 'json',
+                                  '.json', 'opensearch:%s/%s' % (doc['repository']['name'], doc['snapshot']['name']),
+                                  set_format.dumps(doc), extra=extra)
 
 
 def read_record(store_params, set_id, host=None, record_name=None, pin=None):
     """The OpenSearch document of a completed set (the one of ``host``/``record_name`` when given)."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
-    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import read_document
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import get_small_artifact
     from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
     with open_store(store_params) as store:
         manifest, _digest = lifecycle.resolve_completed(store, set_id, pin)
@@ -332,7 +333,7 @@ def read_record(store_params, set_id, host=None, record_name=None, pin=None):
             raise ConfigError('set %s has several OpenSearch records (%s): name one with record_host and record_name'
                               % (manifest['set_id'], ', '.join(have)))
         what = 'OpenSearch record %s/%s in set %s' % (found[0]['host'], found[0]['name'], manifest['set_id'])
-        doc = read_document(store, found[0], what)
+        doc = set_format.loads(get_small_artifact(store, found[0]), what)
     return os_logic.check_document(doc, manifest['set_id']), found[0]
 
 
