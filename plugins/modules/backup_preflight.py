@@ -14,7 +14,7 @@ description:
   - Runs on every host of a backup, before M(lifeboat.backup.backup_set) starts the set, so that a bad
     configuration leaves no failed set and no lock behind. The C(lifeboat.backup.backup) role runs it and fails
     with one message listing every host's problems.
-  - "Checks: the host backs up something (O(files), O(postgresql) or O(snapshot)), naming the variable it probably
+  - "Checks: the host backs up something (O(files), O(postgresql), O(opensearch) or O(snapshot)), naming the variable it probably
     meant when it has none; files entry names are valid and unique; every path exists and is readable; tar and the
     compressor are installed; the PostgreSQL server accepts the login and pg_dump/pg_dumpall are recent enough for
     it (the same checks as M(lifeboat.backup.postgresql_backup) in check mode); the store is reachable and
@@ -158,6 +158,12 @@ options:
     description: Whether the host takes an EBS snapshot set (C(lifeboat_snapshot) enabled); it then backs up something.
     type: bool
     default: false
+  opensearch:
+    description:
+      - Whether the host belongs to a search cluster that is snapshotted (C(lifeboat_opensearch), or a profile's
+        search node); it then backs up something. The search cluster itself is checked by its own tasks.
+    type: bool
+    default: false
   compression:
     description: Compression of archives and dumps.
     type: str
@@ -263,6 +269,7 @@ def argument_spec():
         files=dict(type='list', elements='dict', default=[], options=files),
         postgresql=dict(type='dict', options=postgresql, mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE),
         snapshot=dict(type='bool', default=False),
+        opensearch=dict(type='bool', default=False),
         compression=dict(type='str', default='zstd', choices=COMPRESSIONS),
         level=dict(type='int'),
         threads=dict(type='int', default=0),
@@ -276,7 +283,8 @@ def main():
     p = module.params
     try:
         result = preflight.run(p['store'], p['host'], files=p['files'], postgresql=p['postgresql'],
-                               snapshot=p['snapshot'], compression=p['compression'], level=p['level'],
+                               snapshot=p['snapshot'], opensearch=p['opensearch'], compression=p['compression'],
+                               level=p['level'],
                                threads=p['threads'], variables=p['variables'], allow_empty=p['allow_empty'],
                                check_mode=module.check_mode)
     except LifeboatError as e:

@@ -20,7 +20,7 @@ import difflib
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
-COMPONENT_VARIABLES = ('lifeboat_files', 'lifeboat_postgresql', 'lifeboat_snapshot')
+COMPONENT_VARIABLES = ('lifeboat_files', 'lifeboat_postgresql', 'lifeboat_opensearch', 'lifeboat_snapshot')
 
 # Public variables of the roles; a host variable close to a component variable but listed here is not a typo.
 KNOWN_VARIABLES = frozenset(COMPONENT_VARIABLES + (
@@ -30,7 +30,7 @@ KNOWN_VARIABLES = frozenset(COMPONENT_VARIABLES + (
     'lifeboat_snapshot_label', 'lifeboat_set_id', 'lifeboat_manifest_sha256', 'lifeboat_restore_dest',
     'lifeboat_restore_force', 'lifeboat_restore_host_map', 'lifeboat_restore_components', 'lifeboat_restore_files',
     'lifeboat_restore_partial', 'lifeboat_restore_volumes', 'lifeboat_restore_snapshot', 'lifeboat_postgresql_restore',
-    'lifeboat_services', 'lifeboat_guard_path'))
+    'lifeboat_services', 'lifeboat_guard_path', 'lifeboat_opensearch_group', 'lifeboat_opensearch_restore'))
 
 SUGGEST_CUTOFF = 0.88
 
@@ -50,7 +50,7 @@ def suggestions(variables):
 
 def nothing_to_back_up(host, variables):
     """The message for a host of the play that backs up nothing."""
-    msg = '%s has nothing to back up: no lifeboat_files, lifeboat_postgresql or lifeboat_snapshot' % host
+    msg = '%s has nothing to back up: no %s or %s' % (host, ', '.join(COMPONENT_VARIABLES[:-1]), COMPONENT_VARIABLES[-1])
     hints = suggestions(variables)
     if hints:
         msg += ' (%s)' % '; '.join('did you mean %s? it has %s' % pair for pair in hints)
@@ -143,10 +143,11 @@ def _store_problems(store_params, check_mode):
 
 
 def run(store_params, host, files=None, postgresql=None, snapshot=False, compression='zstd', level=None, threads=0,
-        variables=None, allow_empty=False, check_mode=False):
+        variables=None, allow_empty=False, check_mode=False, opensearch=False):
     """Every problem of one host, each prefixed with the host; nothing is written but the store's probe."""
     files = files or []
-    has = {'lifeboat_files': bool(files), 'lifeboat_postgresql': bool(postgresql), 'lifeboat_snapshot': bool(snapshot)}
+    has = {'lifeboat_files': bool(files), 'lifeboat_postgresql': bool(postgresql), 'lifeboat_opensearch': bool(opensearch),
+           'lifeboat_snapshot': bool(snapshot)}
     result = {'changed': False, 'host': host, 'problems': [], 'empty': False, 'components': [], 'warnings': []}
     if not any(has.values()):
         if allow_empty:
@@ -167,6 +168,8 @@ def run(store_params, host, files=None, postgresql=None, snapshot=False, compres
         problems.extend(pg_problems)
         result['postgresql'] = facts
         result['components'].append('postgresql')
+    if opensearch:
+        result['components'].append('opensearch')
     if snapshot:
         result['components'].append('snapshot')
     problems.extend(_store_problems(store_params, check_mode))

@@ -128,15 +128,16 @@ def test_a_host_with_nothing_to_back_up_fails_the_run_naming_what_it_lacks(scrat
     assert r.rc != 0, r
     assert h.final_msg(r) == (
         'Preflight failed, nothing was started (no set, no lock): web2 has nothing to back up: no lifeboat_files, '
-        'lifeboat_postgresql or lifeboat_snapshot (did you mean lifeboat_files? it has lifeboat_file). Give it something '
-        'to back up, leave it out of the play, or set lifeboat_allow_empty_hosts: true')
+        'lifeboat_postgresql, lifeboat_opensearch or lifeboat_snapshot (did you mean lifeboat_files? it has '
+        'lifeboat_file). Give it something to back up, leave it out of the play, or set lifeboat_allow_empty_hosts: true')
     _nothing_started(store)
 
     # one host, nothing at all: the same message, not "the set has no artifacts"
     r = h.backup(store, None)
     assert r.rc != 0, r
     assert h.final_msg(r).startswith('Preflight failed, nothing was started (no set, no lock): localhost has nothing '
-                                     'to back up: no lifeboat_files, lifeboat_postgresql or lifeboat_snapshot. ')
+                                     'to back up: no lifeboat_files, lifeboat_postgresql, lifeboat_opensearch or '
+                                     'lifeboat_snapshot. ')
     _nothing_started(store)
 
     # said on purpose: the set completes and its manifest says which host had nothing

@@ -45,7 +45,7 @@ def test_every_host_and_problem_in_one_message(scratch):
     assert h.final_msg(r) == (
         'Preflight failed, nothing was started (no set, no lock): '
         'h1: files entry app: %s does not exist on this host; '
-        'h2 has nothing to back up: no lifeboat_files, lifeboat_postgresql or lifeboat_snapshot (did you mean '
+        'h2 has nothing to back up: no lifeboat_files, lifeboat_postgresql, lifeboat_opensearch or lifeboat_snapshot (did you mean '
         'lifeboat_postgresql? it has lifeboat_postgresq). Give it something to back up, leave it out of the play, or '
         'set lifeboat_allow_empty_hosts: true; '
         'h3: lifeboat_files has two entries named app (entries 1 and 2): each would write files/app, and only one can '

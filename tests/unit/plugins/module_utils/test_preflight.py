@@ -14,7 +14,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 
 def test_nothing_to_back_up_names_the_host_and_the_likely_typo():
     msg = preflight.nothing_to_back_up('web2', ['lifeboat_file', 'lifeboat_store', 'lifeboat_label'])
-    assert msg == ('web2 has nothing to back up: no lifeboat_files, lifeboat_postgresql or lifeboat_snapshot (did you '
+    assert msg == ('web2 has nothing to back up: no lifeboat_files, lifeboat_postgresql, lifeboat_opensearch or lifeboat_snapshot (did you '
                    'mean lifeboat_files? it has lifeboat_file). Give it something to back up, leave it out of the play, '
                    'or set lifeboat_allow_empty_hosts: true')
     assert '(did you mean' not in preflight.nothing_to_back_up('web2', ['lifeboat_store', 'lifeboat_snapshot_label'])
