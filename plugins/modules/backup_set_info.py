@@ -15,7 +15,11 @@ description:
   - The status is derived from what is in the store. C(completed) means the manifest exists (the commit).
     A set whose run ended without committing or failing (killed, lost its controller) is shown as C(failed)
     with the reason C(interrupted) once no live lock belongs to it. Only completed sets are restorable.
-  - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set).
+  - A set whose manifest (or, without one, its status) cannot be read or fails validation (bad JSON, an unknown
+    C(schema_version), a field of the wrong type) is listed as C(damaged) with the reason, and warned about; it
+    never stops the listing nor the use of the other sets.
+  - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set). O(latest) skips damaged
+    sets (RV(skipped_damaged), and a warning); a damaged O(set_id) is refused.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
@@ -76,13 +80,13 @@ sets:
       type: str
       sample: 20261122T031500Z-nightly
     status:
-      description: C(completed), C(failed) or C(in_progress).
+      description: C(completed), C(failed), C(in_progress) or C(damaged).
       type: str
     restorable:
       description: Whether the set can be restored (completed).
       type: bool
     reason:
-      description: Why a set failed.
+      description: Why a set failed, or what is damaged.
       type: str
     age_seconds:
       description: Seconds since the set started.
@@ -104,6 +108,16 @@ set:
   description: With O(set_id) or O(latest), the set's summary plus C(manifest) and C(manifest_sha256).
   returned: when O(set_id) or O(latest) is given
   type: dict
+damaged:
+  description: Ids of the damaged sets.
+  returned: always
+  type: list
+  elements: str
+skipped_damaged:
+  description: With O(latest=true), the damaged sets newer than the one returned.
+  returned: when O(latest=true) skipped some
+  type: list
+  elements: str
 problems:
   description: With O(verify=true), what is missing or has the wrong size (empty when all is well).
   returned: when O(verify=true)
@@ -140,6 +154,8 @@ def main():
         result = run(module.params)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -22,11 +22,12 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots imp
 ARTIFACT_KIND = 'ebs-snapshot-set'   # the record's artifact_kind (stored format: kept as it was)
 
 
-def check_record_target(store_params, set_id):
-    """Before any snapshot is taken: the backup set to record into exists and is open."""
+def check_record_target(store_params, set_id, host=None):
+    """Before any snapshot is taken: the backup set to record into exists and is open. With ``host``, this
+    module's heartbeat in the set starts now, so the store lock stays alive while the snapshots complete."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
     with open_store(store_params) as store:
-        lifecycle.require_open(store, set_id)
+        lifecycle.require_open(store, set_id, host=host)
 
 
 def _existing(store, set_id, host, data):

@@ -151,11 +151,13 @@ def index_stats(client, expression, ignore_unavailable=True, cat=None):
 
 # ---------------------------------------------------------------- opensearch_snapshot state=present
 
-def check_record_target(store_params, set_id):
+def check_record_target(store_params, set_id, host=None):
+    """The set to record into is open; with ``host``, this module's heartbeat in it starts now, so the store lock
+    stays alive while the snapshot is taken and waited for."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
     from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
     with open_store(store_params) as store:
-        lifecycle.require_open(store, set_id)
+        lifecycle.require_open(store, set_id, host=host)
 
 
 def _record_name(opts, cluster):
@@ -181,7 +183,7 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
             raise ConfigError('record_in_set needs store')
         set_format.validate_host(host)
         if not check_mode:
-            check_record_target(opts['store'], set_id)
+            check_record_target(opts['store'], set_id, host=host)
     result = {'changed': False, 'records': [], 'summary': [], 'snapshot_name': name, 'set_id': set_id,
               'cluster': {'name': cluster.get('cluster_name'), 'uuid': cluster.get('cluster_uuid'),
                           'version': cluster['version'].get('number'),
