@@ -26,7 +26,8 @@ options:
           - Public keys to encrypt to; any one of the matching identities decrypts. age X25519 recipients
             (C(age1...), optionally followed by a comment) and SSH public keys (C(ssh-ed25519 ...), C(ssh-rsa ...) of
             2048 bits or more, as in a C(.pub) file).
-          - A private key given here is refused.
+          - A private key given here is refused, and never shown (the option is C(no_log), although recipients are
+            public keys).
         type: list
         elements: str
         default: []

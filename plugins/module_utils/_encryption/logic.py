@@ -40,9 +40,10 @@ RSA_MIN_BITS = 2048           # age refuses smaller RSA keys
 IDENTITY_MAX_BYTES = 64 * 1024  # an identity goes to age through a pipe that holds this much without a reader
 COMMENT_MAX = 200
 
-# The module options (shared by every module; doc fragment lifeboat.backup.encryption).
+# The module options (shared by every module; doc fragment lifeboat.backup.encryption). Recipients are public
+# keys, but a private key pasted there by mistake must not be printed by Ansible either (it is refused): no_log.
 RECIPIENTS_SPEC = dict(
-    recipients=dict(type='list', elements='str', default=[]),
+    recipients=dict(type='list', elements='str', default=[], no_log=True),
     recipients_file=dict(type='path'),
 )
 IDENTITY_SPEC = dict(
@@ -527,3 +528,28 @@ def encrypt_argv(age, recipients):
 def decrypt_argv(age, identity_path):
     """age decrypting stdin to stdout with the identity at ``identity_path`` (``/dev/fd/N``: a pipe)."""
     return [age, '--decrypt', '-i', identity_path]
+
+
+_SECRETS = re.compile(r'AGE-SECRET-KEY-1[0-9A-Za-z]+|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)', re.S)
+
+
+def age_error(stderr):
+    """age's own error line (``age: error: ...`` without its advert), cut short and with anything key-like removed."""
+    lines = [line.strip() for line in (stderr or '').splitlines() if line.strip() and 'report unexpected' not in line]
+    text = lines[-1] if lines else ''
+    if text.startswith('age: error: '):
+        text = text[len('age: error: '):]
+    return _printable(_SECRETS.sub('[key removed]', text), 300)
+
+
+def decrypt_failure_message(record, rc, stderr):
+    """The message of an age stage that failed on an artifact whose SHA-256 matched its record."""
+    why = age_error(stderr) or ('age exited with %s' % rc)
+    if 'no identity matched' in why:
+        cause = ('its header does not open with this identity although the record lists it as a recipient: the '
+                 'artifact or its record was changed')
+    else:
+        cause = ('its SHA-256 matched the record, so the ciphertext was changed or cut together with its record (or the '
+                 'record was made for other data); age checks every 64 KiB chunk and the end of the stream')
+    return ('artifact %s does not decrypt and authenticate (age: %s): %s. Nothing was restored from it'
+            % (record.get('key', '?'), why, cause))

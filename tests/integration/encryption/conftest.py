@@ -65,16 +65,19 @@ def workdir(enc_base):
 
 @pytest.fixture
 def store_params(request, workdir):
-    """store_params(kind) -> the ``store`` option of a new, empty store of that kind."""
+    """store_params(kind) -> the ``store`` option of a new, empty store of that kind (as a task gives it: only
+    the keys that are set)."""
     def make(kind):
         if kind == 'filesystem':
-            return fs_params(os.path.join(workdir, 'store'))
-        if kind == 's3':
+            params = fs_params(os.path.join(workdir, 'store'))
+        elif kind == 's3':
             moto = request.getfixturevalue('moto')
             bucket = bucket_name('enc')
             moto.client('s3').create_bucket(Bucket=bucket)
-            return s3_params(moto, bucket)
-        return sftp_params(request.getfixturevalue('sshd'), os.path.join(workdir, 'sftp'))
+            params = s3_params(moto, bucket)
+        else:
+            params = sftp_params(request.getfixturevalue('sshd'), os.path.join(workdir, 'sftp'))
+        return {key: value for key, value in params.items() if value is not None}
     return make
 
 

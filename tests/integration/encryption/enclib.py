@@ -6,9 +6,10 @@ import hashlib
 import os
 import subprocess
 
+import storelib
 from storelib import run_module
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store as _open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
@@ -100,6 +101,11 @@ def files_restore(store, name, decryption=None, **extra):
         args['decryption'] = decryption
     args.update(extra)
     return run_module('files_restore', args)
+
+
+def open_store(store):
+    """The store of a ``store`` option (the defaults filled in as the argspec would)."""
+    return _open_store(storelib.store_params(**store))
 
 
 def stored_bytes(store, key):

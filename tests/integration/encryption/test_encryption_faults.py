@@ -12,7 +12,7 @@ import pytest
 
 from enclib import (HOST, MARKER, commit_set, files_backup, files_restore, flipped, make_tree, ok, replace_artifact,
                     search, start_set, store_objects, stored_bytes, tree, truncated_at_chunk)
-from storelib import fs_params, run_module
+from storelib import run_module
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic
 
@@ -20,9 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture
-def encrypted_set(workdir, keys):
+def encrypted_set(workdir, keys, store_params):
     """A completed set with one encrypted files artifact, and a target in place holding other content."""
-    store = fs_params(os.path.join(workdir, 'store'))
+    store = store_params('filesystem')
     src = os.path.join(workdir, 'app')
     make_tree(src, size=600 * 1024)
     set_id = start_set(store)
@@ -49,7 +49,7 @@ def test_damaged_ciphertext_with_fixed_up_checksum_is_refused_by_age(encrypted_s
     replace_artifact(case['store'], case['set_id'], case['record'], damaged)
     res = files_restore(case['store'], 'app', {'identity': keys.age_identity}, force=True)
     assert res.failed, res
-    assert 'age' in res.msg and 'authenticat' in res.msg or 'truncated' in res.msg, res.msg
+    assert 'does not decrypt and authenticate (age: ' in res.msg, res.msg
     assert 'nothing was changed' in res.msg or 'target was not changed' in res.msg, res.msg
     _nothing_changed(case)
 
@@ -103,21 +103,21 @@ def test_unusable_identity_files(encrypted_set, workdir, problem):
     _nothing_changed(case)
 
 
-def test_private_key_as_recipient_is_refused_and_not_shown(workdir, keys):
-    store = fs_params(os.path.join(workdir, 'store'))
+def test_private_key_as_recipient_is_refused_and_not_shown(workdir, keys, store_params):
+    store = store_params('filesystem')
     src = os.path.join(workdir, 'app')
     make_tree(src)
     set_id = start_set(store)
     secret_line = [line for line in keys.age_identity.splitlines() if line.startswith('AGE-SECRET-KEY-')][0]
-    res = files_backup(store, set_id, 'app', [keys.ed_public, secret_line])
+    res = files_backup(store, set_id, 'app', [src], [keys.ed_public, secret_line])
     assert res.failed and 'recipients[1] is an age private key (an identity), not a recipient' in res.msg, res
     assert secret_line not in res.stdout + res.stderr
     assert not any(key.endswith(('.age', '.zst')) for key in store_objects(store))
 
 
-def test_plaintext_marker_is_in_a_plain_set_and_not_in_an_encrypted_one(workdir, keys):
+def test_plaintext_marker_is_in_a_plain_set_and_not_in_an_encrypted_one(workdir, keys, store_params):
     """The control shows the marker would be visible without encryption (compression none)."""
-    store = fs_params(os.path.join(workdir, 'store'))
+    store = store_params('filesystem')
     src = os.path.join(workdir, 'app')
     make_tree(src)
     set_id = start_set(store)
@@ -158,9 +158,9 @@ def test_identity_never_shows_at_vvv_nor_in_store_or_temp_dirs(encrypted_set, ke
     assert search(remote_tmp, keys.secrets()) == [] and search(module_tmp, keys.secrets()) == []
 
 
-def test_postgresql_restore_with_tampered_dump_leaves_the_database(workdir, keys, pg_pair):
+def test_postgresql_restore_with_tampered_dump_leaves_the_database(workdir, keys, pg_pair, store_params):
     source, target = pg_pair
-    store = fs_params(os.path.join(workdir, 'store'))
+    store = store_params('filesystem')
     set_id = start_set(store)
     args = {'store': store, 'set_id': set_id, 'host': HOST, 'databases': ['shop'], 'globals': False,
             'encryption': {'recipients': [keys.age_public]}, 'compression': 'none'}

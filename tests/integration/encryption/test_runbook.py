@@ -61,7 +61,7 @@ def settings(keys, set_id, work, **store):
 def test_settings_block_is_only_assignments():
     """The one block the test replaces holds nothing but the values an operator edits."""
     for line in blocks()['settings'].splitlines():
-        assert re.match(r'^[A-Z_]+=\S+\s*(#.*)?$', line) or line == 'mkdir -p "$WORK" && cd "$WORK"', line
+        assert re.match(r'^[A-Z0-9_]+=\S+\s*(#.*)?$', line) or line == 'mkdir -p "$WORK" && cd "$WORK"', line
 
 
 def _files_set(store, keys, workdir):
