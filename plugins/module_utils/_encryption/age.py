@@ -26,11 +26,11 @@ import contextlib
 import errno
 import os
 import stat
-import subprocess
 import threading
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, DeniedError, LifeboatError, NotFoundError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic
 
 DERIVE_TIMEOUT = 30
@@ -100,20 +100,19 @@ def for_backup(options):
 
 # ---------------------------------------------------------------- restore side
 
-def _derive(argv, data, what):
-    """stdout of a tool that reads the identity on stdin and prints its public keys. Its stderr is not quoted."""
-    try:
-        proc = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=DERIVE_TIMEOUT,
-                              env=dict(os.environ, LC_ALL='C'), close_fds=True, check=False)
-    except (OSError, subprocess.SubprocessError) as err:
-        raise LifeboatError('cannot run %s to read the public key of %s: %s' % (argv[0], what, err))
-    if proc.returncode != 0:
-        raise ConfigError('%s cannot read %s (it exited with %d); it must be an age identity file or an unencrypted '
-                          'ssh-ed25519 or ssh-rsa private key' % (os.path.basename(argv[0]), what, proc.returncode))
-    return proc.stdout.decode('utf-8', 'replace')
+def _derive(argv, data, what, runner):
+    """stdout of a tool that reads the identity on stdin and prints its public keys. Its stderr is not quoted.
+
+    Read-only, so it runs in check mode too (a restore's dry run checks the identity as the real one would).
+    """
+    result = runner.run(argv, timeout=DERIVE_TIMEOUT, probe=True, input=data, what='reading the public key of %s' % what)
+    if result.rc != 0:
+        raise ConfigError('%s cannot read %s (it exited with %s); it must be an age identity file or an unencrypted '
+                          'ssh-ed25519 or ssh-rsa private key' % (os.path.basename(argv[0]), what, result.rc))
+    return result.stdout
 
 
-def identity_keys(data, where):
+def identity_keys(data, where, runner=None):
     """[(type, fingerprint)] of the public keys of an identity (normalized bytes)."""
     kind, info = logic.classify_identity(data, where)
     if kind == logic.SSH_IDENTITY and info is not None:
@@ -124,7 +123,8 @@ def identity_keys(data, where):
     else:
         argv = [pipeline.need_tool('ssh-keygen', 'reading SSH identities (package openssh-client)'), '-y', '-P', '',
                 '-f', '/dev/stdin']
-    lines = [line.strip() for line in _derive(argv, data, where).splitlines() if line.strip()]
+    runner = runner or command_runner.default_runner()
+    lines = [line.strip() for line in _derive(argv, data, where, runner).splitlines() if line.strip()]
     if not lines:
         raise ConfigError('%s yields no public key' % where)
     keys = []
@@ -150,10 +150,10 @@ class Decryption(object):
 
     name = logic.NAME
 
-    def __init__(self, data, where):
+    def __init__(self, data, where, runner=None):
         self._data = logic.normalize_identity(data)
         self.where = where
-        self.keys = identity_keys(self._data, where)
+        self.keys = identity_keys(self._data, where, runner)
         self.fingerprints = [fingerprint for _kind, fingerprint in self.keys]
         self.age = pipeline.need_tool('age', 'decrypting backups (package age)')
 
@@ -169,6 +169,10 @@ class Decryption(object):
         if bad:
             raise ConfigError(logic.mismatch_message(bad, self.keys, self.where), recipients_expected=[
                 logic.record_recipients(record) for record in bad][0])
+
+    def planned_stage(self):
+        """The stage as a command list shows it (check mode, ``commands``): no pipe is opened."""
+        return IdentityStage(logic.decrypt_argv(self.age, '/dev/fd/N'), ())
 
     @contextlib.contextmanager
     def stage(self):
@@ -205,17 +209,19 @@ def _write_all(fd, data):
         os.close(fd)
 
 
-def for_restore(options):
-    """The Decryption of module options ``decryption`` ({identity, identity_file}), or None when neither is given."""
+def for_restore(options, runner=None):
+    """The Decryption of module options ``decryption`` ({identity, identity_file}), or None when neither is given.
+    ``runner``: the module's command runner (the key derivation is then listed in its ``commands``)."""
     if not options:
         return None
     if options.get('identity') and options.get('identity_file'):
         raise ConfigError('give identity or identity_file, not both')
     if options.get('identity'):
-        return Decryption(options['identity'], 'identity')
+        return Decryption(options['identity'], 'identity', runner)
     path = options.get('identity_file')
     if path:
-        return Decryption(_read_host_file(path, 'identity_file', logic.IDENTITY_MAX_BYTES), 'identity_file %s' % path)
+        return Decryption(_read_host_file(path, 'identity_file', logic.IDENTITY_MAX_BYTES), 'identity_file %s' % path,
+                          runner)
     return None
 
 
