@@ -12,12 +12,14 @@ __metaclass__ = type
 
 import base64
 import hashlib
+import io
 import os
 import struct
 import subprocess
 
 import pytest
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, DeniedError, NotFoundError
@@ -469,3 +471,43 @@ def test_stage_without_a_reader_does_not_hang(keys):
     with decryption.stage() as stage:
         assert len(stage.pass_fds) == 1
     assert _fds() == before
+
+
+# ---------------------------------------------------------------- the pipeline's age stages
+
+class _Collect(object):
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(bytes(data))
+
+
+def test_pipeline_encrypts_after_compression_and_only_age_gets_the_identity(keys, tmp_path):
+    public, secret = keys.age('pipeline.txt')
+    source = tmp_path / 'source'
+    source.write_bytes(b'MARKER ' * 100000)
+    encryption = age.for_backup({'recipients': [public], 'recipients_file': None})
+    assert pipeline.backup_stages(['cat', str(source)], 'cat', 'zstd', encryption=encryption)[-1][0] == 'age'
+    assert 'age' in pipeline.stage_tools('zstd', encryption)
+    writer = _Collect()
+    res = pipeline.stream_to_store(writer, source_argv=['cat', str(source)], source_name='cat', compression='zstd',
+                                   encryption=encryption)
+    cipher = b''.join(writer.chunks)
+    assert cipher.startswith(b'age-encryption.org/v1\n') and b'MARKER' not in cipher
+    assert res['sha256'] == hashlib.sha256(cipher).hexdigest()
+    decryption = age.for_restore({'identity': secret})
+    out = tmp_path / 'out'
+    fds = tmp_path / 'sink-fds'
+    sink = ['sh', '-c', 'ls /proc/$$/fd > "$1"; cat > "$2"', 'sh', str(fds), str(out)]
+    with decryption.stage() as stage:
+        restored = pipeline.stream_from_store(io.BytesIO(cipher), sink, 'zstd', stage, sink_name='sh')
+        identity_fd = stage.pass_fds[0]
+    assert [r.name for r in restored['stages']] == ['age', 'zstd', 'sh']
+    assert all(not r.failed() for r in restored['stages']), [r.describe() for r in restored['stages']]
+    assert out.read_bytes() == source.read_bytes()
+    assert str(identity_fd) not in fds.read_text().split()   # the sink never saw the identity's pipe
+    with pytest.raises(Exception, match='needs an identity'):
+        pipeline.restore_stages(['cat'], 'cat', 'zstd', 'age')
+    planned = pipeline.restore_stages(['cat'], 'cat', 'zstd', decryption.planned_stage())
+    assert planned[0] == ('age', [decryption.age, '--decrypt', '-i', '/dev/fd/N'], ())
