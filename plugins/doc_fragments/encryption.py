@@ -17,7 +17,7 @@ options:
       - Client-side encryption with age (the age format v1, authenticated streaming encryption), done by the C(age)
         process in the pipeline after compression, before anything leaves the host. See C(docs/encryption.md).
       - Without recipients (the default) nothing is encrypted.
-      - The host only needs public keys: it can write sets it cannot read back. The record lists the recipients'
+      - The host only needs public keys, so it can write sets it cannot read back. The record lists the recipients'
         fingerprints and comments, never a key.
     type: dict
     suboptions:
@@ -49,7 +49,7 @@ options:
       - The age identity that decrypts encrypted artifacts. Needed only for sets made with O(encryption)
         recipients; plain artifacts ignore it.
       - Before anything is read or changed, the identity's public keys are compared with the recipients recorded in
-        the set: a wrong identity fails at once, naming the recipients the set was made for.
+        the set; a wrong identity fails at once, naming the recipients the set was made for.
       - The identity reaches age on a pipe (C(-i /dev/fd/N)); it is never written to disk, never on a command line,
         never in a message.
     type: dict

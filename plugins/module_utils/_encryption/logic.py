@@ -498,9 +498,11 @@ def mismatch_message(records, keys, where):
     groups = {}
     for record in records:
         groups.setdefault(describe_recipients(record_recipients(record)), []).append(record.get('key', '?'))
-    made_for = '; '.join('%s %s encrypted for %s' % (', '.join(keys_[:3]) + (' and %d more' % (len(keys_) - 3) if len(keys_) > 3 else ''),
-                                                    'is' if len(keys_) == 1 else 'are', recipients)
-                         for recipients, keys_ in sorted(groups.items()))
+    parts = []
+    for recipients, keys_ in sorted(groups.items()):
+        named = ', '.join(keys_[:3]) + (' and %d more' % (len(keys_) - 3) if len(keys_) > 3 else '')
+        parts.append('%s %s encrypted for %s' % (named, 'is' if len(keys_) == 1 else 'are', recipients))
+    made_for = '; '.join(parts)
     return ('the identity from %s (%s) is not a recipient of what this restore reads: %s. Use the identity of one '
             'of those recipients (sets keep the recipients they were made with: after a key rotation, restore old '
             'sets with the old identity); nothing was changed'

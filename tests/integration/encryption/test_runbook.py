@@ -92,7 +92,7 @@ def test_runbook_files_from_each_store(kind, store_params, keys, workdir, reques
         env['SFTP_OPTS'] = '-i %s -P %d -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes' % (
             sshd.client_key, sshd.port, sshd.known_hosts)
     out = run_ok(['manifest-' + kind, 'list', 'select', 'download-' + kind, 'check', 'files'],
-              settings(keys, set_id, work, **where), env)
+                 settings(keys, set_id, work, **where), env)
     assert 'artifact: OK' in out
     assert '\tfiles\tapp\t%s/%s/files/app.tar.zst.age\t' % (set_id, HOST) in out
     assert tree(os.path.join(work, 'restored', src.lstrip('/'))) == tree(src)
