@@ -33,7 +33,7 @@ PIPE_SIZE = 1 << 20  # Linux pipes hold 64 KiB by default: 16x fewer wake-ups be
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux); the fcntl module names it only from Python 3.10
 
 COMPRESSIONS = ('zstd', 'gzip', 'none')
-ENCRYPTIONS = ('none',)
+ENCRYPTIONS = ('none', 'age')
 EXTENSIONS = {'zstd': '.zst', 'gzip': '.gz', 'none': ''}
 
 
@@ -83,17 +83,31 @@ def decompressor_argv(compression):
     raise LifeboatError('artifact uses compression %r, which this version cannot read' % (compression,))
 
 
+def encryption_name(encryption):
+    """'none', or the name of an encryption stage (``_encryption.age.Encryption``: 'age')."""
+    return 'none' if encryption in (None, 'none') else getattr(encryption, 'name', encryption)
+
+
 def encryptor_argv(encryption):
-    """The encryption stage. Only 'none' exists in this version; the stage is where it will go."""
+    """argv of the encryption stage, or None. ``encryption`` is None/'none' or an object with ``argv()``
+    (``_encryption.age.Encryption``, which holds the recipients)."""
     if encryption in (None, 'none'):
-        return
-    raise LifeboatError('encryption %r is not supported by this version of lifeboat.backup' % (encryption,))
+        return None
+    if hasattr(encryption, 'argv'):
+        return encryption.argv()
+    raise LifeboatError('encryption %r needs recipients (module option encryption.recipients)' % (encryption,))
 
 
-def decryptor_argv(encryption):
-    if encryption in (None, 'none'):
-        return
-    raise LifeboatError('artifact is encrypted with %r, which this version cannot decrypt' % (encryption,))
+def decryption_stage(decryption):
+    """The decryption stage ``(name, argv, pass_fds)``, or None. ``decryption`` is None/'none', or a stage object
+    with ``name``, ``argv`` and ``pass_fds`` (``_encryption.age.Decryption.stage()``, or ``planned_stage()`` for a
+    command list). The name of an encryption alone cannot decrypt anything: it needs an identity."""
+    if decryption in (None, 'none'):
+        return None
+    if hasattr(decryption, 'argv'):
+        return (decryption.name, decryption.argv, tuple(decryption.pass_fds))
+    raise LifeboatError('artifact is encrypted with %r: decrypting it needs an identity (module option decryption)'
+                        % (decryption,))
 
 
 def stage_tools(compression, encryption='none', runner=None):
@@ -117,16 +131,19 @@ def backup_stages(source_argv=None, source_name='source', compression='zstd', le
         stages.append((os.path.basename(comp[0]), comp))
     enc = encryptor_argv(encryption)
     if enc:
-        stages.append(('encrypt', enc))
+        stages.append((os.path.basename(enc[0]), enc))
     return stages
 
 
-def restore_stages(sink_argv, sink_name='sink', compression='zstd', encryption='none'):
-    """The processes of a restore pipeline, [(name, argv), ...]: decrypt | decompress | sink."""
+def restore_stages(sink_argv, sink_name='sink', compression='zstd', decryption=None):
+    """The processes of a restore pipeline, [(name, argv), ...]: decrypt | decompress | sink.
+
+    The decryption stage is ``(name, argv, pass_fds)``: age inherits the pipe its identity comes on.
+    """
     stages = []
-    dec = decryptor_argv(encryption)
+    dec = decryption_stage(decryption)
     if dec:
-        stages.append(('decrypt', dec))
+        stages.append(dec)
     dcomp = decompressor_argv(compression)
     if dcomp:
         stages.append((os.path.basename(dcomp[0]), dcomp))
@@ -181,10 +198,10 @@ class _Procs(object):
         self.procs = []
         self.drains = []
 
-    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None):
+    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None, pass_fds=()):
         try:
             proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                                    close_fds=True)
+                                    close_fds=True, pass_fds=tuple(pass_fds))
         except OSError as err:
             self.kill()
             raise LifeboatError('cannot start %s (%s): %s' % (name, argv[0], err.strerror or err))
@@ -217,16 +234,19 @@ def _chain(procs, stages, first_stdin, last_stdout, cwd=None, env=None, env_stag
     """Spawn [(name, argv), ...] connected pipe to pipe. Returns the last process.
 
     ``cwd`` and ``env`` apply to the stage at index ``env_stage`` (0: the source of a backup; -1: the sink
-    of a restore); the other stages inherit this process's.
+    of a restore); the other stages inherit this process's. A stage ``(name, argv, pass_fds)`` also inherits
+    those file descriptors (the decryption stage: the pipe its identity comes on); no other stage does.
     """
     target = env_stage % len(stages)
     stdin = first_stdin
     last = None
-    for index, (name, argv) in enumerate(stages):
+    for index, stage in enumerate(stages):
+        name, argv = stage[0], stage[1]
         is_last = index == len(stages) - 1
         out = last_stdout if is_last else subprocess.PIPE
         mine = index == target
-        proc = procs.spawn(name, argv, stdin, out, cwd=cwd if mine else None, env=env if mine else None)
+        proc = procs.spawn(name, argv, stdin, out, cwd=cwd if mine else None, env=env if mine else None,
+                           pass_fds=stage[2] if len(stage) > 2 else ())
         if last is not None and last.stdout is not None:
             last.stdout.close()  # the next process holds it now
         last = proc
@@ -338,16 +358,18 @@ def _feed(reader, stdin, expected_size):
     return size, digest, broken
 
 
-def stream_from_store(reader, sink_argv, compression, encryption='none', sink_name='sink', cwd=None, env=None,
+def stream_from_store(reader, sink_argv, compression, decryption=None, sink_name='sink', cwd=None, env=None,
                       on_sink_line=None, expected_size=None):
     """Feed a stored artifact through decrypt | decompress | sink, hashing what is read.
+
+    ``decryption`` is None for a plain artifact, or the stage of ``_encryption.age.Decryption.stage()``.
 
     ``on_sink_line`` receives each line of the sink's stdout (e.g. tar's verbose listing).
     Keeps reading (and hashing) to the end even when the sink stops early, so the caller can always
     tell a corrupt artifact (checksum) from a failing tool.
     Returns dict(size, sha256, seconds, sink=StageResult, stages=[...], broken_pipe=bool).
     """
-    stages = restore_stages(sink_argv, sink_name, compression, encryption)
+    stages = restore_stages(sink_argv, sink_name, compression, decryption)
     procs = _Procs()
     started = time.time()
     stdin = None
