@@ -46,9 +46,9 @@ NOTIFICATIONS = ('notification_templates_started', 'notification_templates_succe
 # object type -> association name -> endpoint of the associated objects
 ASSOCIATIONS = {
     'job_template': dict({'credentials': 'credentials', 'labels': 'labels', 'instance_groups': 'instance_groups'},
-                         **{name: 'notification_templates' for name in NOTIFICATIONS}),
+                         **dict.fromkeys(NOTIFICATIONS, 'notification_templates')),
     'workflow_job_template': dict({'labels': 'labels', 'notification_templates_approvals': 'notification_templates'},
-                                  **{name: 'notification_templates' for name in NOTIFICATIONS}),
+                                  **dict.fromkeys(NOTIFICATIONS, 'notification_templates')),
     'workflow_job_template_node': {'success_nodes': 'workflow_job_template_nodes',
                                    'failure_nodes': 'workflow_job_template_nodes',
                                    'always_nodes': 'workflow_job_template_nodes',
@@ -141,9 +141,9 @@ class AwxState(object):
             value = fields.get(field)
             if value not in (None, '') and value not in self.objects[target]:
                 _bad(field, 'Invalid pk "%s" - object does not exist.' % value)
-        if fields.get('unified_job_template') is not None:
-            if not any(fields['unified_job_template'] in self.objects[ep] for ep in UNIFIED):
-                _bad('unified_job_template', 'Invalid pk "%s" - object does not exist.' % fields['unified_job_template'])
+        template = fields.get('unified_job_template')
+        if template is not None and not any(template in self.objects[ep] for ep in UNIFIED):
+            _bad('unified_job_template', 'Invalid pk "%s" - object does not exist.' % template)
 
     def _check_unique(self, endpoint, obj_id, merged):
         kind = TYPES[endpoint]
@@ -209,7 +209,7 @@ class AwxState(object):
         if set(injectors) - {'env', 'extra_vars', 'file'}:
             _bad('injectors', 'unknown injector types %s' % sorted(set(injectors) - {'env', 'extra_vars', 'file'}))
         env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
-        namespace = {field_id: 'x' for field_id in ids}
+        namespace = dict.fromkeys(ids, 'x')
         namespace['tower'] = namespace['awx'] = {'filename': '/tmp/x'}
         for section in ('env', 'extra_vars'):
             for name, template in injectors.get(section, {}).items():

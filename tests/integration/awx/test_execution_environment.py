@@ -33,7 +33,7 @@ def _requirement_names(lines):
     for line in lines:
         line = line.split('#', 1)[0].strip()
         if line:
-            names.add(re.split(r'[<>=!~;\[ ]', line, 1)[0].lower())
+            names.add(re.split(r'[<>=!~;\[ ]', line, maxsplit=1)[0].lower())
     return names
 
 
