@@ -128,7 +128,7 @@ options:
         type: path
       private_key_content:
         description:
-          - For C(sftp), the private key itself (its PEM or OpenSSH text), instead of a file in O(store.private_key):
+          - For C(sftp), the private key itself (its PEM or OpenSSH text) instead of a file in O(store.private_key),
             the way an AWX credential hands it to every host (C(lifeboat_secrets)). Never written to disk.
         type: str
         version_added: 0.2.0
