@@ -48,21 +48,34 @@ def _open(staging_fd, staging, path):
     return fd
 
 
-def _purge(staging_fd, staging, block):
-    """Remove from one staged directory what its dumpdir does not list. Returns how many entries went."""
-    path = tuple(name for name in block.name.split(b'/') if name)
+def _purge(staging_fd, staging, directory, names):
+    """Remove ``names`` from one staged directory (those that are there). Returns how many went."""
+    path = tuple(name for name in directory.split(b'/') if name)
     fd = _open(staging_fd, staging, path)
     if fd is None:
         return 0
+    gone = 0
     try:
-        with os.scandir(fd) as entries:
-            on_disk = {os.fsencode(entry.name): entry.is_dir(follow_symlinks=False) for entry in entries}
-        gone = incremental.purge_actions(on_disk, block.names())
-        for name in gone:
-            _removed(fd, os.fsdecode(name), staging + '/' + _show(path + (name,)))
-        return len(gone)
+        for name in names:
+            if fsops.lstat_at(fd, os.fsdecode(name)) is not None:
+                _removed(fd, os.fsdecode(name), staging + '/' + _show(path + (name,)))
+                gone += 1
+        return gone
     finally:
         os.close(fd)
+
+
+def tree_state(checker):
+    """{directory: {name: is directory}} of what a full archive's members (an IncrementalChecker of its extraction)
+    put in the staging directory: what the first increment is compared with."""
+    state = {}
+    for segs in checker.directories:
+        state.setdefault(b'/'.join(segs), {})
+        if segs:
+            state.setdefault(b'/'.join(segs[:-1]), {})[segs[-1]] = True
+    for segs in checker.files:
+        state.setdefault(b'/'.join(segs[:-1]), {})[segs[-1]] = False
+    return state
 
 
 def _fit_root(staging_fd, staging, root, is_dir):
@@ -81,16 +94,36 @@ def _fit_root(staging_fd, staging, root, is_dir):
         os.close(parent)
 
 
-def apply_level(staging_fd, staging, checker):
-    """Apply the deletions of one level (an IncrementalChecker that read its listing) to the tree in the staging
-    directory, before the level is extracted. Returns {'removed': how many entries went}."""
+def dumpdirs_of(checker):
+    """What apply_level takes, from an IncrementalChecker that read a level's listing: ({directory: {name: flag}},
+    {root: is a directory in this level} for the recorded paths the level holds)."""
+    dumpdirs = {block.name: block.names() for block in checker.dumpdirs if block.terminated}
+    kinds = {b'/'.join(root): root in checker.directories for root in checker.root_segments
+             if root in checker.directories or root in checker.files}
+    return dumpdirs, kinds
+
+
+def apply_level(staging_fd, staging, dumpdirs, root_kinds, state):
+    """Apply the deletions of one level to the tree in the staging directory, before the level is extracted.
+
+    ``dumpdirs`` {directory: {name: flag}} (from the level's snapshot file or its listing), ``root_kinds``
+    {recorded path: is a directory in this level}; ``state`` is the staged tree as the levels before left it
+    (tree_state, then what this returns): only directories whose entries changed are opened. Returns
+    ({'removed': how many entries went}, the state this level leaves).
+    """
     removed = 0
-    for block in checker.dumpdirs:
-        removed += _purge(staging_fd, staging, block)
-    for root in checker.root_segments:
-        if root in checker.directories or root in checker.files:
-            removed += _fit_root(staging_fd, staging, root, root in checker.directories)
-    return {'removed': removed}
+    after = {}
+    for directory, entries in dumpdirs.items():
+        now = {name: flag == b'D' for name, flag in entries.items()}
+        after[directory] = now
+        before = state.get(directory)
+        if before and before != now:
+            gone = incremental.purge_actions(before, entries)
+            if gone:
+                removed += _purge(staging_fd, staging, directory, gone)
+    for root, is_dir in sorted(root_kinds.items()):
+        removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
+    return {'removed': removed}, after
 
 
 def _file_at(staging_fd, staging, path):

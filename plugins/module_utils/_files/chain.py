@@ -103,11 +103,26 @@ def chain_records(store, record, manifests=None):
     return out, None
 
 
+def snapshot_of(store, manifests, record):
+    """The record of the snapshot file stored with an incremental archive, when it is there whole, else None."""
+    facts = incremental.facts_of(record) or {}
+    wanted = (facts.get('snar') or {}).get('key')
+    manifest, _why, _error = manifests.get(record['set_id'])
+    if not wanted or manifest is None:
+        return None
+    for candidate in manifest.get('artifacts', []):
+        if candidate['key'] == wanted and candidate['host'] == record['host'] and candidate.get('artifact_kind') == incremental.SNAR_KIND:
+            return None if _missing_part(store, candidate) else candidate
+    return None
+
+
 def resolve(store, record):
-    """The levels a restore of ``record`` applies, oldest first; refuses a broken chain, naming the set."""
-    levels, broken = chain_records(store, record)
+    """The levels a restore of ``record`` applies, oldest first, each with the record of its snapshot file (or
+    None): [(record, snapshot record)]. Refuses a broken chain, naming the set."""
+    manifests = Manifests(store)
+    levels, broken = chain_records(store, record, manifests)
     if broken is None:
-        return levels
+        return [(level, snapshot_of(store, manifests, level)) for level in levels]
     set_id, level, why, error = broken
     what = 'set %s' % set_id if level is None else 'set %s (level %d of the chain)' % (set_id, level)
     facts = incremental.facts_of(record) or {}

@@ -100,31 +100,33 @@ def snar_directories(data):
     if why:
         raise ValueError(why)
     pos = data.index(b'\n') + 1
-
-    def field(at):
-        end = data.index(b'\x00', at)
-        return data[at:end], end + 1
-
-    _sec, pos = field(pos)
-    _nsec, pos = field(pos)
+    fields = data[pos:].split(b'\x00')   # the last field is what follows the last NUL: empty in a whole file
+    if len(fields) < 3 or fields[-1]:
+        raise ValueError('the snapshot file is cut short')
+    pos += len(fields[0]) + len(fields[1]) + 2
+    index = 2
+    last = len(fields) - 1
     out = []
-    while pos < len(data):
+    while index < last:
         start = pos
-        nfs, pos = field(pos)
-        _msec, pos = field(pos)
-        _mnsec, pos = field(pos)
-        dev, pos = field(pos)
-        ino, pos = field(pos)
-        name, pos = field(pos)
+        if index + 6 > last:
+            raise ValueError('a directory record of the snapshot file is cut short (at byte %d)' % pos)
+        nfs, _msec, _mnsec, dev, ino, name = fields[index:index + 6]
+        pos += len(nfs) + len(_msec) + len(_mnsec) + len(dev) + len(ino) + len(name) + 6
+        index += 6
         entries = []
-        entry, pos = field(pos)
-        while entry:
-            entries.append(entry)
-            entry, pos = field(pos)
-        if data[pos:pos + 1] != b'\x00':
+        while index < last and fields[index]:
+            entries.append(fields[index])
+            pos += len(fields[index]) + 1
+            index += 1
+        if index + 1 > last or fields[index + 1]:
             raise ValueError('a directory record of the snapshot file has no terminator (at byte %d)' % pos)
-        pos += 1
-        out.append((start, pos, nfs == b'1', int(dev), int(ino), name, entries))
+        pos += 2
+        index += 2
+        try:
+            out.append((start, pos, nfs == b'1', int(dev), int(ino), name, entries))
+        except ValueError:
+            raise ValueError('a directory record of the snapshot file has no valid device or inode (at byte %d)' % start)
     return out
 
 
@@ -374,6 +376,32 @@ def link_repairs_of(record):
             raise ValueError('a hard_links item is not [name, [names]]')
         out.append((decode_name(item[0]), [decode_name(name) for name in item[1]]))
     return out
+
+
+def snapshot_dumpdirs(records, roots):
+    """The dumpdirs of a level as its snapshot file gives them: ({directory: {name: flag}}, [problems]).
+
+    The snapshot file tar writes holds, for every directory it archived, the same entries (flags Y, N, D) as the
+    directory's dumpdir in the archive, NUL-separated (no name is ambiguous). ``roots``: the recorded paths as
+    byte names relative to / (a directory must be one of them or lie below one; entries are plain names).
+    """
+    out = {}
+    problems = []
+    for _start, _end, _nfs, _dev, _ino, name, entries in records:
+        segs = name.split(b'/')
+        if name.startswith(b'/') or b'' in segs or b'.' in segs or b'..' in segs or \
+                not any(name == root or name.startswith(root + b'/') for root in roots):
+            problems.append('%s: a directory of the snapshot file that is not below the backed-up paths'
+                            % name.decode('utf-8', 'replace'))
+            continue
+        listed = {entry[1:]: entry[:1] for entry in entries}
+        bad = [entry for entry in entries if entry[:1] not in (b'Y', b'N', b'D') or b'/' in entry or len(entry) < 2]
+        if bad or b'.' in listed or b'..' in listed or len(listed) != len(entries):
+            problems.append('%s: the snapshot file lists %r in it' % (name.decode('utf-8', 'replace'),
+                                                                      (bad or [b'. or .. or a name twice'])[0][:100]))
+            continue
+        out[name] = listed
+    return out, problems
 
 
 def purge_actions(on_disk, entries):

@@ -175,8 +175,8 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     record = artifacts.find_record(manifest, host, files_logic.COMPONENT, name)
     dest = check_dest(dest)
     targets = plan_restore(record, dest, force)
-    levels = chain.resolve(store, record) if incremental.facts_of(record) else [record]
-    for level in levels[1:]:
+    levels = chain.resolve(store, record) if incremental.facts_of(record) else [(record, None)]
+    for level, _snapshot in levels[1:]:
         _link_repairs(level)   # a record that lies is refused before anything is read
     links = path_rules.record_links(record, path_rules.record_paths(record))
     drop_setid = bool(dest) and not keep_setid
@@ -188,16 +188,16 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
             'setid': 'dropped' if drop_setid else 'kept'}
     if incremental.facts_of(record):
         base['chain'] = [{'set_id': level['set_id'], 'level': incremental.facts_of(level)['level'], 'artifact': level['key'],
-                          'size': level['size']} for level in levels]
+                          'size': level['size']} for level, _snapshot in levels]
     if check_mode:
         what = record['key'] if len(levels) == 1 else 'the %d levels of its chain (%s)' % (
-            len(levels), ', '.join(level['set_id'] for level in levels))
+            len(levels), ', '.join(level['set_id'] for level, _snapshot in levels))
         base.update({'changed': True, 'msg': 'would restore %s from %s' % (', '.join(base['paths']), what)})
         return base
     tar = pipeline.need_tool('tar', 'files_restore')
     feats = tar_features(tar)
     stage_parent = _stage_parent(targets, staging_dir)
-    need = sum((level.get('extra') or {}).get('uncompressed_size') or 0 for level in levels)
+    need = sum((level.get('extra') or {}).get('uncompressed_size') or 0 for level, _snapshot in levels)
     if need:
         free = _free_bytes(stage_parent)
         if free < need:
@@ -247,22 +247,56 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
 def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities):
     """Extract a full archive, or every level of a chain in order, into the staging directory.
 
-    Returns (seconds, members) over all levels; each level's facts go into ``result['chain']``.
+    Returns (seconds, members, sha256 of the last level); each level's facts go into ``result['chain']``.
     """
-    res, checker = _extract(store, levels[0], tar, feats, staging, keep_capabilities)
+    first = levels[0][0]
+    checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
+    res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker)
     steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
-    for record in levels[1:]:
-        listing = _list_increment(store, record, tar)
-        step = chain_apply.apply_level(staging_fd, staging, listing)
+    state = chain_apply.tree_state(checker) if len(levels) > 1 else None
+    for record, snapshot in levels[1:]:
+        roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
+        if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
+            dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots)
+            how = 'snapshot file'
+        else:
+            dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar))
+            how = 'listing'
+        step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
         res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
                                 IncrementalChecker(record['extra']['paths'], dumpdirs=False))
-        step['linked'] = chain_apply.repair_links(staging_fd, staging, _link_repairs(record),
-                                                  [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']])
-        step.update({'members': checker.members, 'seconds': round(res['seconds'], 3)})
+        unlisted = [segs for segs in checker.directories if b'/'.join(segs) not in dumpdirs]
+        if unlisted:
+            raise DamagedError('the increment %s holds the directory %s, which its %s does not list: it cannot be applied; '
+                               'nothing was changed' % (record['key'], b'/'.join(unlisted[0]).decode('utf-8', 'replace'), how))
+        step['linked'] = chain_apply.repair_links(staging_fd, staging, _link_repairs(record), roots)
+        step.update({'members': checker.members, 'seconds': round(res['seconds'], 3), 'deletions_from': how})
         steps.append(step)
     for entry, step in zip(result.get('chain') or [], steps):
         entry.update(step)
     return sum(step['seconds'] for step in steps), sum(step['members'] for step in steps), res['sha256']
+
+
+def _read_snapshot(store, record, snapshot, roots):
+    """The dumpdirs of an increment from the snapshot file stored with it (a few kB instead of a second read of the
+    archive), checked: ({directory: {name: flag}}, {root: is a directory})."""
+    cat = pipeline.need_tool('cat', 'incremental restores')
+    chunks = []
+    try:
+        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=chunks.append)
+    except LifeboatError as e:
+        raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
+    if res['sink'].failed():
+        raise LifeboatError('reading %s failed, nothing was changed: %s' % (snapshot['key'], res['sink'].describe()))
+    try:
+        records = incremental.snar_directories(b''.join(chunks))
+    except ValueError as e:
+        raise DamagedError('the snapshot file %s of %s cannot be read (%s); nothing was changed' % (snapshot['key'], record['key'], e))
+    dumpdirs, problems = incremental.snapshot_dumpdirs(records, roots)
+    if problems:
+        raise DamagedError('the snapshot file %s of %s is not safe to apply (nothing was changed): %s'
+                           % (snapshot['key'], record['key'], '; '.join(problems[:10])), unsafe_members=problems)
+    return dumpdirs, {root: root in dumpdirs for root in roots}
 
 
 def _link_repairs(record):

@@ -214,31 +214,37 @@ class ListingReader(object):
     def feed(self, line):
         if isinstance(line, str):
             line = line.encode('ascii', 'surrogateescape')
-        if line.endswith(b'\n'):
+        if line[-1:] == b'\n':
             line = line[:-1]
+        block = self.block
+        if block is not None:
+            # most lines of an incremental listing are dumpdir entries: they are told apart first (a member line's
+            # second character is a mode letter, never a space)
+            if line[1:2] == b' ' and line[:1] in b'YNDRTX':
+                if self.blank:
+                    if block.entries:
+                        block.extend_last(b'\n' * self.blank)
+                    else:
+                        self.on_problem(block.name, 'a dumpdir that goes on after its end')
+                    self.blank = 0
+                block.entries.append([line[:1], line[2:]])
+                return
+            if not line:
+                self.blank += 1
+                return
         if HEADER_RE.match(line):
             self.close()
             self._member(line)
-            return
-        if self.block is None:
-            if line.strip() and b'Creating directory:' not in line:
+        elif b'Creating directory:' in line:
+            return   # tar -xvv notes the parents it makes (they are no members)
+        elif block is None:
+            if line.strip():
                 self.on_problem(b'?', 'unparseable listing line %r' % (line[:200],))
-            return
-        if not line:
-            self.blank += 1
-        elif line[:1] in (b'Y', b'N', b'D', b'R', b'T', b'X') and line[1:2] in (b' ', b''):
-            if self.blank:
-                if not self.block.entries:
-                    self.on_problem(self.block.name, 'a dumpdir that goes on after its end')
-                else:
-                    self.block.extend_last(b'\n' * self.blank)
-            self.blank = 0
-            self.block.add(line[:1], line[2:])
-        elif self.block.entries:
-            self.block.extend_last(b'\n' * (self.blank + 1) + line)
+        elif block.entries:
+            block.extend_last(b'\n' * (self.blank + 1) + line)
             self.blank = 0
         else:
-            self.on_problem(self.block.name, 'unparseable dumpdir line %r' % (line[:200],))
+            self.on_problem(block.name, 'unparseable dumpdir line %r' % (line[:200],))
 
     def close(self):
         """End the dumpdir being read (at the next member, and at the end of the listing)."""
