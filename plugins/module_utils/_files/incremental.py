@@ -263,6 +263,28 @@ def decide(base, policy, now, force=False, source_problem=None, base_problem=Non
             'reason': 'level %d on set %s' % (level, base['set_id'])}
 
 
+def needs(records):
+    """The set ids a set's records depend on: every earlier level of each incremental entry (sorted). Retention
+    keeps them while it keeps the set; a restore of the set needs them all."""
+    out = set()
+    for record in records:
+        for entry in (facts_of(record) or {}).get('chain') or []:
+            if isinstance(entry, dict) and entry.get('set_id') and entry['set_id'] != record.get('set_id'):
+                out.add(entry['set_id'])
+    return sorted(out)
+
+
+def chains(records):
+    """What the listing shows of a set's incremental entries: {"host/files/name": {level, base, full_set}}."""
+    out = {}
+    for record in records:
+        facts = facts_of(record)
+        if facts is not None:
+            out['%s/%s/%s' % (record['host'], record['component'], record['name'])] = {
+                'level': facts.get('level'), 'base': facts.get('base'), 'full_set': facts.get('full_set')}
+    return out
+
+
 def full_decision(reason):
     """decide()'s answer for a full (level 0) made for ``reason``."""
     return {'level': 0, 'base': None, 'chain': [], 'full_set': None, 'reason': reason}
