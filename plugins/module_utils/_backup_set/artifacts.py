@@ -6,12 +6,14 @@
 write_artifact(): source -> pipeline -> store, checked (source verdict, size read back), then its record.
 read_artifact():  store -> pipeline -> sink, with size and sha256 compared against the record.
 Files, PostgreSQL, uploads and later components all call these two; none has a pipeline of its own.
+put_small_artifact() / get_small_artifact(): a small document (the record of EBS or OpenSearch snapshots, which
+live outside the store) as bytes through the store, with the same kind of record.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DamagedError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
@@ -91,3 +93,42 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
         if r.failed():
             raise LifeboatError('the %s stage failed while reading %s: %s' % (r.name, record['key'], r.describe()))
     return res
+
+
+# ---------------------------------------------------------------- small documents (records of things kept outside the store)
+
+def put_small_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, data, extra=None):
+    """Store ``data`` (bytes) as an artifact of an open set, with its record, in two exclusive writes.
+
+    Returns the record. Raises AlreadyExistsError when the artifact exists already (parts of an open set
+    are never replaced).
+    """
+    lifecycle.require_open(store, set_id)
+    key = set_format.artifact_key(set_id, host, component, name + fmt_ext)
+    started = set_format.iso(set_format.utcnow())
+    store.put_new(key, data)
+    info = store.stat(key)
+    if info is None or info.size != len(data):
+        store.delete(key)
+        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                            % (store.describe(), key, 'no' if info is None else info.size, len(data)))
+    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, 'none', 'none',
+                                    len(data), set_format.sha256_hex(data), started, set_format.iso(set_format.utcnow()),
+                                    {}, extra=dict(extra or {}, seconds=0.0))
+    lifecycle.put_record(store, record)
+    return record
+
+
+def get_small_artifact(store, record):
+    """The bytes of a small artifact, checked against its record (size and sha256)."""
+    data = store.get_bytes(record['key'])
+    if data is None:
+        raise DamagedError('artifact %s of set %s is missing from the %s'
+                           % (record['key'], record['set_id'], store.describe()), artifact=record['key'])
+    digest = set_format.sha256_hex(data)
+    if len(data) != record['size'] or digest != record['sha256']:
+        raise DamagedError('artifact %s failed verification: the store holds %d bytes with sha256 %s, the record says '
+                           '%d bytes with sha256 %s. It was changed or damaged after the backup; nothing was restored '
+                           'from it' % (record['key'], len(data), digest, record['size'], record['sha256']),
+                           artifact=record['key'])
+    return data
