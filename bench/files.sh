@@ -3,6 +3,7 @@
 #
 #   bench/files.sh [--runs N] [--size MB] [--dataset DIR] [--workdir DIR] [--restore-dir DIR] [--keep] [--no-2x]
 #                  [--no-archive] [--no-restic] [--encrypt] [--modules-only]
+#   bench/files.sh --incremental [options]: incremental backups instead (bench/files_incremental.sh --help)
 #
 # Measures wall time, CPU (user+sys), peak RSS and the CPU used by other processes of the machine during
 # each run (this machine type is shared), with /usr/bin/time, hyperfine, restic and the playbooks as a user
@@ -31,6 +32,9 @@
 # Environment: PY (python with ansible-core; default /opt/lbvenv/bin/python), BENCH_COLLECTIONS (where
 # community.general and ansible.posix are, or are put; default /opt/lbbench-venv/collections).
 set -euo pipefail
+for arg in "$@"; do   # the incremental benchmark is a script of its own (bench/files_incremental.sh)
+    if [ "$arg" = --incremental ]; then exec "$(dirname "${BASH_SOURCE[0]}")/files_incremental.sh" "$@"; fi
+done
 
 runs=3
 size_mb=1100
@@ -56,7 +60,7 @@ while [ $# -gt 0 ]; do
         --no-restic) do_restic=0; shift ;;
         --encrypt) encrypt=1; shift ;;
         --modules-only) modules_only=1; shift ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -113,45 +117,13 @@ write_run_module "$W/run-module.py"
 
 # ------------------------------------------------------------------ measuring
 
-warm() {  # read a tree once so every candidate runs with a warm page cache (GNU tar skips /dev/null)
-    tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
-}
-
 # Before each measured run (measure, with BENCH_SETTLE=1): write back dirty pages left by the previous run
 # (and let the discards of a removed tree go through), so that no candidate pays for the one before it.
 BENCH_SETTLE=1
 
-poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
-    local pattern=$1 out=$2 max=0 pid key val _unit
-    echo 0 > "$out"
-    while :; do
-        for pid in $(pgrep -f -- "$pattern" || true); do
-            while read -r key val _unit; do
-                if [ "$key" = VmHWM: ]; then
-                    if [ "$val" -gt "$max" ]; then
-                        max=$val
-                        echo "$max" > "$out"
-                    fi
-                    break
-                fi
-            done < "/proc/$pid/status" 2>/dev/null || true
-        done
-        sleep 0.2
-    done
-}
-start_poller() { poll_hwm "$1" "$2" & poller_pid=$!; }
-stop_poller() {
-    kill "$poller_pid" 2>/dev/null || true
-    wait "$poller_pid" 2>/dev/null || true
-    poller_pid=
-}
-
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 raw_header
 
-task_seconds() {  # task_seconds LOG 'task name': the profile_tasks time of a task, or empty
-    grep -F -- "$2" "$1" | grep -oE '[0-9.]+s$' | tail -1 | tr -d s || true
-}
 
 # ------------------------------------------------------------------ data
 
