@@ -11,9 +11,9 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _human as human
 from ansible_collections.lifeboat.backup.plugins.module_utils import _metrics as metrics
 
-UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB')
 COLUMNS = ('ID', 'STATUS', 'AGE', 'SIZE', 'HOSTS', 'COMPONENTS', 'VERIFIED', 'DRILLED', 'NOTE')
 MAX_CELL = 48
 
@@ -31,33 +31,14 @@ def human_size(value):
     """1536 -> '1.5 KiB'; 0 -> '0 B'; None or '' -> '-'."""
     if value in (None, ''):
         return '-'
-    size = _number(value, 'human_size')
-    sign = '-' if size < 0 else ''
-    size = abs(size)
-    unit = 0
-    while size >= 1024 and unit < len(UNITS) - 1:
-        size /= 1024.0
-        unit += 1
-    if unit == 0:
-        return '%s%d B' % (sign, int(size))
-    return '%s%s %s' % (sign, ('%.1f' % size) if size < 100 else ('%d' % round(size)), UNITS[unit])
+    return human.size(_number(value, 'human_size'))
 
 
 def human_duration(value):
-    """Seconds -> '45s', '12m 5s', '3h 20m', '4d 2h', '2y 3d'; None or '' -> '-'."""
+    """Seconds -> '45s', '12m 5s', '3h 20m', '4d 2h', '1y 35d'; None or '' -> '-'."""
     if value in (None, ''):
         return '-'
-    seconds = int(round(_number(value, 'human_duration')))
-    sign = '-' if seconds < 0 else ''
-    seconds = abs(seconds)
-    parts = []
-    for unit, size in (('y', 365 * 86400), ('d', 86400), ('h', 3600), ('m', 60), ('s', 1)):
-        if seconds >= size or (unit == 's' and not parts):
-            parts.append('%d%s' % (seconds // size, unit))
-            seconds %= size
-        if len(parts) == 2:
-            break
-    return sign + ' '.join(parts)
+    return human.duration(_number(value, 'human_duration'))
 
 
 def _hosts(item):
