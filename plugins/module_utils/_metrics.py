@@ -176,7 +176,7 @@ def _labels(base, **extra):
 def _run_samples(operation, base, facts, now):
     """The four series every operation has. A failed run leaves last_success_timestamp_seconds alone."""
     success = bool(facts.get('success'))
-    ended = float(facts.get('ended') or now)
+    ended = round(float(facts.get('ended') or now), 3)
     out = {
         metric_name(operation, 'last_run_timestamp_seconds'): {_labels(base): ended},
         metric_name(operation, 'last_run_success'): {_labels(base): 1 if success else 0},

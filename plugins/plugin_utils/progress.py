@@ -4,7 +4,7 @@
 """The action plugin behind every long-running module: progress in the play output while the module works.
 
 The module runs asynchronously (Ansible's own async_wrapper) with ``progress_file`` pointing into the remote
-async directory. The controller polls ``async_status`` (0.5 s, 1 s, 2 s, then every 5 s), and once the work has
+async directory. The controller polls ``async_status`` (after 0.25 s, 0.5 s, 1 s, then every 2 s, every 5 s once progress is shown), and once the work has
 run for ``lifeboat_progress_after`` seconds (default 30) it reads the progress file every
 ``lifeboat_progress_interval`` seconds (default 30) and prints one line per host, e.g.
 
@@ -35,7 +35,8 @@ from ansible_collections.lifeboat.backup.plugins.module_utils import _progress a
 display = Display()
 
 ASYNC_KEYS = ('ansible_job_id', 'started', 'finished', 'results_file')
-POLLS = (0.5, 1.0, 2.0)
+POLLS = (0.25, 0.5, 1.0)
+POLL_EARLY = 2.0  # until the first progress line is due
 POLL_CAP = 5.0
 DEFAULT_LIMIT = 7 * 86400  # async_wrapper kills a module running longer than this
 
@@ -91,7 +92,10 @@ class ProgressAction(ActionBase):
         last_shown = t0 + after - interval
         polls = 0
         while True:
-            time.sleep(POLLS[polls] if polls < len(POLLS) else POLL_CAP)
+            if polls < len(POLLS):
+                time.sleep(POLLS[polls])
+            else:
+                time.sleep(POLL_EARLY if time.time() - t0 < after else POLL_CAP)
             polls += 1
             status = self._execute_module(module_name='ansible.legacy.async_status', task_vars=task_vars,
                                           module_args={'jid': jid, '_async_dir': async_dir})
