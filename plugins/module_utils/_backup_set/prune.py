@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pruning a store (backup_prune, docs/retention.md): decide with retention.py, then remove safely.
+
+Under the store lock, for each set the policy removes:
+
+1. ``manifest.json`` goes first: from then on the set is never listed as completed nor offered for a restore.
+   A store that refuses (S3 Object Lock) leaves the set whole; it is reported as retained until its date and
+   the prune goes on with the other sets.
+2. What the set points to outside the store goes next, found in its records (still in the store): the EBS
+   snapshot sets it recorded, in every region they were copied to (``external`` hooks, one per record kind).
+   A hook that fails stops this set here, still listable as ``removing`` with its records, so the next prune
+   retries it: a reference is never lost before what it refers to.
+3. ``status.json``, then every other object of the set (S3: DeleteObjects, 1,000 keys a call), then its check
+   results (``checks/<set>/``).
+
+A set without a manifest whose status still says ``completed`` (or that has no status at all) is one an
+interrupted prune began to remove: it is decided ``removing`` and finished first, whatever the policy.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import retention
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import results as check_results
+
+REMOVED = 'removed'
+RETAINED = 'retained'
+ERROR = 'error'
+PLANNED = 'would remove'
+
+
+def retention_error(error):
+    """The retain-until date when a store refused a delete because of S3 Object Lock (or a legal hold), else None."""
+    details = getattr(error, 'details', None) or {}
+    if details.get('reason') == 'object_locked':
+        return details.get('retain_until') or 'a legal hold is lifted'
+    return None
+
+
+# ---------------------------------------------------------------- what is in the store
+
+def survey(store, now):
+    """The listing as retention.decide takes it: id, status (with ``removing``), reason, needs; plus sizes."""
+    listing = lifecycle.list_sets(store, now)
+    out = []
+    for item in listing:
+        entry = {'id': item['id'], 'status': item['status'], 'reason': item.get('reason'), 'size': item.get('size') or 0,
+                 'needs': list(item.get('needs') or [])}
+        if item['status'] == set_format.FAILED:
+            status = lifecycle.read_status(store, item['id'])
+            if status is None or status.get('status') == set_format.COMPLETED:
+                entry['status'] = retention.REMOVING
+                entry['reason'] = ('its manifest is gone and its status still says completed'
+                                   if status else 'it has neither a manifest nor a status')
+        out.append(entry)
+    return out
+
+
+def plan(store, policy, now=None, remove_ids=()):
+    """The decision for every set (no change): retention.decide on the survey."""
+    now = now or set_format.utcnow()
+    normalized = retention.parse_policy(policy)
+    entries = survey(store, now)
+    decision = retention.decide(entries, normalized, now, remove_ids=remove_ids)
+    sizes = {entry['id']: entry['size'] for entry in entries}
+    for item in decision['sets']:
+        item['size'] = sizes.get(item['id'], 0)
+    return decision
+
+
+# ---------------------------------------------------------------- removing one set
+
+def _records_in_store(store, set_id):
+    """The records still in the store for a set (the manifest may be gone already)."""
+    out = []
+    for info in store.list(set_id):
+        if not info.key.endswith(set_format.RECORD_SUFFIX):
+            continue
+        data = store.get_bytes(info.key)
+        if data is None:
+            continue
+        try:
+            out.append(set_format.loads(data, 'record %s' % info.key))
+        except LifeboatError:
+            continue  # a damaged record: nothing outside the store can be found from it
+    return out
+
+
+def remove_set(store, set_id, external=None, check_mode=False):
+    """Remove one set in the safe order. Returns {'id', 'outcome', 'bytes', 'objects', 'external', 'error'?, 'retained_until'?}."""
+    objects = list(store.list(set_id))
+    out = {'id': set_id, 'bytes': sum(info.size for info in objects), 'objects': len(objects), 'external': []}
+    if check_mode:
+        out['outcome'] = PLANNED
+        return out
+    try:
+        store.delete(set_format.set_key(set_id, set_format.MANIFEST_KEY))
+    except LifeboatError as e:
+        until = retention_error(e)
+        if until is None:
+            out.update({'outcome': ERROR, 'error': e.msg})
+        else:
+            out.update({'outcome': RETAINED, 'retained_until': until, 'error': e.msg})
+        return out
+    for record in _records_in_store(store, set_id):
+        hook = (external or {}).get(record.get('artifact_kind'))
+        if hook is None:
+            continue
+        try:
+            out['external'].append(hook(record))
+        except LifeboatError as e:
+            out.update({'outcome': ERROR, 'error': 'removing what %s points to failed (the set stays, without its manifest, '
+                                                  'for the next prune to finish): %s' % (record['key'], e.msg)})
+            return out
+    try:
+        store.delete(set_format.set_key(set_id, set_format.STATUS_KEY))
+        store.delete_prefix(set_id)
+        store.delete_prefix(check_results.set_prefix(set_id))
+    except LifeboatError as e:
+        until = retention_error(e)
+        out.update({'outcome': RETAINED if until else ERROR, 'error': e.msg})
+        if until:
+            out['retained_until'] = until
+        return out
+    out['outcome'] = REMOVED
+    return out
+
+
+# ---------------------------------------------------------------- a prune
+
+def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None):
+    """What backup_prune returns. ``lock_hooks``: (acquire() -> token, release(token)) around the removal."""
+    t0 = time.time()
+    now = now or set_format.utcnow()
+    token = None
+    if not check_mode and lock_hooks:
+        token = lock_hooks[0]()
+    try:
+        decision = plan(store, policy, now, remove_ids)
+        outcomes = []
+        for item in decision['sets']:
+            if item['action'] != retention.REMOVE:
+                continue
+            outcome = remove_set(store, item['id'], external, check_mode)
+            item['outcome'] = outcome['outcome']
+            if outcome.get('retained_until'):
+                item['retained_until'] = outcome['retained_until']
+            if outcome.get('error'):
+                item['error'] = outcome['error']
+            outcomes.append(outcome)
+    finally:
+        if token is not None:
+            lock_hooks[1](token)
+    removed = [outcome for outcome in outcomes if outcome['outcome'] == REMOVED]
+    retained = [outcome for outcome in outcomes if outcome['outcome'] == RETAINED]
+    errors = [outcome for outcome in outcomes if outcome['outcome'] == ERROR]
+    return {
+        'changed': bool(removed) or (check_mode and bool(outcomes)),
+        'sets': decision['sets'],
+        'keep': decision['keep'],
+        'remove': decision['remove'],
+        'removed': [outcome['id'] for outcome in removed],
+        'retained': [{'id': outcome['id'], 'retained_until': outcome['retained_until']} for outcome in retained],
+        'errors': [{'id': outcome['id'], 'error': outcome['error']} for outcome in errors],
+        'bytes_freed': sum(outcome['bytes'] for outcome in removed),
+        'bytes_to_free': sum(outcome['bytes'] for outcome in outcomes) if check_mode else None,
+        'unknown_ids': decision['unknown_ids'],
+        'missing_needs': decision['missing_needs'],
+        'groups': decision['groups'],
+        'seconds': round(time.time() - t0, 3),
+    }
