@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lifeboat.backup maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that make listings readable: human_size, human_duration, set_table, store_label, freshness.
+"""Filters that make listings readable: human_size, human_duration, set_table, store_label.
 
 Documented in the YAML files beside this one (ansible-doc -t filter lifeboat.backup.set_table).
 """
@@ -9,15 +9,10 @@ Documented in the YAML files beside this one (ansible-doc -t filter lifeboat.bac
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _human as human
 from ansible_collections.lifeboat.backup.plugins.module_utils import _metrics as metrics
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
-from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import freshness as set_freshness
 
 COLUMNS = ('ID', 'STATUS', 'AGE', 'SIZE', 'HOSTS', 'COMPONENTS', 'VERIFIED', 'DRILLED', 'NOTE')
 MAX_CELL = 48
@@ -133,28 +128,6 @@ def store_label(store):
     return metrics.store_label(store)
 
 
-def _listing_now(sets):
-    """The time the listing was made, on the host that made it (timestamp + age of any set), else now."""
-    for item in sets:
-        if isinstance(item, dict) and item.get('timestamp') and item.get('age_seconds') is not None:
-            try:
-                return set_format.parse_iso(item['timestamp']) + datetime.timedelta(seconds=int(item['age_seconds']))
-            except (TypeError, ValueError):
-                continue
-    return set_format.utcnow()
-
-
-def freshness(sets, rpo, label=None, verify_max_age=None, drill_max_age=None):
-    """backup_set_info's sets -> {'ok', 'groups', 'problems'}: the newest completed set of each label against the RPO."""
-    if not isinstance(sets, (list, tuple)):
-        raise AnsibleFilterError('freshness expects the list of sets of backup_set_info, got %r' % type(sets).__name__)
-    try:
-        return set_freshness.status([item for item in sets if isinstance(item, dict)], _listing_now(sets), rpo,
-                                    label=label, verify_max_age=verify_max_age or None, drill_max_age=drill_max_age or None)
-    except LifeboatError as e:
-        raise AnsibleFilterError(e.msg)
-
-
 class FilterModule(object):
 
     def filters(self):
@@ -163,5 +136,4 @@ class FilterModule(object):
             'human_duration': human_duration,
             'set_table': set_table,
             'store_label': store_label,
-            'freshness': freshness,
         }

@@ -175,22 +175,35 @@ def _labels(base, **extra):
 
 def _run_samples(operation, base, facts, now):
     """The four series every operation has. A failed run leaves last_success_timestamp_seconds alone."""
-    success = bool(facts.get('success'))
-    ended = round(float(facts.get('ended') or now), 3)
+    success = bool(_flag(facts.get('success')))
+    ended = round(float(_number(facts, 'ended') or now), 3)
     out = {
         metric_name(operation, 'last_run_timestamp_seconds'): {_labels(base): ended},
         metric_name(operation, 'last_run_success'): {_labels(base): 1 if success else 0},
     }
-    if facts.get('duration') is not None:
-        out[metric_name(operation, 'last_run_duration_seconds')] = {_labels(base): float(facts['duration'])}
+    duration = _number(facts, 'duration')
+    if duration is not None:
+        out[metric_name(operation, 'last_run_duration_seconds')] = {_labels(base): duration}
     if success:
         out[metric_name(operation, 'last_success_timestamp_seconds')] = {_labels(base): ended}
     return out
 
 
+_EMPTY = (None, '', 'None', 'none', 'null')
+
+
+def _flag(value):
+    """A fact that is a bool, as templating may hand it over (True, 'True', 'false', 1, None, 'None')."""
+    if value in _EMPTY:
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ('true', 'yes', '1', 'on')
+    return bool(value)
+
+
 def _number(facts, key):
     value = facts.get(key)
-    if value in (None, ''):
+    if value in _EMPTY:
         return None
     try:
         return float(value)
@@ -218,7 +231,7 @@ def samples_for(operation, facts, store, set_label='', now=0.0):
         base['level'] = facts.get('level') or 'quick'
     scope = dict(base)
     out = {} if operation == 'status' else _run_samples(operation, base, facts, now)
-    success = bool(facts.get('success'))
+    success = bool(_flag(facts.get('success')))
 
     def put(short, value, **extra):
         if value is not None:
@@ -246,8 +259,9 @@ def samples_for(operation, facts, store, set_label='', now=0.0):
     elif operation == 'status':
         put('newest_completed_timestamp_seconds', _number(facts, 'newest_completed') or 0)
         put('rpo_seconds', _number(facts, 'rpo'))
-        if facts.get('rpo_met') is not None:
-            put('rpo_met', 1 if facts['rpo_met'] else 0)
+        met = _flag(facts.get('rpo_met'))
+        if met is not None:
+            put('rpo_met', 1 if met else 0)
         put('last_verify_timestamp_seconds', _number(facts, 'last_verify') or 0)
         put('last_drill_timestamp_seconds', _number(facts, 'last_drill') or 0)
         for status, count in sorted((facts.get('sets') or {}).items()):

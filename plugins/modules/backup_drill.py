@@ -86,6 +86,16 @@ options:
     description: Record the result in the store's C(checks/) area.
     type: bool
     default: true
+  progress_file:
+    description:
+      - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
+        the progress in the play output; leave it unset.
+    type: path
+  failure:
+    description:
+      - A step of the drill failed before anything could be compared (the restore refused the set, the scratch server did
+        not start): record the drill as failed with this reason and fail, comparing nothing.
+    type: str
 '''
 
 EXAMPLES = r'''
@@ -137,6 +147,7 @@ recorded:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import drill
 
@@ -158,6 +169,8 @@ def argument_spec():
         )),
         facts=dict(type='dict', default={}),
         record=dict(type='bool', default=True),
+        failure=dict(type='str'),
+        progress_file=dict(type='path'),
     )
 
 
@@ -166,10 +179,16 @@ def build_module():
 
 
 def run(params, check_mode):
-    with open_store(params['store']) as store:
-        result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
-                           components=params['components'], files_dest=params['files_dest'], postgresql=params['postgresql'],
-                           facts=params['facts'], record=params['record'], check_mode=check_mode)
+    reporter = progress.Reporter(params['progress_file'], 'drill comparison') if params['progress_file'] else None
+    try:
+        with open_store(params['store']) as store:
+            result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
+                               components=params['components'], files_dest=params['files_dest'],
+                               postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
+                               check_mode=check_mode, failure=params['failure'], reporter=reporter)
+    finally:
+        if reporter is not None:
+            reporter.done()
     if result['passed'] is False:
         raise LifeboatError('the restore drill of set %s FAILED: %s' % (result['set_id'], '; '.join(result['problems'][:10])),
                             **result)

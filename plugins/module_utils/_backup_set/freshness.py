@@ -4,7 +4,7 @@
 """Freshness: is the newest completed set young enough (the RPO), and when was it last verified and drilled.
 
 Pure logic on a set listing (backup_set_info's ``sets``, with ``last_verify`` / ``last_drill`` attached) and
-the current time. ``playbooks/status.yml`` uses it through the ``lifeboat.backup.freshness`` filter and fails
+the current time. ``playbooks/status.yml`` uses it through the ``backup_status`` module and fails
 the play when a group misses its RPO, so a scheduled job alerts when backups silently stopped.
 """
 
@@ -57,7 +57,7 @@ def group_status(label, members, now, rpo, verify_max_age=None, drill_max_age=No
         out['problems'].append('there is no completed set%s' % where)
     else:
         moment = set_format.parse_set_id(newest['id'])[0]
-        out.update({'newest': newest['id'], 'newest_timestamp': set_format.iso(moment),
+        out.update({'newest': newest['id'], 'newest_timestamp': set_format.iso(moment), 'newest_epoch': int(moment.timestamp()),
                     'age_seconds': int((now - moment).total_seconds()),
                     'rpo_met': None if cutoff is None else moment > cutoff})
         if cutoff is not None and not out['rpo_met']:
@@ -80,13 +80,13 @@ def group_status(label, members, now, rpo, verify_max_age=None, drill_max_age=No
     return out
 
 
-def status(sets, now, rpo, label=None, verify_max_age=None, drill_max_age=None):
-    """Freshness per label (or of one label). Returns {'ok', 'groups': [...], 'problems': [...]}."""
+def status(sets, now, rpo, labels=None, verify_max_age=None, drill_max_age=None):
+    """Freshness per label (every label found, or those in ``labels``). Returns {'ok', 'groups': [...], 'problems': [...]}."""
     groups = {}
     for item in sets:
         groups.setdefault(item.get('label') or '', []).append(item)
-    if label is not None:
-        groups = {label: groups.get(label, [])}
+    if labels:
+        groups = {label: groups.get(label, []) for label in labels}
     if not groups:
         groups = {'': []}
     out = [group_status(name, members, now, rpo, verify_max_age, drill_max_age) for name, members in sorted(groups.items())]

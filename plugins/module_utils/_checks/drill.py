@@ -151,11 +151,18 @@ def select(manifest, hosts=None, components=(FILES, POSTGRESQL)):
 
 
 def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL), files_dest=None, postgresql=None,
-        facts=None, record=True, check_mode=False, now=None):
-    """Compare what a drill restored with the set. Returns the result (``passed``, ``items``, ``problems``)."""
+        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None):
+    """Compare what a drill restored with the set. Returns the result (``passed``, ``items``, ``problems``).
+
+    ``failure``: a step of the drill failed before anything could be compared (the restore refused the set,
+    the scratch server would not start): the drill is recorded as failed with that reason, nothing compared.
+    """
     started = now or set_format.utcnow()
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     set_id = manifest['set_id']
+    if failure:
+        return _record(store, set_id, digest, [], ['the drill could not restore the set: %s' % failure],
+                       dict(facts or {}), [], started, record and not check_mode)
     chosen = select(manifest, hosts, components)
     if not chosen:
         raise ConfigError('set %s has nothing to drill for hosts %s and components %s (files archives and database dumps)'
@@ -168,6 +175,8 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
     items = []
     if not check_mode:
         for rec in chosen:
+            if reporter is not None:
+                reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=rec['size'])
             if rec['component'] == FILES:
                 items.append(compare_files(store, rec, os.path.join(files_dest, rec['host'])))
             else:
@@ -184,12 +193,16 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
         'mismatches': len(problems),
     }
     totals.update(facts or {})
-    result = {'changed': False, 'set_id': set_id, 'manifest_sha256': digest, 'passed': not problems and not check_mode,
-              'items': items, 'problems': problems, 'totals': totals,
-              'planned': [{'host': r['host'], 'component': r['component'], 'name': r['name']} for r in chosen]}
+    planned = [{'host': r['host'], 'component': r['component'], 'name': r['name']} for r in chosen]
     if check_mode:
-        result['passed'] = None
-        return result
+        return {'changed': False, 'set_id': set_id, 'manifest_sha256': digest, 'passed': None, 'items': [], 'problems': [],
+                'totals': totals, 'planned': planned}
+    return _record(store, set_id, digest, items, problems, totals, planned, started, record)
+
+
+def _record(store, set_id, digest, items, problems, totals, planned, started, record):
+    result = {'changed': False, 'set_id': set_id, 'manifest_sha256': digest, 'passed': not problems, 'items': items,
+              'problems': problems, 'totals': totals, 'planned': planned}
     if record:
         outcome = {'passed': result['passed'], 'items': items, 'problems': problems, 'manifest_sha256': digest,
                    'totals': totals}

@@ -75,7 +75,7 @@ def latest_by_set(keys, now=None):
         current = entry.get(slot)
         if current is not None and current['when'] >= check['when']:
             continue
-        summary = {'when': check['when'], 'passed': check['passed'], 'key': key}
+        summary = {'when': check['when'], 'epoch': int(check['timestamp'].timestamp()), 'passed': check['passed'], 'key': key}
         if slot == 'last_verify':
             summary['level'] = check['kind'].split('-', 1)[1]
         if now is not None:
@@ -92,6 +92,11 @@ def attach(sets, keys, now=None):
         summary['last_verify'] = found.get('last_verify')
         summary['last_drill'] = found.get('last_drill')
     return sets
+
+
+def check_keys(store):
+    """Every key of the checks area (one listing)."""
+    return [info.key for info in store.list(AREA)]
 
 
 def make_check_doc(set_id, kind, passed, started, finished, manifest_sha256, items, problems, runner=None, totals=None):

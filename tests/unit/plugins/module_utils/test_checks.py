@@ -59,7 +59,8 @@ def test_the_newest_check_of_each_kind_wins():
     ]
     latest = checks.latest_by_set(keys, now=at(2026, 11, 25, 6))
     assert latest[SID]['last_verify'] == {'when': '2026-11-24T04:00:00Z', 'passed': False, 'level': 'full',
-                                          'key': keys[1], 'age_seconds': 26 * 3600}
+                                          'key': keys[1], 'age_seconds': 26 * 3600,
+                                          'epoch': int(at(2026, 11, 24, 4).timestamp())}
     assert latest[SID]['last_drill']['passed'] and latest[SID]['last_drill']['age_seconds'] == 3600
     assert 'last_verify' not in latest['20261121T031500Z']
     sets = checks.attach([{'id': SID}, {'id': '20261101T031500Z'}], keys)

@@ -79,3 +79,11 @@ def test_drill_refusals_and_check_mode(store, tmp_path):
     planned = drill.run(store, set_id=set_id, components=['files'], files_dest='/x', check_mode=True)
     assert planned['passed'] is None and planned['planned'] == [{'host': 'web1', 'component': 'files', 'name': 'app'}]
     assert list(store.list(results.AREA)) == []
+
+
+def test_a_drill_whose_restore_failed_is_recorded_as_failed(store, tmp_path):
+    set_id, _src = backed_up(store, tmp_path)
+    result = drill.run(store, set_id=set_id, failure='files_restore: artifact failed verification', facts={'step': 'files'})
+    assert result['passed'] is False and result['problems'] == [
+        'the drill could not restore the set: files_restore: artifact failed verification']
+    assert result['recorded'].endswith('-drill-failed.json')

@@ -12,7 +12,6 @@ import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import freshness
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
-from ansible_collections.lifeboat.backup.plugins.filter import listing
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
@@ -52,31 +51,24 @@ def test_each_label_against_the_rpo():
 
 
 def test_one_label_and_the_rpo_boundary():
-    assert freshness.status(SETS, NOW, '26h', label='nightly')['ok']
+    assert freshness.status(SETS, NOW, '26h', labels=['nightly'])['ok']
     just = datetime.datetime(2026, 11, 24, 5, 15, tzinfo=UTC)  # exactly 26 h after 03:15
-    assert not freshness.status(SETS, just, '26h', label='nightly')['ok']
-    assert freshness.status(SETS, just - datetime.timedelta(seconds=1), '26h', label='nightly')['ok']
+    assert not freshness.status(SETS, just, '26h', labels=['nightly'])['ok']
+    assert freshness.status(SETS, just - datetime.timedelta(seconds=1), '26h', labels=['nightly'])['ok']
 
 
 def test_an_empty_store_or_label_misses_the_rpo():
     assert freshness.status([], NOW, '26h')['problems'] == ['there is no completed set']
-    result = freshness.status(SETS, NOW, '26h', label='weekly')
+    result = freshness.status(SETS, NOW, '26h', labels=['weekly'])
     assert result['problems'] == ['there is no completed set of label weekly'] and result['groups'][0]['rpo_met'] is False
 
 
 def test_verify_and_drill_limits():
-    result = freshness.status(SETS, NOW, '26h', label='nightly', verify_max_age='2h', drill_max_age='3d')
+    result = freshness.status(SETS, NOW, '26h', labels=['nightly'], verify_max_age='2h', drill_max_age='3d')
     assert result['problems'] == ['the last restore drill of label nightly (2026-11-22T06:00:00Z) failed']
     with pytest.raises(ConfigError, match='not a duration'):
         freshness.status(SETS, NOW, '26h', verify_max_age='30x')
-    result = freshness.status(SETS, NOW, '26h', label='nightly', drill_max_age='1d')
+    result = freshness.status(SETS, NOW, '26h', labels=['nightly'], drill_max_age='1d')
     assert 'the last passing restore drill of label nightly was at 2026-11-21T06:00:00Z, longer ago than 1d' in result['problems']
-    result = freshness.status(SETS, NOW, '26h', label='snapshots', verify_max_age='7d')
+    result = freshness.status(SETS, NOW, '26h', labels=['snapshots'], verify_max_age='7d')
     assert 'no set of label snapshots ever passed a verification' in result['problems']
-
-
-def test_the_filter_uses_the_listing_time():
-    sets = [dict(item, timestamp='2026-11-23T03:15:00Z', age_seconds=6300) for item in SETS[:1]]
-    result = listing.freshness(sets, '2h')
-    assert result['ok'] is True and result['groups'][0]['age_seconds'] == 6300
-    assert listing.freshness(sets, '1h')['ok'] is False

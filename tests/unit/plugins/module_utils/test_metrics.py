@@ -182,3 +182,17 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 ])
 def test_store_label(params, label):
     assert metrics.store_label(params) == label
+
+
+def test_facts_as_templating_hands_them_over():
+    update, _scope = metrics.samples_for('status', {'rpo_met': 'False', 'rpo': '93600', 'newest_completed': 'None',
+                                                    'last_verify': None, 'sets': {'completed': '3'}}, STORE)
+    samples = parsed(metrics.render(update))
+    assert value(samples, 'lifeboat_rpo_met', store=STORE, set_label='') == 0
+    assert value(samples, 'lifeboat_newest_completed_timestamp_seconds', store=STORE, set_label='') == 0
+    assert value(samples, 'lifeboat_sets', store=STORE, set_label='', status='completed') == 3
+    run, _scope = metrics.samples_for('drill', {'success': 'True', 'duration': 'None', 'ended': '1795000000'}, STORE)
+    samples = parsed(metrics.render(run))
+    assert value(samples, 'lifeboat_drill_last_run_success', store=STORE, set_label='') == 1
+    assert value(samples, 'lifeboat_drill_last_success_timestamp_seconds', store=STORE, set_label='') == 1795000000
+    assert not any(key[0].endswith('duration_seconds') for key in samples)
