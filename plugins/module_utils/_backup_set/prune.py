@@ -135,7 +135,7 @@ def remove_set(store, set_id, external=None, check_mode=False):
 
 # ---------------------------------------------------------------- a prune
 
-def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None):
+def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None, reporter=None):
     """What backup_prune returns. ``lock_hooks``: (acquire() -> token, release(token)) around the removal."""
     t0 = time.time()
     now = now or set_format.utcnow()
@@ -145,9 +145,10 @@ def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode
     try:
         decision = plan(store, policy, now, remove_ids)
         outcomes = []
-        for item in decision['sets']:
-            if item['action'] != retention.REMOVE:
-                continue
+        doomed = [item for item in decision['sets'] if item['action'] == retention.REMOVE]
+        for position, item in enumerate(doomed):
+            if reporter is not None:
+                reporter.phase('removing set %d of %d (%s)' % (position + 1, len(doomed), item['id']))
             outcome = remove_set(store, item['id'], external, check_mode)
             item['outcome'] = outcome['outcome']
             if outcome.get('retained_until'):
@@ -176,3 +177,52 @@ def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode
         'groups': decision['groups'],
         'seconds': round(time.time() - t0, 3),
     }
+
+
+# ---------------------------------------------------------------- the store lock and external references
+
+def lock_hooks(store, owner=None, ttl=3600):
+    """(acquire, release) of the store lock for a prune: no backup starts or commits while sets are removed."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LockedError
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
+    import uuid
+
+    def acquire():
+        now = set_format.utcnow()
+        doc, exists = store_lock.read_lock(store)
+        if exists:
+            held = lifecycle._terminal_status(store, (doc or {}).get('set_id'))
+            action, why = store_lock.decide(doc, now, held, False)
+            if action == 'wait':
+                raise LockedError('the %s is locked by %s: a backup is running; prune again when it has ended'
+                                  % (store.describe(), store_lock.describe_owner(doc)), lock=doc)
+            lifecycle._break(store, doc, why, now)
+        token = 'prune-' + uuid.uuid4().hex
+        doc = store_lock.make_lock_doc(PRUNE_LOCK, lifecycle.default_owner(dict(owner or {}, purpose='prune')), now, ttl, token)
+        if not store_lock.acquire(store, doc):
+            other, _exists = store_lock.read_lock(store)
+            raise LockedError('the %s was locked by another run just now: %s'
+                              % (store.describe(), store_lock.describe_owner(other or {})))
+        return token
+
+    def release(token):
+        store_lock.release(store, token)
+
+    return acquire, release
+
+
+PRUNE_LOCK = 'prune'
+
+
+def ebs_hook(make_ec2, check_mode=False):
+    """The external hook of EBS snapshot-set records: delete the set's snapshots in its region and every copy region."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+
+    def delete(record):
+        extra = record.get('extra') or {}
+        opts = {'set_id': record['set_id'], 'host': record['host'], 'region': extra.get('region'),
+                'regions': sorted((extra.get('copies') or {}).keys())}
+        done = snapshot_flows.delete_set(make_ec2, opts, check_mode=check_mode)
+        return {'kind': 'ebs-snapshot-set', 'host': record['host'], 'deleted': done.get('deleted', {})}
+
+    return delete
