@@ -54,6 +54,10 @@ options:
     description: Seconds after which the prune's store lock counts as stale if the prune dies.
     type: int
     default: 3600
+  jobs:
+    description: Sets removed at the same time (each in its own safe order).
+    type: int
+    default: 4
   aws:
     description: How to reach EC2 to delete the EBS snapshots of removed sets (the boto3 chain by default; regions come from the records).
     type: dict
@@ -173,6 +177,7 @@ def argument_spec():
         policy=dict(type='dict', required=True),
         remove_ids=dict(type='list', elements='str', default=[]),
         lock_ttl=dict(type='int', default=3600),
+        jobs=dict(type='int', default=4),
         aws=dict(type='dict', default={}, options=ec2_client.AWS_SPEC),
         progress_file=dict(type='path'),
     )
@@ -187,10 +192,11 @@ def make_ec2(aws, region=None, endpoint_url=None):
                           endpoint_url=endpoint_url or aws.get('endpoint_url'))
 
 
-# Objects outside the store that a set's records point to, by the record's artifact_kind. OpenSearch snapshots
-# (the opensearch_snapshot module's records) get their hook here: a function record -> facts that deletes them.
+# Objects outside the store that a set's records point to, by component and artifact_kind: a function record ->
+# facts that deletes them (idempotently). OpenSearch snapshots (the opensearch_snapshot module's records) get their
+# hook here, next to the EBS snapshot sets.
 def external_hooks(aws, check_mode):
-    return {'ebs-snapshot-set': prune.ebs_hook(functools.partial(make_ec2, aws), check_mode=check_mode)}
+    return {'snapshot': {'ebs-snapshot-set': prune.ebs_hook(functools.partial(make_ec2, aws), check_mode=check_mode)}}
 
 
 def run(params, check_mode):
@@ -204,7 +210,7 @@ def run(params, check_mode):
             return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
                              external=external_hooks(params['aws'], check_mode),
                              lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
-                             reporter=reporter)
+                             reporter=reporter, jobs=max(1, params['jobs']))
     finally:
         if reporter is not None:
             reporter.done()

@@ -12,7 +12,7 @@ Under the store lock, for each set the policy removes:
    snapshot sets it recorded, in every region they were copied to (``external`` hooks, one per record kind).
    A hook that fails stops this set here, still listable as ``removing`` with its records, so the next prune
    retries it: a reference is never lost before what it refers to.
-3. ``status.json``, then every other object of the set (S3: DeleteObjects, 1,000 keys a call), then its check
+3. ``status.json`` and every other object of the set (S3: DeleteObjects, 1,000 keys a call), then its check
    results (``checks/<set>/``).
 
 A set without a manifest whose status still says ``completed`` (or that has no status at all) is one an
@@ -22,6 +22,8 @@ interrupted prune began to remove: it is decided ``removing`` and finished first
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import concurrent.futures
+import threading
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
@@ -77,11 +79,12 @@ def plan(store, policy, now=None, remove_ids=()):
 
 # ---------------------------------------------------------------- removing one set
 
-def _records_in_store(store, set_id):
-    """The records still in the store for a set (the manifest may be gone already)."""
+def _records_in_store(objects, store, components):
+    """The records of ``components`` still in the store for a set (the manifest may be gone already)."""
     out = []
-    for info in store.list(set_id):
-        if not info.key.endswith(set_format.RECORD_SUFFIX):
+    for info in objects:
+        parts = info.key.split('/')
+        if not info.key.endswith(set_format.RECORD_SUFFIX) or len(parts) < 4 or parts[2] not in components:
             continue
         data = store.get_bytes(info.key)
         if data is None:
@@ -93,8 +96,11 @@ def _records_in_store(store, set_id):
     return out
 
 
-def remove_set(store, set_id, external=None, check_mode=False):
-    """Remove one set in the safe order. Returns {'id', 'outcome', 'bytes', 'objects', 'external', 'error'?, 'retained_until'?}."""
+def remove_set(store, set_id, external=None, check_mode=False, has_checks=True):
+    """Remove one set in the safe order. Returns {'id', 'outcome', 'bytes', 'objects', 'external', 'error'?, 'retained_until'?}.
+
+    ``external``: {component: {artifact_kind: hook(record)}} for what records point to outside the store.
+    """
     objects = list(store.list(set_id))
     out = {'id': set_id, 'bytes': sum(info.size for info in objects), 'objects': len(objects), 'external': []}
     if check_mode:
@@ -109,8 +115,9 @@ def remove_set(store, set_id, external=None, check_mode=False):
         else:
             out.update({'outcome': RETAINED, 'retained_until': until, 'error': e.msg})
         return out
-    for record in _records_in_store(store, set_id):
-        hook = (external or {}).get(record.get('artifact_kind'))
+    external = external or {}
+    for record in _records_in_store(objects, store, external):
+        hook = external.get(record.get('component'), {}).get(record.get('artifact_kind'))
         if hook is None:
             continue
         try:
@@ -120,9 +127,9 @@ def remove_set(store, set_id, external=None, check_mode=False):
                                                   'for the next prune to finish): %s' % (record['key'], e.msg)})
             return out
     try:
-        store.delete(set_format.set_key(set_id, set_format.STATUS_KEY))
-        store.delete_prefix(set_id)
-        store.delete_prefix(check_results.set_prefix(set_id))
+        store.delete_prefix(set_id)  # the status and every other object (S3: DeleteObjects batches)
+        if has_checks:
+            store.delete_prefix(check_results.set_prefix(set_id))
     except LifeboatError as e:
         until = retention_error(e)
         out.update({'outcome': RETAINED if until else ERROR, 'error': e.msg})
@@ -135,8 +142,11 @@ def remove_set(store, set_id, external=None, check_mode=False):
 
 # ---------------------------------------------------------------- a prune
 
-def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None, reporter=None):
-    """What backup_prune returns. ``lock_hooks``: (acquire() -> token, release(token)) around the removal."""
+def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None, reporter=None, jobs=4):
+    """What backup_prune returns. ``lock_hooks``: (acquire() -> token, release(token)) around the removal.
+
+    Sets are removed ``jobs`` at a time (each in its own safe order; they share nothing).
+    """
     t0 = time.time()
     now = now or set_format.utcnow()
     token = None
@@ -144,18 +154,30 @@ def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode
         token = lock_hooks[0]()
     try:
         decision = plan(store, policy, now, remove_ids)
-        outcomes = []
         doomed = [item for item in decision['sets'] if item['action'] == retention.REMOVE]
-        for position, item in enumerate(doomed):
-            if reporter is not None:
-                reporter.phase('removing set %d of %d (%s)' % (position + 1, len(doomed), item['id']))
-            outcome = remove_set(store, item['id'], external, check_mode)
+        checked = {key.split('/')[1] for key in check_results.check_keys(store)} if doomed else set()
+        done = {'count': 0}
+        guard = threading.Lock()
+
+        def one(item):
+            outcome = remove_set(store, item['id'], external, check_mode, has_checks=item['id'] in checked)
+            with guard:
+                done['count'] += 1
+                if reporter is not None:
+                    reporter.phase('removed %d of %d sets (%s)' % (done['count'], len(doomed), item['id']))
+            return outcome
+
+        if jobs > 1 and len(doomed) > 1 and not check_mode:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+                outcomes = list(pool.map(one, doomed))
+        else:
+            outcomes = [one(item) for item in doomed]
+        for item, outcome in zip(doomed, outcomes):
             item['outcome'] = outcome['outcome']
             if outcome.get('retained_until'):
                 item['retained_until'] = outcome['retained_until']
             if outcome.get('error'):
                 item['error'] = outcome['error']
-            outcomes.append(outcome)
     finally:
         if token is not None:
             lock_hooks[1](token)
@@ -172,6 +194,7 @@ def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode
         'errors': [{'id': outcome['id'], 'error': outcome['error']} for outcome in errors],
         'bytes_freed': sum(outcome['bytes'] for outcome in removed),
         'bytes_to_free': sum(outcome['bytes'] for outcome in outcomes) if check_mode else None,
+        'jobs': jobs,
         'unknown_ids': decision['unknown_ids'],
         'missing_needs': decision['missing_needs'],
         'groups': decision['groups'],

@@ -90,7 +90,7 @@ def test_external_hooks_run_before_the_records_go_and_a_failure_is_retried(store
         seen.append(record['set_id'])
         return {'deleted': {'eu-west-1': ['snap-1']}}
 
-    hooks = {'snapshot': delete_snapshots}
+    hooks = {'snapshot': {'snapshot': delete_snapshots}}
     first = prune.run(store, {'keep_last': 1}, external=hooks, now=T0 + datetime.timedelta(days=3))
     assert len(first['errors']) == 1 and 'cannot reach EC2' in first['errors'][0]['error']
     failed_id = first['errors'][0]['id']
