@@ -28,6 +28,6 @@ def workdir():
 @pytest.fixture(scope='module')
 def moto():
     pytest.importorskip('boto3')
-    server = Moto()
+    server = Moto(env={'MOTO_EC2_LOAD_DEFAULT_AMIS': 'false'})
     yield server
     server.stop()
