@@ -51,7 +51,12 @@ options:
     type: str
     required: true
   paths:
-    description: Absolute paths of directories or files to archive. A path inside another listed path is merged into it.
+    description:
+      - Absolute paths of directories or files to archive. A path inside another listed path is merged into it.
+      - A listed path that is a symlink stands for what it points to (C(/opt/app -> /srv/app-1.2), common with
+        versioned installs); the archive holds the link (and any link on the way) and the directory or file it
+        resolves to, and the record lists them in C(extra.links), so a restore brings back both. A dangling
+        link or a loop of links fails the module. Symlinks inside a listed directory are archived as links.
     type: list
     elements: path
     required: true
@@ -118,10 +123,15 @@ summary:
   type: list
   elements: dict
 paths:
-  description: The normalized paths archived.
+  description: The normalized paths archived (with what listed symlinks resolve to).
   returned: always
   type: list
   elements: str
+links:
+  description: The listed paths that are symlinks, as C({path, target, resolved}).
+  returned: always
+  type: list
+  elements: dict
 size:
   description: Bytes stored.
   returned: success, not in check mode

@@ -18,8 +18,23 @@ description:
     of the same archive, symlinks whose relative target climbs out of the archive root, hard links to
     outside paths, and members outside the recorded paths make the restore fail before anything changes.
   - Restores to the original paths, or re-rooted under O(dest) (C(/opt/app) becomes C(<dest>/opt/app)).
-  - Replacing a non-empty target needs O(force). The old content is moved aside and removed only after the
-    new content is in place.
+  - Replacing a non-empty target needs O(force). Every target is moved aside and every restored path moved
+    in, or (if any rename fails) everything is put back; the old content is removed only after all of the new
+    content is in place. What cannot be removed (an immutable file, C(chattr +i)) is left beside the target
+    and named in a warning and in RV(leftovers).
+  - Every path of the record is checked before use (absolute, normalized, no C(..), no empty components, no
+    NUL), so a record changed in the store cannot send the restore elsewhere. Targets are reached one directory
+    at a time without following symlinks; a symlink on the way that is not part of the restored tree (say
+    C(<dest>/srv -> /elsewhere)) makes the restore fail before anything changes.
+  - A target that is a mount point (a volume at C(/data)) cannot be renamed, so its contents are replaced
+    instead, with the staging directory inside the mount, and the mount point directory takes the archived
+    owner, mode, extended attributes and times. A target with another filesystem mounted somewhere inside it
+    is refused (the mount would move with the old tree); restore it under O(dest) or unmount it first.
+  - Under O(dest), setuid and setgid bits of files and file capabilities are dropped, unless O(keep_setid);
+    a restore in place keeps them.
+  - A path that was a symlink when it was backed up (C(/opt/app -> /srv/app-1.2)) comes back as the link and
+    the directory it pointed to, each as its own target (RV(links)). Under O(dest) an absolute link keeps its
+    text, so it points at the host's path, not into O(dest).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
@@ -59,8 +74,15 @@ options:
   staging_dir:
     description:
       - Directory in which the staging directory is created. Default is the nearest existing parent of the
-        first target, so the final move is a rename on the same filesystem.
+        first target (inside it when it is a mount point), so the final move is a rename on the same filesystem.
     type: path
+  keep_setid:
+    description:
+      - Keep setuid/setgid bits and file capabilities (C(security.capability)) of restored files under O(dest).
+        By default they are dropped there, so an inspection or drill restore does not plant privileged
+        programs. Directories keep their setgid bit. Restores in place always keep them.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -108,6 +130,31 @@ overwritten:
   returned: always
   type: list
   elements: str
+mount_points:
+  description: Targets that are mount points; their contents are (or would be) replaced.
+  returned: always
+  type: list
+  elements: str
+links:
+  description: Paths that were symlinks when backed up, as C({path, target, resolved}) with paths re-rooted under O(dest).
+  returned: always
+  type: list
+  elements: dict
+setid:
+  description: C(dropped) (under O(dest) without O(keep_setid)) or C(kept).
+  returned: always
+  type: str
+setid_dropped:
+  description: Restored files whose setuid/setgid bits were cleared.
+  returned: success, not in check mode
+  type: list
+  elements: str
+leftovers:
+  description:
+    - What could not be removed after the new content was in place, as C({of, path, reason}) (also reported as warnings).
+  returned: success, not in check mode
+  type: list
+  elements: dict
 restored:
   description: Paths actually moved into place.
   returned: success, not in check mode
@@ -141,7 +188,8 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import rest
 def run(p, check_mode):
     with open_store(p['store']) as store:
         return files_restore.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
-                                     dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'], check_mode=check_mode)
+                                     dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'],
+                                     keep_setid=p['keep_setid'], check_mode=check_mode)
 
 
 def main():
@@ -155,6 +203,7 @@ def main():
             dest=dict(type='path'),
             force=dict(type='bool', default=False),
             staging_dir=dict(type='path'),
+            keep_setid=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -162,6 +211,8 @@ def main():
         result = run(module.params, module.check_mode)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
+    for w in result.pop('warnings', []):
+        module.warn(w)
     module.exit_json(**result)
 
 

@@ -13,7 +13,8 @@ import errno
 import os
 import re
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import paths as path_rules
 
 COMPONENT = 'files'
 STAGING_MARK = '.lifeboat-restore-'
@@ -30,12 +31,15 @@ def normalize_paths(paths):
     out = []
     for p in paths:
         if not isinstance(p, str) or not p.startswith('/'):
-            raise LifeboatError('paths must be absolute, got %r' % (p,))
+            raise ConfigError('paths must be absolute, got %r' % (p,))
         n = os.path.normpath(p)
         if n.startswith('//'):
             n = '/' + n.lstrip('/')
         if n == '/':
-            raise LifeboatError('backing up / as one path is not supported: list the directories you need')
+            raise ConfigError('backing up / as one path is not supported: list the directories you need')
+        why = path_rules.path_problem(n)
+        if why:
+            raise ConfigError('the path %r cannot be backed up: %s' % (p, why))
         out.append(n)
     out = sorted(set(out))
     keep = []
@@ -71,7 +75,13 @@ def tar_create_argv(tar, paths, exclude=None, features=None, one_file_system=Fal
     return argv
 
 
-def tar_extract_argv(tar, staging, features=None, as_root=True):
+def tar_extract_argv(tar, staging, features=None, as_root=True, keep_capabilities=True):
+    """GNU tar extracting stdin into ``staging``, listing every member (for tarsafe) as it goes.
+
+    ``keep_capabilities=False`` leaves out file capabilities (security.capability), which grant privileges
+    as set-id bits do (the bits themselves are cleared after extraction: GNU tar has no option that drops
+    them and keeps the rest of the mode).
+    """
     features = features or {}
     argv = [tar, '--extract', '--file=-', '--directory=' + staging, '-vv', '--quoting-style=c',
             '--delay-directory-restore', '--warning=no-timestamp', '--warning=no-unknown-keyword']
@@ -79,6 +89,8 @@ def tar_extract_argv(tar, staging, features=None, as_root=True):
         argv += ['--same-owner', '--same-permissions']
     if features.get('xattrs'):
         argv += ['--xattrs', '--xattrs-include=*']
+        if not keep_capabilities:
+            argv.append('--xattrs-exclude=security.capability')
     if features.get('acls'):
         argv.append('--acls')
     return argv

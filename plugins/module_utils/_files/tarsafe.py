@@ -6,9 +6,10 @@
 Pure logic on plain values (strings and bytes): no I/O, unit-tested without mocks.
 
 A member is refused when it has an absolute name, a '..' segment, is a character or block device,
-lies outside the paths the artifact recorded, lies beneath a symlink of the same archive (the classic
-"write through a symlink" escape), is a symlink whose relative target climbs above the archive root, or
-is a hard link whose target is absolute or has '..'. Symlinks with absolute targets are kept as they
+lies outside the paths the artifact recorded, is a parent of a recorded path but not a directory (a
+symlink there would send the recorded path elsewhere), lies beneath a symlink of the same archive (the
+classic "write through a symlink" escape), is a symlink whose relative target climbs above the archive
+root, or is a hard link whose target is absolute or has '..'. Symlinks with absolute targets are kept as they
 were (system trees have them) because nothing is ever written through a symlink.
 """
 
@@ -145,6 +146,8 @@ def member_problem(m, roots, symlinks):
             return 'lies beneath the symlink %s of the same archive' % b'/'.join(segs[:k]).decode('utf-8', 'replace')
     if roots and not _inside(segs, roots):
         return 'outside the backed-up paths'
+    if m['type'] != 'd' and any(len(r) > len(segs) and r[:len(segs)] == segs for r in roots):
+        return 'a parent of a backed-up path, but not a directory'
     target = m.get('target')
     if m['type'] == 'l' and target is not None and not target.startswith(b'/'):
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(b'/'.join(segs)), target))

@@ -256,19 +256,32 @@ def fs_store(path):
 # pipelining only saves the module temp files of the local connection: a third less time on a busy machine
 ENV = {'ANSIBLE_PIPELINING': 'True', 'ANSIBLE_FORKS': '10'}
 
+# LIFEBOAT_PLAYBOOKS_FROM=DIR (DIR/ansible_collections/lifeboat/backup holds another build, e.g. 0.1.0 from
+# `git archive 35acb05`): backup() and restore() run that build's playbooks, roles and modules, while fixtures
+# are still made by this checkout. This shows that a test fails on an older version.
+PLAYBOOKS_FROM = os.environ.get('LIFEBOAT_PLAYBOOKS_FROM')
+if PLAYBOOKS_FROM:
+    ENV['ANSIBLE_COLLECTIONS_PATH'] = PLAYBOOKS_FROM
+
+
+def _playbook(name):
+    if PLAYBOOKS_FROM:
+        return os.path.join(PLAYBOOKS_FROM, 'ansible_collections', 'lifeboat', 'backup', 'playbooks', name)
+    return name
+
 
 def backup(store_path, files, check=False, inventory='localhost,', **extra):
     ev = {'lifeboat_store': store_spec(store_path)}
     if files is not None:
         ev['lifeboat_files'] = files
     ev.update(extra)
-    return run_playbook('backup.yml', inventory=inventory, extra_vars=ev, check=check, env=ENV)
+    return run_playbook(_playbook('backup.yml'), inventory=inventory, extra_vars=ev, check=check, env=ENV)
 
 
 def restore(store_path, check=False, inventory='localhost,', **extra):
     ev = {'lifeboat_store': store_spec(store_path)}
     ev.update(extra)
-    return run_playbook('restore.yml', inventory=inventory, extra_vars=ev, check=check, env=ENV)
+    return run_playbook(_playbook('restore.yml'), inventory=inventory, extra_vars=ev, check=check, env=ENV)
 
 
 def info(store_path, tmpdir, set_id=None):
@@ -346,12 +359,21 @@ def replace_artifact(store_path, set_id, record, data):
     in every checksum, so only the archive member checks stand between it and the restore target.
     """
     st = fs_store(store_path)
-    key = record['key']
     new = dict(record, size=len(data), sha256=hashlib.sha256(data).hexdigest())
-    st.put_bytes(key, data)
-    st.put_bytes(set_format.record_key_for(key), set_format.dumps(new))
+    st.put_bytes(record['key'], data)
+    return _rewrite_record(st, set_id, new)
+
+
+def replace_record(store_path, set_id, record, **extra):
+    """Change fields of ``record``'s ``extra`` (say its paths) in the record and the manifest, and fix up the
+    manifest's checksum in status.json: a set consistent in every checksum, whose record now lies."""
+    return _rewrite_record(fs_store(store_path), set_id, dict(record, extra=dict(record['extra'], **extra)))
+
+
+def _rewrite_record(st, set_id, new):
+    st.put_bytes(set_format.record_key_for(new['key']), set_format.dumps(new))
     manifest, _d = lifecycle.read_manifest(st, set_id)
-    manifest['artifacts'] = [new if a['key'] == key else a for a in manifest['artifacts']]
+    manifest['artifacts'] = [new if a['key'] == new['key'] else a for a in manifest['artifacts']]
     manifest['size'] = sum(a['size'] for a in manifest['artifacts'])
     mbytes = set_format.dumps(manifest)
     st.put_bytes(set_format.set_key(set_id, set_format.MANIFEST_KEY), mbytes)

@@ -33,9 +33,9 @@ def world(mod_scratch):
 
 @pytest.fixture(scope='module')
 def restored(world):
-    """The set restored under a dest directory with playbooks/restore.yml."""
+    """The set restored under a dest directory with playbooks/restore.yml (set-id bits kept: an exact copy)."""
     dest = world['scratch'] / 'dest'
-    r = h.restore(world['store'], lifeboat_restore_dest=str(dest))
+    r = h.restore(world['store'], lifeboat_restore_dest=str(dest), lifeboat_restore_keep_setid=True)
     assert r.rc == 0, r
     target = str(dest) + str(world['src'])
     return {'result': r, 'dest': dest, 'target': target, 'after': h.snapshot_tree(target)}
@@ -239,7 +239,7 @@ def test_second_backup_leaves_the_first_untouched(world):
         open(os.path.join(str(world['store']), first, 'manifest.json'), 'rb').read())
 
     dest = world['scratch'] / 'older'
-    r = h.restore(world['store'], lifeboat_set_id=first, lifeboat_restore_dest=str(dest))
+    r = h.restore(world['store'], lifeboat_set_id=first, lifeboat_restore_dest=str(dest), lifeboat_restore_keep_setid=True)
     assert r.rc == 0, r
     older = str(dest) + src
     assert not os.path.exists(os.path.join(older, 'second.txt'))

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, DamagedError, LifeboatError
 
 
 # ---------------------------------------------------------------- normalize_paths
@@ -169,29 +169,75 @@ def test_restore_target():
     assert files_logic.restore_target('/opt/app', '/srv/r/') == '/srv/r/opt/app'
 
 
-def record(*paths):
-    return {'key': '20261122T031500Z/web1/files/app.tar.zst', 'extra': {'paths': list(paths)}}
+def record(*paths, **extra):
+    extra['paths'] = list(paths)
+    return {'key': '20261122T031500Z/web1/files/app.tar.zst', 'extra': extra}
+
+
+def plan(rec, dest=None, force=False, mounts=()):
+    """plan_restore with a given mount table (so mount handling is tested without mounting anything)."""
+    return files_restore.plan_restore(rec, dest=dest, force=force, mounts=list(mounts))
+
+
+def found(targets):
+    return [(t.path, t.target) for t in targets], [t.target for t in targets if t.nonempty]
 
 
 def test_plan_restore_needs_paths():
-    for rec in ({'key': 'k'}, {'key': 'k', 'extra': {}}, {'key': 'k', 'extra': {'paths': []}}):
-        with pytest.raises(LifeboatError) as e:
-            files_restore.plan_restore(rec)
-        assert 'records no paths' in e.value.msg
+    for rec in ({'key': 'k'}, {'key': 'k', 'extra': {}}, {'key': 'k', 'extra': {'paths': []}},
+                {'key': 'k', 'extra': {'paths': '/opt/app'}}, {'key': 'k', 'extra': ['/opt/app']}):
+        with pytest.raises(DamagedError) as e:
+            plan(rec)
+        assert e.value.msg == ('the record of k is not valid: there are no paths (it is not a files archive). The set '
+                               'was changed or damaged in the store; nothing was changed')
+
+
+@pytest.mark.parametrize('bad', ['/../../../victim', '/opt/../etc', 'opt/app', '/opt//app', '/opt/app/', '/opt/./app',
+                                 '/opt/a\x00b', '/', '', None, 7])
+def test_plan_restore_refuses_tampered_paths(tmp_path, bad):
+    """A record changed in the store (checksums fixed up) names a path that would leave dest: refused, as damage."""
+    dest = tmp_path / 'dest'
+    with pytest.raises(DamagedError) as e:
+        plan(record('/srv/ok', bad), dest=str(dest), force=True)
+    assert e.value.msg.startswith('the record of 20261122T031500Z/web1/files/app.tar.zst is not valid: the path %r '
+                                  'cannot be restored: it ' % (bad,)), e.value.msg
+    assert e.value.msg.endswith('nothing was changed') and '\n' not in e.value.msg
+    assert not dest.exists()
+
+
+def test_plan_restore_refuses_nested_and_duplicate_paths():
+    for paths in (['/opt/app', '/opt/app'], ['/opt/app', '/opt/app/sub'], ['/opt', '/opt/app']):
+        with pytest.raises(DamagedError) as e:
+            plan(record(*paths), dest='/srv/r')
+        assert 'is listed twice or inside' in e.value.msg
+
+
+@pytest.mark.parametrize('links, words', [
+    ('nope', 'the links are not a list'),
+    ([{'path': '/opt/app', 'resolved': '/srv/app'}], 'is malformed'),
+    ([{'path': '/opt/../x', 'target': '/srv/app', 'resolved': '/srv/app'}], "the link path '/opt/../x' is not a valid path"),
+    ([{'path': '/opt/app', 'target': '/srv/app', 'resolved': '/etc'}], 'the link resolved /etc is not among the archived'),
+    ([{'path': '/opt/app', 'target': '', 'resolved': '/srv/app'}], 'has an invalid target'),
+])
+def test_plan_restore_refuses_tampered_links(links, words):
+    with pytest.raises(DamagedError) as e:
+        plan(record('/opt/app', '/srv/app', links=links), dest='/srv/r')
+    assert words in e.value.msg
 
 
 def test_plan_restore_absent_and_empty_targets_need_no_force(tmp_path):
     empty = tmp_path / 'empty'
     empty.mkdir()
-    targets, blocked = files_restore.plan_restore(record(str(tmp_path / 'absent'), str(empty)))
+    targets, blocked = found(plan(record(str(tmp_path / 'absent'), str(empty))))
     assert targets == [(str(tmp_path / 'absent'), str(tmp_path / 'absent')), (str(empty), str(empty))]
     assert blocked == []
 
 
 def test_plan_restore_under_dest(tmp_path):
-    targets, blocked = files_restore.plan_restore(record('/opt/app', '/etc/app.conf'), dest=str(tmp_path))
-    assert targets == [('/opt/app', str(tmp_path / 'opt/app')), ('/etc/app.conf', str(tmp_path / 'etc/app.conf'))]
-    assert blocked == []
+    targets = plan(record('/opt/app', '/etc/app.conf'), dest=str(tmp_path))
+    assert found(targets) == ([('/opt/app', str(tmp_path / 'opt/app')), ('/etc/app.conf', str(tmp_path / 'etc/app.conf'))], [])
+    assert targets[0].base == str(tmp_path) and targets[0].names == ['opt', 'app']
+    assert not any(t.exists or t.mount for t in targets)
 
 
 @pytest.mark.parametrize('kind', ['dir', 'file', 'emptyfile', 'symlink', 'dangling'])
@@ -208,13 +254,12 @@ def test_plan_restore_nonempty_needs_force(tmp_path, kind):
         os.symlink(str(tmp_path), str(t))
     else:
         os.symlink(str(tmp_path / 'nowhere'), str(t))
-    with pytest.raises(LifeboatError) as e:
-        files_restore.plan_restore(record(str(t)))
+    with pytest.raises(ConfigError) as e:
+        plan(record(str(t)))
     assert e.value.msg.startswith('refusing to overwrite non-empty %s' % t)
     assert 'force=true' in e.value.msg and 'lifeboat_restore_force' in e.value.msg
     assert e.value.details['would_overwrite'] == [str(t)]
-    targets, blocked = files_restore.plan_restore(record(str(t)), force=True)
-    assert blocked == [str(t)] and targets == [(str(t), str(t))]
+    assert found(plan(record(str(t)), force=True)) == ([(str(t), str(t))], [str(t)])
 
 
 def test_plan_restore_names_only_blocked_targets(tmp_path):
@@ -222,7 +267,7 @@ def test_plan_restore_names_only_blocked_targets(tmp_path):
     full.mkdir()
     (full / 'x').write_text('x')
     with pytest.raises(LifeboatError) as e:
-        files_restore.plan_restore(record(str(full), str(tmp_path / 'absent')))
+        plan(record(str(full), str(tmp_path / 'absent')))
     assert e.value.details['would_overwrite'] == [str(full)]
 
 
@@ -231,9 +276,91 @@ def test_plan_restore_under_dest_checks_the_rerooted_target(tmp_path):
     (dest / 'opt/app').mkdir(parents=True)
     (dest / 'opt/app/old').write_text('old')
     with pytest.raises(LifeboatError) as e:
-        files_restore.plan_restore(record('/opt/app'), dest=str(dest))
+        plan(record('/opt/app'), dest=str(dest))
     assert str(dest / 'opt/app') in e.value.msg
-    assert files_restore.plan_restore(record('/opt/app'), dest=str(dest), force=True)[1] == [str(dest / 'opt/app')]
+    assert found(plan(record('/opt/app'), dest=str(dest), force=True))[1] == [str(dest / 'opt/app')]
+
+
+@pytest.mark.parametrize('where', ['opt', 'opt/app'])
+def test_plan_restore_refuses_a_symlink_on_the_way_under_dest(tmp_path, where):
+    """dest/opt -> /elsewhere would put the restored tree outside dest: refused before anything changes."""
+    dest = tmp_path / 'dest'
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    (dest / where).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(str(elsewhere), str(dest / where))
+    with pytest.raises(ConfigError) as e:
+        plan(record('/opt/app/conf'), dest=str(dest), force=True)
+    assert e.value.msg == ('refusing to restore %s: %s is a symlink (to %s); a restore never writes through a symlink '
+                           'that is not part of the restored tree: remove it, or restore under another dest. Nothing '
+                           'was changed' % (dest / 'opt/app/conf', dest / where, elsewhere))
+    assert os.listdir(str(elsewhere)) == []
+
+
+def test_plan_restore_refuses_a_file_on_the_way(tmp_path):
+    (tmp_path / 'opt').write_text('a file where a directory should be')
+    with pytest.raises(ConfigError) as e:
+        plan(record('/opt/app'), dest=str(tmp_path))
+    assert '%s is not a directory' % (tmp_path / 'opt') in e.value.msg
+
+
+def test_plan_restore_a_symlinked_dest_is_the_operators_choice(tmp_path):
+    real = tmp_path / 'big-disk'
+    real.mkdir()
+    os.symlink(str(real), str(tmp_path / 'restore'))
+    (target,) = plan(record('/opt/app'), dest=str(tmp_path / 'restore'))
+    assert target.target == str(tmp_path / 'restore/opt/app')
+    assert target.location == str(real / 'opt/app')
+
+
+def test_plan_restore_in_place_follows_the_hosts_own_symlinked_parents(tmp_path):
+    (tmp_path / 'data/opt').mkdir(parents=True)
+    os.symlink(str(tmp_path / 'data/opt'), str(tmp_path / 'opt'))
+    (target,) = plan(record(str(tmp_path / 'opt/app')))
+    assert target.target == str(tmp_path / 'opt/app')
+    assert target.location == str(tmp_path / 'data/opt/app')
+
+
+def test_plan_restore_refuses_targets_that_meet_on_this_host(tmp_path):
+    (tmp_path / 'b').mkdir()
+    os.symlink(str(tmp_path / 'b'), str(tmp_path / 'a'))
+    with pytest.raises(ConfigError) as e:
+        plan(record(str(tmp_path / 'a/x'), str(tmp_path / 'b/x')))
+    assert 'on this host they are the same place, or one is inside the other' in e.value.msg
+
+
+def test_plan_restore_mount_points(tmp_path):
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'lost+found').mkdir()
+    with pytest.raises(ConfigError):
+        plan(record(str(data)), mounts=[str(data)])  # not empty: needs force like any target
+    (target,) = plan(record(str(data)), force=True, mounts=['/', str(data)])
+    assert target.mount and target.nonempty
+    assert not plan(record(str(data)), force=True, mounts=['/'])[0].mount
+
+
+def test_plan_restore_refuses_a_mount_inside_a_target(tmp_path):
+    app = tmp_path / 'app'
+    (app / 'projects').mkdir(parents=True)
+    with pytest.raises(ConfigError) as e:
+        plan(record(str(app)), force=True, mounts=['/', str(tmp_path / 'app2'), str(app / 'projects')])
+    assert e.value.msg.startswith('refusing to restore %s: %s is mounted inside it, and replacing the tree would move '
+                                  'it with the old content.' % (app, app / 'projects'))
+    assert e.value.details['mounts_inside'] == [str(app / 'projects')]
+
+
+def test_check_dest():
+    assert files_restore.check_dest(None) is None
+    assert files_restore.check_dest('') is None
+    assert files_restore.check_dest('/srv//r/') == '/srv/r'
+    for bad in ('srv/r', './r'):
+        with pytest.raises(ConfigError) as e:
+            files_restore.check_dest(bad)
+        assert 'dest must be an absolute path' in e.value.msg
+    with pytest.raises(ConfigError) as e:
+        files_restore.check_dest('/srv/a\x00b')
+    assert 'NUL' in e.value.msg
 
 
 def test_is_nonempty(tmp_path):

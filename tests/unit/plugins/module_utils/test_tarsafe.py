@@ -163,6 +163,23 @@ def test_unsafe_members(mtype, name, target, words):
     assert why is not None and words in why
 
 
+@pytest.mark.parametrize('mtype, name, target', [
+    ('l', b'opt', b'/'),            # staging/opt/app would then be /app: the recorded path would lead elsewhere
+    ('l', b'opt/', b'/etc'),
+    ('-', b'opt', None),
+    ('h', b'opt', b'etc/app.conf'),
+    ('l', b'etc', b'/tmp'),
+])
+def test_parent_of_a_root_must_be_a_directory(mtype, name, target):
+    assert problem(mtype, name, target) == 'a parent of a backed-up path, but not a directory'
+
+
+def test_a_root_itself_may_be_a_symlink_or_a_file():
+    # a listed path that was a symlink is archived as that symlink (its target is a path of its own)
+    assert problem('l', b'opt/app', b'/srv/app-1.2') is None
+    assert problem('-', b'etc/app.conf', None) is None
+
+
 def test_beneath_symlink():
     links = {(b'opt', b'app', b'link')}
     why = problem('-', b'opt/app/link/pwned', symlinks=links)
