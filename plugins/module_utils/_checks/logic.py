@@ -96,7 +96,7 @@ def compare_member(member, st, link_target=None, setid_dropped=False, umask=0):
 
     member -- from parse_member; st -- os.lstat() of the restored path, or None when it is missing;
     link_target -- os.readlink() for symlinks; setid_dropped -- the restore removes set-id bits under dest
-    (then a member with them must come back without them, and with nothing else changed); umask -- bits a
+    (then they are not compared, everything else is); umask -- bits a
     restore that is not root's cannot keep (tar applies the umask without --same-permissions).
     """
     kind = member['type']
@@ -111,9 +111,10 @@ def compare_member(member, st, link_target=None, setid_dropped=False, umask=0):
             return 'symlink points to %s, the archive says %s' % (_text(link_target), _text(member['target']))
         return None
     want = member['mode'] & ~umask
-    if setid_dropped:
-        want &= ~SETID
     have = stat.S_IMODE(st.st_mode)
+    if setid_dropped:  # restores under a directory drop set-id bits (directories may keep setgid): not compared
+        want &= ~SETID
+        have &= ~SETID
     if have != want:
         return 'mode %04o, the archive says %04o' % (have, want)
     if kind in ('-', 'S') and member.get('size') is not None and st.st_size != member['size']:
