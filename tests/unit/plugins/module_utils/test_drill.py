@@ -33,6 +33,10 @@ def backed_up(store, tmp_path):
     (src / 'data.bin').write_bytes(os.urandom(50000))
     os.chmod(str(src / 'data.bin'), 0o640)
     os.symlink('conf/app.ini', str(src / 'current'))
+    (src / 'bin').mkdir()
+    (src / 'bin' / 'tool').write_bytes(b'#!/bin/sh\n')
+    os.chmod(str(src / 'bin' / 'tool'), 0o4755)  # set-id bits are dropped by restores under dest
+    os.chmod(str(src / 'bin'), 0o2775)
     set_id = lifecycle.start(store)['set_id']
     tar = 'tar'
     argv = files_logic.tar_create_argv(tar, [str(src)], features=tar_features('/usr/bin/tar'))
@@ -50,7 +54,8 @@ def test_a_drill_of_files_passes_then_fails_on_damage_and_is_recorded(store, tmp
     result = drill.run(store, set_id=set_id, components=['files'], files_dest=str(scratch), facts={'restore_seconds': 1.5})
     assert result['passed'], result
     item = result['items'][0]
-    assert item['members'] == 5 and item['matched'] == 5 and item['bytes'] == 50004
+    assert item['members'] == 7 and item['matched'] == 7 and item['bytes'] == 50004 + 10
+    assert item['setid_members'] == 1
     assert result['totals']['restore_seconds'] == 1.5 and result['recorded'].endswith('-drill-passed.json')
     restored = scratch / 'web1' / str(src).lstrip('/')
     os.chmod(str(restored / 'data.bin'), 0o644)
