@@ -143,6 +143,11 @@ def create(parent, needed_num=None, bin_dir=None, os_user='postgres', superuser=
     root = tempfile.mkdtemp(prefix=MARK, dir=parent)
     try:
         os.chmod(root, 0o711)
+        try:
+            _run(runner, [pipeline.need_tool('test', 'checking the scratch directory'), '-x', root], 'checking the directory')
+        except LifeboatError:
+            raise ConfigError('the scratch server runs as %s, which cannot enter %s: every parent directory must be '
+                              'traversable by it (mode o+x), as /var/tmp is; pick another parent' % (os_user, root))
         data, sock, secret = os.path.join(root, 'data'), os.path.join(root, 'socket'), os.path.join(root, 'secret')
         for path, mode, owned in ((data, 0o700, True), (sock, 0o700, True), (secret, 0o700, False)):
             os.mkdir(path, mode)
