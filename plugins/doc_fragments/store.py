@@ -29,31 +29,48 @@ options:
         default: ''
       path:
         description:
-          - For C(filesystem), the directory holding the sets (created with mode 0700 when missing; its
-            parent must exist).
-          - For C(sftp), the directory on the server.
+          - For C(filesystem), the absolute path of the directory holding the sets (created with mode 0700 when
+            missing; its parent must exist).
+          - For C(sftp), the absolute path of the directory on the server.
         type: path
       bucket:
-        description: For C(s3), the bucket name.
+        description: For C(s3), the bucket name (3-63 lowercase letters, digits, dots and hyphens; older us-east-1 names may also use capitals and underscores).
         type: str
       region:
-        description: For C(s3), the AWS region. Defaults to the boto3 configuration.
+        description:
+          - For C(s3), the AWS region of the bucket. Defaults to C(AWS_REGION), C(AWS_DEFAULT_REGION), the
+            profile's region, else C(us-east-1).
         type: str
+        aliases: [aws_region]
       endpoint_url:
-        description: For C(s3), the URL of an S3-compatible service (MinIO, Ceph) or a test endpoint.
+        description: For C(s3), the URL of an S3-compatible service (MinIO, Ceph) or a test endpoint (path-style addressing).
         type: str
+        aliases: [aws_endpoint_url]
       profile:
-        description: For C(s3), a named AWS profile. Without it the normal boto3 chain is used (environment, profile, instance role).
+        description:
+          - For C(s3), a named AWS profile. Cannot be combined with O(store.access_key).
+          - Without either, C(AWS_ACCESS_KEY_ID)/C(AWS_SECRET_ACCESS_KEY) from the environment are used, else
+            C(AWS_PROFILE), else boto3's own chain (shared files, container or instance role).
         type: str
+        aliases: [aws_profile]
       access_key:
-        description: For C(s3), an access key id. Without it the normal boto3 chain is used.
+        description: For C(s3), an access key id, with O(store.secret_key). Without it, see O(store.profile).
         type: str
+        aliases: [aws_access_key, aws_access_key_id]
       secret_key:
         description: For C(s3), the secret access key.
         type: str
+        aliases: [aws_secret_key, aws_secret_access_key]
       session_token:
         description: For C(s3), a session token for temporary credentials.
         type: str
+        aliases: [aws_session_token]
+      ca_bundle:
+        description:
+          - For C(s3), a CA bundle (PEM file) to verify the endpoint's certificate with. Defaults to
+            C(AWS_CA_BUNDLE), else the system's trust store.
+        type: path
+        aliases: [aws_ca_bundle]
       validate_certs:
         description: For C(s3), verify TLS certificates.
         type: bool
@@ -72,12 +89,12 @@ options:
         default: STANDARD
       part_size_mb:
         description:
-          - For C(s3), multipart part size in MiB. Memory use is about part size times O(store.concurrency).
+          - For C(s3), multipart part size in MiB (5-5120). Memory use is about part size times O(store.concurrency).
           - Raised automatically when an artifact would need more than 10,000 parts.
         type: int
         default: 16
       concurrency:
-        description: For C(s3), parts uploaded or downloaded in parallel.
+        description: For C(s3), parts uploaded or downloaded in parallel (1-64).
         type: int
         default: 4
       object_lock_mode:
@@ -88,14 +105,16 @@ options:
         description: For C(s3), days of Object Lock retention, with O(store.object_lock_mode).
         type: int
       max_attempts:
-        description: For C(s3), attempts per request (with exponential backoff) before giving up.
+        description:
+          - For C(s3), attempts per request (1-50) in botocore's standard retry mode (exponential backoff with jitter)
+            before giving up. A download whose body breaks off is read again from where it stopped, as many times.
         type: int
         default: 8
       host:
         description: For C(sftp), the server name or address.
         type: str
       port:
-        description: For C(sftp), the SSH port.
+        description: For C(sftp), the SSH port (1-65535).
         type: int
         default: 22
       user:
@@ -122,7 +141,7 @@ options:
         choices: [strict, accept_new]
       timeout:
         description:
-          - For C(sftp), connection and I/O timeout in seconds.
+          - For C(sftp), connection and I/O timeout in seconds (1-3600).
           - For C(s3), connect timeout in seconds; the read timeout is this or 60 seconds, whichever is longer.
             Failed requests are retried (O(store.max_attempts)).
         type: int

@@ -22,10 +22,10 @@ import os
 import shutil
 import sys
 import subprocess
-import threading
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 
 CHUNK = 1 << 20
 STDERR_LIMIT = 256 * 1024
@@ -96,78 +96,57 @@ def decryptor_argv(encryption):
     raise LifeboatError('artifact is encrypted with %r, which this version cannot decrypt' % (encryption,))
 
 
-def tool_version(argv0):
-    """First line of `tool --version`, or None."""
-    path = which(argv0)
-    if not path:
-        return None
-    try:
-        out = subprocess.run([path, '--version'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             timeout=10, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    line = out.decode('utf-8', 'replace').strip().splitlines()
-    return line[0].strip() if line else None
-
-
-def stage_tools(compression, encryption='none'):
+def stage_tools(compression, encryption='none', runner=None):
+    """Versions of the compression and encryption stages' tools, for the record."""
+    runner = runner or command_runner.default_runner()
     tools = {}
     for argv in (compressor_argv(compression) if compression != 'none' else None, encryptor_argv(encryption)):
         if argv:
             name = os.path.basename(argv[0])
-            tools[name] = tool_version(name)
+            tools[name] = runner.tool_version(name)
     return tools
 
 
-def grow_pipe(f):
+def backup_stages(source_argv=None, source_name='source', compression='zstd', level=None, threads=0, encryption='none'):
+    """The processes of a backup pipeline, [(name, argv), ...]: source | compress | encrypt."""
+    stages = []
+    if source_argv:
+        stages.append((source_name, source_argv))
+    comp = compressor_argv(compression, level, threads)
+    if comp:
+        stages.append((os.path.basename(comp[0]), comp))
+    enc = encryptor_argv(encryption)
+    if enc:
+        stages.append(('encrypt', enc))
+    return stages
+
+
+def restore_stages(sink_argv, sink_name='sink', compression='zstd', encryption='none'):
+    """The processes of a restore pipeline, [(name, argv), ...]: decrypt | decompress | sink."""
+    stages = []
+    dec = decryptor_argv(encryption)
+    if dec:
+        stages.append(('decrypt', dec))
+    dcomp = decompressor_argv(compression)
+    if dcomp:
+        stages.append((os.path.basename(dcomp[0]), dcomp))
+    stages.append((sink_name, sink_argv))
+    return stages
+
+
+def grow_pipe(pipe):
     """Best effort: make a pipe (fd or file object) hold PIPE_SIZE bytes. Not an error where it cannot."""
-    if not sys.platform.startswith('linux') or f is None:
+    if not sys.platform.startswith('linux') or pipe is None:
         return
     try:
-        fcntl.fcntl(f if isinstance(f, int) else f.fileno(), _F_SETPIPE_SZ, PIPE_SIZE)
+        fcntl.fcntl(pipe if isinstance(pipe, int) else pipe.fileno(), _F_SETPIPE_SZ, PIPE_SIZE)
     except (OSError, ValueError, AttributeError):
         pass  # an unprivileged user over /proc/sys/fs/pipe-max-size, or not a pipe: the default size works
 
 
-class _Drain(threading.Thread):
-    """Reads a pipe to the end, keeping at most ``limit`` bytes (or calling ``on_line`` per line)."""
-
-    def __init__(self, f, limit=STDERR_LIMIT, on_line=None):
-        super(_Drain, self).__init__()
-        self.daemon = True
-        self.f = f
-        self.limit = limit
-        self.on_line = on_line
-        self.buf = bytearray()
-        self.truncated = False
-        self.error = None
-
-    def run(self):
-        try:
-            if self.on_line:
-                for line in self.f:
-                    self.on_line(line)
-            else:
-                while True:
-                    b = self.f.read(65536)
-                    if not b:
-                        break
-                    room = self.limit - len(self.buf)
-                    if room > 0:
-                        self.buf += b[:room]
-                    if len(b) > room:
-                        self.truncated = True
-        except Exception as e:  # pylint: disable=broad-except
-            self.error = e
-        finally:
-            try:
-                self.f.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-
-    def text(self):
-        t = self.buf.decode('utf-8', 'replace')
-        return t + ('\n[stderr truncated]' if self.truncated else '')
+def _drain(pipe, on_line=None):
+    """stderr of a stage (its first STDERR_LIMIT bytes) or the sink's stdout (line by line)."""
+    return command_runner.Drain(pipe, STDERR_LIMIT, keep='head', on_line=on_line, label='stderr')
 
 
 class StageResult(object):
@@ -202,51 +181,73 @@ class _Procs(object):
         self.procs = []
         self.drains = []
 
-    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None, stderr_line=None):
+    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None):
         try:
-            p = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                                 close_fds=True)
-        except OSError as e:
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env,
+                                    close_fds=True)
+        except OSError as err:
             self.kill()
-            raise LifeboatError('cannot start %s (%s): %s' % (name, argv[0], e.strerror or e))
+            raise LifeboatError('cannot start %s (%s): %s' % (name, argv[0], err.strerror or err))
         if stdout == subprocess.PIPE:
-            grow_pipe(p.stdout)
-        d = _Drain(p.stderr, on_line=stderr_line) if stderr_line else _Drain(p.stderr)
-        d.start()
-        self.procs.append((name, argv, p))
-        self.drains.append(d)
-        return p
+            grow_pipe(proc.stdout)
+        drain = _drain(proc.stderr)
+        drain.start()
+        self.procs.append((name, argv, proc))
+        self.drains.append(drain)
+        return proc
 
     def kill(self):
-        for _name, _argv, p in self.procs:
-            if p.poll() is None:
+        for _name, _argv, proc in self.procs:
+            if proc.poll() is None:
                 try:
-                    p.kill()
+                    proc.kill()
                 except OSError:
                     pass
 
     def wait(self):
         results = []
-        for (name, argv, p), d in zip(self.procs, self.drains):
-            rc = p.wait()
-            d.join()
-            results.append(StageResult(name, argv, rc, d.text()))
+        for (name, argv, proc), drain in zip(self.procs, self.drains):
+            rc = proc.wait()
+            drain.join()
+            results.append(StageResult(name, argv, rc, drain.text()))
         return results
 
 
-def _chain(procs, stages, first_stdin, last_stdout, cwd=None, env=None):
-    """Spawn [(name, argv), ...] connected pipe to pipe. Returns the last process."""
+def _chain(procs, stages, first_stdin, last_stdout, cwd=None, env=None, env_stage=0):
+    """Spawn [(name, argv), ...] connected pipe to pipe. Returns the last process.
+
+    ``cwd`` and ``env`` apply to the stage at index ``env_stage`` (0: the source of a backup; -1: the sink
+    of a restore); the other stages inherit this process's.
+    """
+    target = env_stage % len(stages)
     stdin = first_stdin
     last = None
-    for i, (name, argv) in enumerate(stages):
-        is_last = i == len(stages) - 1
+    for index, (name, argv) in enumerate(stages):
+        is_last = index == len(stages) - 1
         out = last_stdout if is_last else subprocess.PIPE
-        p = procs.spawn(name, argv, stdin, out, cwd=cwd if i == 0 else None, env=env if i == 0 else None)
+        mine = index == target
+        proc = procs.spawn(name, argv, stdin, out, cwd=cwd if mine else None, env=env if mine else None)
         if last is not None and last.stdout is not None:
             last.stdout.close()  # the next process holds it now
-        last = p
-        stdin = p.stdout
+        last = proc
+        stdin = proc.stdout
     return last
+
+
+def _hash_into(fd, writer, progress=None):
+    """Copy fd to the writer in CHUNKs, hashing. Returns (size, hash object)."""
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        chunk = os.read(fd, CHUNK)
+        if not chunk:
+            break
+        digest.update(chunk)
+        writer.write(chunk)
+        size += len(chunk)
+        if progress:
+            progress(size)
+    return size, digest
 
 
 def stream_to_store(writer, source_argv=None, source_file=None, source_name='source', compression='zstd',
@@ -258,20 +259,9 @@ def stream_to_store(writer, source_argv=None, source_file=None, source_name='sou
     Returns dict(size, sha256, seconds, source=StageResult|None, stages=[StageResult...]).
     Raises LifeboatError when writing to the store fails or a compression/encryption stage fails.
     """
-    stages = []
-    if source_argv:
-        stages.append((source_name, source_argv))
-    comp = compressor_argv(compression, level, threads)
-    if comp:
-        stages.append((os.path.basename(comp[0]), comp))
-    enc = encryptor_argv(encryption)
-    if enc:
-        stages.append(('encrypt', enc))
-
+    stages = backup_stages(source_argv, source_name, compression, level, threads, encryption)
     procs = _Procs()
-    h = hashlib.sha256()
-    size = 0
-    t0 = time.time()
+    started = time.time()
     out = None
     try:
         if stages:
@@ -280,16 +270,7 @@ def stream_to_store(writer, source_argv=None, source_file=None, source_name='sou
             out = last.stdout
         else:
             out = source_file
-        fd = out.fileno()
-        while True:
-            b = os.read(fd, CHUNK)
-            if not b:
-                break
-            h.update(b)
-            writer.write(b)
-            size += len(b)
-            if progress:
-                progress(size)
+        size, digest = _hash_into(out.fileno(), writer, progress)
     except BaseException:
         procs.kill()
         procs.wait()
@@ -299,10 +280,62 @@ def stream_to_store(writer, source_argv=None, source_file=None, source_name='sou
             out.close()
     results = procs.wait()
     src = results[0] if source_argv else None
-    for r in results[1 if source_argv else 0:]:
-        if r.failed():
-            raise LifeboatError('the %s stage failed: %s' % (r.name, r.describe()), stage=r.as_dict())
-    return {'size': size, 'sha256': h.hexdigest(), 'seconds': time.time() - t0, 'source': src, 'stages': results}
+    for res in results[1 if source_argv else 0:]:
+        if res.failed():
+            raise LifeboatError('the %s stage failed: %s' % (res.name, res.describe()), stage=res.as_dict())
+    return {'size': size, 'sha256': digest.hexdigest(), 'seconds': time.time() - started, 'source': src,
+            'stages': results}
+
+
+def _start_restore_chain(procs, stages, cwd, env, on_sink_line):
+    """Spawn decrypt | decompress | sink reading from a new pipe; drain the sink's stdout.
+
+    Returns (the pipe's write end as a file, the drain of the sink's stdout).
+    """
+    stdin_r, stdin_w = os.pipe()
+    grow_pipe(stdin_w)
+    try:
+        last = _chain(procs, stages, stdin_r, subprocess.PIPE, cwd=cwd, env=env, env_stage=-1)
+    except BaseException:
+        os.close(stdin_w)
+        raise
+    finally:
+        os.close(stdin_r)
+    listing = _drain(last.stdout, on_sink_line)
+    listing.start()
+    return os.fdopen(stdin_w, 'wb', buffering=0), listing
+
+
+def _feed(reader, stdin, expected_size):
+    """Read the artifact to its end, hashing all of it, and write it into the chain while the chain reads.
+
+    Returns (size, hash object, broken) where ``broken`` tells the chain stopped reading (or more than
+    ``expected_size`` bytes came, which is where reading stops).
+    """
+    digest = hashlib.sha256()
+    size = 0
+    broken = False
+    while True:
+        chunk = reader.read(CHUNK)
+        if not chunk:
+            break
+        digest.update(chunk)
+        size += len(chunk)
+        if expected_size is not None and size > expected_size:
+            return size, digest, True
+        if broken:
+            continue
+        try:
+            view = memoryview(chunk)
+            while view:
+                written = stdin.write(view)
+                view = view[written:]
+        except OSError as err:
+            if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
+                broken = True
+            else:
+                raise
+    return size, digest, broken
 
 
 def stream_from_store(reader, sink_argv, compression, encryption='none', sink_name='sink', cwd=None, env=None,
@@ -314,64 +347,13 @@ def stream_from_store(reader, sink_argv, compression, encryption='none', sink_na
     tell a corrupt artifact (checksum) from a failing tool.
     Returns dict(size, sha256, seconds, sink=StageResult, stages=[...], broken_pipe=bool).
     """
-    stages = []
-    dec = decryptor_argv(encryption)
-    if dec:
-        stages.append(('decrypt', dec))
-    dcomp = decompressor_argv(compression)
-    if dcomp:
-        stages.append((os.path.basename(dcomp[0]), dcomp))
-    stages.append((sink_name, sink_argv))
-
+    stages = restore_stages(sink_argv, sink_name, compression, encryption)
     procs = _Procs()
-    h = hashlib.sha256()
-    size = 0
-    broken = False
-    t0 = time.time()
+    started = time.time()
     stdin = None
-    listing = None
     try:
-        stdin_r, stdin_w = os.pipe()
-        grow_pipe(stdin_w)
-        try:
-            last = None
-            stdin_src = stdin_r
-            for i, (name, argv) in enumerate(stages):
-                is_last = i == len(stages) - 1
-                p = procs.spawn(name, argv, stdin_src, subprocess.PIPE, cwd=cwd if is_last else None,
-                                env=env if is_last else None)
-                if last is not None:
-                    last.stdout.close()
-                last = p
-                stdin_src = p.stdout
-        finally:
-            os.close(stdin_r)
-        if on_sink_line:
-            listing = _Drain(last.stdout, on_line=on_sink_line)
-        else:
-            listing = _Drain(last.stdout)
-        listing.start()
-        stdin = os.fdopen(stdin_w, 'wb', buffering=0)
-        while True:
-            b = reader.read(CHUNK)
-            if not b:
-                break
-            h.update(b)
-            size += len(b)
-            if expected_size is not None and size > expected_size:
-                broken = True
-                break
-            if not broken:
-                try:
-                    view = memoryview(b)
-                    while view:
-                        n = stdin.write(view)
-                        view = view[n:]
-                except (BrokenPipeError, OSError) as e:
-                    if isinstance(e, BrokenPipeError) or getattr(e, 'errno', None) == errno.EPIPE:
-                        broken = True
-                    else:
-                        raise
+        stdin, listing = _start_restore_chain(procs, stages, cwd, env, on_sink_line)
+        size, digest, broken = _feed(reader, stdin, expected_size)
     except BaseException:
         procs.kill()
         if stdin is not None:
@@ -387,5 +369,7 @@ def stream_from_store(reader, sink_argv, compression, encryption='none', sink_na
         broken = True
     results = procs.wait()
     listing.join()
-    return {'size': size, 'sha256': h.hexdigest(), 'seconds': time.time() - t0, 'sink': results[-1],
+    if listing.error is not None:
+        raise listing.error   # on_sink_line failed: never swallowed
+    return {'size': size, 'sha256': digest.hexdigest(), 'seconds': time.time() - started, 'sink': results[-1],
             'stages': results, 'broken_pipe': broken}

@@ -27,7 +27,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 attributes:
   check_mode:
     support: full
@@ -36,6 +36,12 @@ attributes:
     support: none
     description: Nothing to diff; the result lists the snapshots and volumes.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to record the snapshots in a backup set (O(record_in_set)).
+    type: dict
+    required: false
   state:
     description: C(present) takes (or completes) the set; C(absent) deletes its snapshots.
     type: str
@@ -265,26 +271,22 @@ regions_searched:
   elements: str
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
 
 
 def run(module):
     params = module.params
-    factory = functools.partial(make_ec2, params)
+    factory = ec2_client.factory(params)
     if params['state'] == 'absent':
-        return snapshot_flows.delete_set(factory, params, check_mode=module.check_mode, log=module.log)
-    return snapshot_flows.create_set(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity, log=module.log)
+        return snapshot_backup.delete_group(factory, params, check_mode=module.check_mode, log=module.log)
+    return snapshot_backup.create_group(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
+                                        log=module.log)
 
 
 def main():
@@ -309,15 +311,15 @@ def main():
         record_in_set=dict(type='bool', default=False),
         store=dict(type='dict', options=STORE_SPEC),
     )
-    argument_spec.update(ec2_client.AWS_SPEC)
+    argument_spec.update(aws_client.AWS_SPEC)
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[('state', 'absent', ['set_id']), ('record_in_set', True, ['store'])],
         required_together=[('access_key', 'secret_key')],
         supports_check_mode=True,
     )
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
+    if not aws_client.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
     try:
         result = run(module)
     except LifeboatError as e:

@@ -111,17 +111,12 @@ regions:
   elements: str
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import info as snapshot_info
 
 
 def main():
@@ -132,13 +127,13 @@ def main():
         regions=dict(type='list', elements='str', default=[]),
         copy_endpoint_url=dict(type='str'),
     )
-    argument_spec.update(ec2_client.AWS_SPEC)
+    argument_spec.update(aws_client.AWS_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, required_together=[('access_key', 'secret_key')],
                            supports_check_mode=True)
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
+    if not aws_client.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
     try:
-        result = snapshot_flows.list_sets(functools.partial(make_ec2, module.params), module.params)
+        result = snapshot_info.list_groups(ec2_client.factory(module.params), module.params)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     module.exit_json(**result)

@@ -29,7 +29,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.aws
-  - lifeboat.backup.aws.store_optional
+  - lifeboat.backup.store
 attributes:
   check_mode:
     support: full
@@ -38,6 +38,12 @@ attributes:
     support: none
     description: Nothing to diff; the result lists the snapshots and volumes.
 options:
+  store:
+    description:
+      - Where backup sets live (the suboptions are those of every module's O(store), see C(docs/stores.md)).
+      - Needed to read the snapshots from their record in a backup set.
+    type: dict
+    required: false
   set_id:
     description: The snapshot set (backup set id) to restore from.
     type: str
@@ -178,18 +184,13 @@ snapshot_set:
   type: dict
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
-
-
-def make_ec2(params, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(params), region=region, endpoint_url=endpoint_url)
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import restore as snapshot_restore
 
 
 def main():
@@ -208,14 +209,14 @@ def main():
         manifest_sha256=dict(type='str'),
         store=dict(type='dict', options=STORE_SPEC),
     )
-    argument_spec.update(ec2_client.AWS_SPEC)
+    argument_spec.update(aws_client.AWS_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, required_together=[('access_key', 'secret_key')],
                            supports_check_mode=True)
-    if not ec2_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=ec2_client.BOTO3_IMPORT_ERROR)
+    if not aws_client.HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
     try:
-        result = snapshot_flows.restore_set(functools.partial(make_ec2, module.params), module.params,
-                                            check_mode=module.check_mode, log=module.log)
+        result = snapshot_restore.restore_group(ec2_client.factory(module.params), module.params,
+                                                check_mode=module.check_mode, log=module.log)
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     module.exit_json(**result)

@@ -37,7 +37,7 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     started = set_format.iso(set_format.utcnow())
     all_tools = pipeline.stage_tools(compression, encryption)
     all_tools.update(tools or {})
-    with store.open_write(key) as writer:
+    with store.open_write(key, exclusive=True) as writer:  # a part of an open set is never replaced
         res = pipeline.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
                                        compression=compression, level=level, threads=threads, encryption=encryption,
                                        cwd=cwd, env=env, progress=progress)

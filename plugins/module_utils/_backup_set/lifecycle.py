@@ -96,7 +96,7 @@ def start(store, label=None, owner=None, lock_ttl=86400, break_lock=False, check
                             % (store.describe(), store_lock.describe_owner(other or {})))
     status = set_format.status_doc(set_id, set_format.IN_PROGRESS, set_format.iso(now), owner=owner)
     try:
-        store.cleanup_incomplete()  # leftovers of runs that died (we hold the lock)
+        store.cleanup_incomplete([name for name in store.list_children('') if set_format.is_set_id(name) and read_manifest_bytes(store, name) is None])
     except LifeboatError:
         pass
     try:
@@ -154,7 +154,7 @@ def require_open(store, set_id):
 
 
 def put_record(store, record):
-    store.put_bytes(set_format.record_key_for(record['key']), set_format.dumps(record))
+    store.put_new(set_format.record_key_for(record['key']), set_format.dumps(record))  # parts of an open set are never replaced
 
 
 def load_records(store, set_id):

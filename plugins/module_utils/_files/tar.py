@@ -6,25 +6,26 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import subprocess
-
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 
 _FEATURES = {}
 
 
-def tar_features(tar):
+def tar_features(tar, runner=None):
+    """{'xattrs', 'acls', 'version'} of GNU tar at ``tar`` (``tar --help`` and ``--version``, read-only probes)."""
     if tar in _FEATURES:
         return _FEATURES[tar]
+    runner = runner or command_runner.default_runner()
     try:
-        out = subprocess.run([tar, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
-                             timeout=10).stdout.decode('utf-8', 'replace')
-        ver = subprocess.run([tar, '--version'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
-                             timeout=10).stdout.decode('utf-8', 'replace')
-    except (OSError, subprocess.SubprocessError) as e:
-        raise LifeboatError('cannot run %s: %s' % (tar, e))
-    if 'GNU tar' not in ver:
+        usage = runner.run([tar, '--help'], timeout=command_runner.PROBE_TIMEOUT, probe=True)
+        version = runner.run([tar, '--version'], timeout=command_runner.PROBE_TIMEOUT, probe=True)
+    except command_runner.CommandError as err:
+        raise LifeboatError('cannot run %s: %s' % (tar, err.msg))
+    text = version.stdout + version.stderr
+    if 'GNU tar' not in text:
         raise LifeboatError('%s is not GNU tar; lifeboat.backup needs GNU tar (package tar)' % tar)
-    feats = {'xattrs': '--xattrs' in out, 'acls': '--acls' in out, 'version': ver.splitlines()[0].strip()}
+    help_text = usage.stdout + usage.stderr
+    feats = {'xattrs': '--xattrs' in help_text, 'acls': '--acls' in help_text, 'version': text.splitlines()[0].strip()}
     _FEATURES[tar] = feats
     return feats

@@ -4,8 +4,9 @@
 """PostgreSQL component: the adapter to the server (psycopg2) and to the client tools (subprocess).
 
 Catalog queries for discovery and restore planning, CREATE/ALTER/DROP DATABASE, running a client
-tool to completion with bounded stderr capture, and finding client tools of the right version.
-Streaming dumps and restores do not run here: they go through _artifacts (the one pipeline).
+tool to completion (through the command runner, _runner.py), and finding client tools of the right
+version. Streaming dumps and restores do not run here: they go through _backup_set/artifacts.py (the
+one pipeline).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,12 +15,13 @@ __metaclass__ = type
 import contextlib
 import os
 import pwd
-import subprocess
-import tempfile
+import random
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils import _retry as retry
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 
 try:
@@ -31,12 +33,20 @@ except ImportError as _e:  # pragma: no cover - depends on the host
     HAS_PSYCOPG2 = False
     PSYCOPG2_IMPORT_ERROR = _e
 
-STDERR_KEEP = 256 * 1024
+# SQLSTATE 55006 object_in_use: "database ... is being accessed by other users"
+OBJECT_IN_USE = '55006'
+
+# ALTER DATABASE RENAME while clients reconnect: about 7 s in all before giving up
+RENAME_BACKOFF = retry.Backoff(first=0.2, factor=2.0, cap=2.0, retries=6, jitter=0.5)
 
 
-def _pg_message(e):
+class DatabaseInUseError(LifeboatError):
+    """The server refused a statement because other sessions use the database (SQLSTATE 55006)."""
+
+
+def _pg_message(err):
     """The server's/libpq's own words from a psycopg2 error, on one line."""
-    text = (getattr(e, 'pgerror', None) or str(e) or e.__class__.__name__).strip()
+    text = (getattr(err, 'pgerror', None) or str(err) or err.__class__.__name__).strip()
     return ' '.join(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -48,17 +58,18 @@ class RunAs(object):
     socket at connect time), and the temp directories the tools write into are given to that user.
     """
 
-    def __init__(self, name):
+    def __init__(self, name, runner=None):
         try:
-            pw = pwd.getpwnam(name)
+            entry = pwd.getpwnam(name)
         except KeyError:
             raise LifeboatError('os_user %s does not exist on this host' % name)
         if os.geteuid() != 0:
             raise LifeboatError('os_user %s needs the module to run as root (become: true); it runs as %s'
                                 % (name, pwd.getpwuid(os.geteuid()).pw_name))
-        self.name, self.uid, self.gid, self.home = name, pw.pw_uid, pw.pw_gid, pw.pw_dir
+        self.name, self.uid, self.gid, self.home = name, entry.pw_uid, entry.pw_gid, entry.pw_dir
         self.setpriv = pipeline.need_tool('setpriv', 'os_user (package util-linux)')
-        self.init_groups = '--init-groups' in _help_text(self.setpriv)
+        runner = runner or command_runner.default_runner()
+        self.init_groups = '--init-groups' in runner.probe([self.setpriv, '--help'])
 
     def argv(self, argv):
         return pg_logic.run_as_argv(argv, self.setpriv, self.uid, self.gid, self.init_groups)
@@ -87,18 +98,10 @@ class RunAs(object):
                 os.environ['HOME'] = home
 
 
-def _help_text(tool):
-    try:
-        return subprocess.run([tool, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
-                              check=False).stdout.decode('utf-8', 'replace')
-    except (OSError, subprocess.SubprocessError):
-        return ''
-
-
 _RUN_AS = {}
 
 
-def run_as(params):
+def run_as(params, runner=None):
     """A RunAs for params['os_user'], or None when the tools run as the module's own user."""
     name = params.get('os_user')
     if not name:
@@ -109,27 +112,27 @@ def run_as(params):
     except KeyError:
         pass  # RunAs says so
     if name not in _RUN_AS:
-        _RUN_AS[name] = RunAs(name)
+        _RUN_AS[name] = RunAs(name, runner)
     return _RUN_AS[name]
 
 
-def tools_env(params, ra):
+def tools_env(params, user):
     """Environment of the client tools: the libpq settings, and os_user's HOME/USER/LOGNAME when set."""
     env = pg_logic.libpq_env(params, os.environ)
-    return ra.env(env) if ra is not None else env
+    return user.env(env) if user is not None else env
 
 
-def as_user(ra, argv):
-    """``argv`` as it runs for the PostgreSQL side: through setpriv when os_user is set."""
-    return ra.argv(argv) if ra is not None else argv
+def as_user(user, argv):
+    """``argv`` as it runs for the PostgreSQL side: through setpriv when os_user (a RunAs) is set."""
+    return user.argv(argv) if user is not None else argv
 
 
 @contextlib.contextmanager
-def _as(ra):
-    if ra is None:
+def _as(user):
+    if user is None:
         yield
     else:
-        with ra.effective():
+        with user.effective():
             yield
 
 
@@ -142,9 +145,9 @@ class PgClient(object):
         try:
             with _as(run_as(params)):
                 self.conn = psycopg2.connect(**pg_logic.connect_kwargs(params, dbname))
-        except psycopg2.Error as e:
+        except psycopg2.Error as err:
             raise LifeboatError('cannot connect to %s, database %s: %s'
-                                % (pg_logic.describe_server(params), pg_logic.quote_ident(dbname), _pg_message(e)))
+                                % (pg_logic.describe_server(params), pg_logic.quote_ident(dbname), _pg_message(err)))
         self.conn.autocommit = True
 
     def rows(self, sql, args=None):
@@ -152,14 +155,15 @@ class PgClient(object):
             with self.conn.cursor() as cur:
                 cur.execute(sql, args)
                 return cur.fetchall() if cur.description else []
-        except psycopg2.Error as e:
-            raise LifeboatError('%s, database %s: %s failed: %s'
-                                % (pg_logic.describe_server(self.params), pg_logic.quote_ident(self.dbname),
-                                   sql.split('\n')[0][:120], _pg_message(e)))
+        except psycopg2.Error as err:
+            error = DatabaseInUseError if getattr(err, 'pgcode', None) == OBJECT_IN_USE else LifeboatError
+            raise error('%s, database %s: %s failed: %s'
+                        % (pg_logic.describe_server(self.params), pg_logic.quote_ident(self.dbname),
+                           sql.split('\n')[0][:120], _pg_message(err)))
 
     def one(self, sql, args=None):
-        r = self.rows(sql, args)
-        return r[0] if r else None
+        found = self.rows(sql, args)
+        return found[0] if found else None
 
     def execute(self, sql, args=None):
         self.rows(sql, args)
@@ -186,22 +190,22 @@ def connect(params, dbname):
 
 # ---------------------------------------------------------------- discovery
 
-def server_info(c):
-    num, text, recovery, user, superuser = c.one(
+def server_info(conn):
+    num, text, recovery, user, superuser = conn.one(
         "SELECT current_setting('server_version_num')::int, current_setting('server_version'), pg_is_in_recovery(),"
         " current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
     return {'version_num': num, 'version': text, 'in_recovery': bool(recovery), 'user': user,
             'superuser': bool(superuser)}
 
 
-def list_databases(c):
-    rows = c.rows(
+def list_databases(conn):
+    rows = conn.rows(
         "SELECT datname, CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid) END,"
         " datallowconn, datistemplate FROM pg_database ORDER BY datname")
     return [{'name': n, 'size': s, 'allow_connections': bool(a), 'template': bool(t)} for n, s, a, t in rows]
 
 
-def database_properties(c, dbname, server_num):
+def database_properties(conn, dbname, server_num):
     """The database's own properties (what pg_dump only dumps with --create)."""
     if server_num >= 170000:
         loc = "d.datlocprovider::text, d.datlocale"
@@ -209,13 +213,13 @@ def database_properties(c, dbname, server_num):
         loc = "d.datlocprovider::text, d.daticulocale"
     else:
         loc = "'c', NULL::text"
-    row = c.one(
+    row = conn.one(
         "SELECT d.oid, r.rolname, pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, %s, t.spcname,"
         " d.datconnlimit, shobj_description(d.oid, 'pg_database'), d.datacl IS NULL"
         " FROM pg_database d LEFT JOIN pg_roles r ON r.oid = d.datdba"
         " LEFT JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = %%s" % loc, (dbname,))
     if row is None:
-        raise LifeboatError('database %s does not exist on %s' % (pg_logic.quote_ident(dbname), pg_logic.describe_server(c.params)))
+        raise LifeboatError('database %s does not exist on %s' % (pg_logic.quote_ident(dbname), pg_logic.describe_server(conn.params)))
     oid, owner, enc, collate, ctype, provider, icu, space, connlimit, comment, default_acl = row
     props = {'owner': owner, 'encoding': enc, 'collate': collate, 'ctype': ctype,
              'locale_provider': {'i': 'icu', 'c': 'libc', 'b': 'builtin'}.get(provider, provider),
@@ -223,19 +227,19 @@ def database_properties(c, dbname, server_num):
     if default_acl:
         props['acl'] = None
     else:
-        props['acl'] = [{'grantee': g, 'privilege': p, 'grantable': bool(gr)} for g, p, gr in c.rows(
+        props['acl'] = [{'grantee': g, 'privilege': p, 'grantable': bool(gr)} for g, p, gr in conn.rows(
             "SELECT r.rolname, a.privilege_type, a.is_grantable FROM pg_database d,"
             " aclexplode(d.datacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE d.oid = %s"
             " ORDER BY 1 NULLS FIRST, 2", (oid,))]
-    props['settings'] = [{'role': role, 'setting': s} for role, s in c.rows(
+    props['settings'] = [{'role': role, 'setting': s} for role, s in conn.rows(
         "SELECT r.rolname, unnest(s.setconfig) FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole"
         " WHERE s.setdatabase = %s ORDER BY 1 NULLS FIRST", (oid,))]
     return props
 
 
-def table_estimates(c, limit=2000):
+def table_estimates(conn, limit=2000):
     """Per-table row estimates (pg_class.reltuples; None when never analyzed) and sizes, biggest first."""
-    rows = c.rows(
+    rows = conn.rows(
         "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c"
         " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm')"
         " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
@@ -247,9 +251,9 @@ def table_estimates(c, limit=2000):
     return tables, len(rows) > limit
 
 
-def content_counts(c):
+def content_counts(conn):
     """What a database holds besides what CREATE DATABASE gives it (to tell empty from non-empty)."""
-    row = c.one(
+    row = conn.one(
         "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         "        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'),"
         " (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
@@ -261,66 +265,61 @@ def content_counts(c):
     return dict(zip(('relations', 'functions', 'extensions', 'large_objects', 'schemas'), [int(x) for x in row]))
 
 
-def role_names(c):
-    return [r[0] for r in c.rows('SELECT rolname FROM pg_roles')]
+def role_names(conn):
+    return [r[0] for r in conn.rows('SELECT rolname FROM pg_roles')]
 
 
-def tablespace_names(c):
-    return [r[0] for r in c.rows('SELECT spcname FROM pg_tablespace')]
+def tablespace_names(conn):
+    return [r[0] for r in conn.rows('SELECT spcname FROM pg_tablespace')]
 
 
 # ---------------------------------------------------------------- database DDL (maintenance connection)
 
-def terminate_sessions(c, dbname):
-    c.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()',
-              (dbname,))
+def terminate_sessions(conn, dbname):
+    conn.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()',
+                 (dbname,))
 
 
-def rename_database(c, old, new, attempts=10):
-    """ALTER DATABASE RENAME, terminating other sessions on it first (retried: clients may reconnect)."""
-    last = None
-    for _i in range(attempts):
-        terminate_sessions(c, old)
-        try:
-            c.execute('ALTER DATABASE %s RENAME TO %s' % (pg_logic.quote_ident(old), pg_logic.quote_ident(new)))
-            return
-        except LifeboatError as e:
-            last = e
-            if 'is being accessed by other users' not in e.msg:
-                raise
-            time.sleep(0.3)
-    raise last
+def rename_database(conn, old, new, sleep=time.sleep, rng=random.random):
+    """ALTER DATABASE RENAME, terminating other sessions on it first; retried (RENAME_BACKOFF) while
+    clients reconnect and the server still says the database is in use."""
+    def attempt():
+        terminate_sessions(conn, old)
+        conn.execute('ALTER DATABASE %s RENAME TO %s' % (pg_logic.quote_ident(old), pg_logic.quote_ident(new)))
+    retry.run(attempt, lambda exc: RENAME_BACKOFF if isinstance(exc, DatabaseInUseError) else None,
+              sleep=sleep, rng=rng)
 
 
-def drop_database(c, dbname, server_num):
+def drop_database(conn, dbname, server_num):
     if server_num >= 130000:
-        c.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % pg_logic.quote_ident(dbname))
+        conn.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % pg_logic.quote_ident(dbname))
     else:
-        terminate_sessions(c, dbname)
-        c.execute('DROP DATABASE IF EXISTS %s' % pg_logic.quote_ident(dbname))
+        terminate_sessions(conn, dbname)
+        conn.execute('DROP DATABASE IF EXISTS %s' % pg_logic.quote_ident(dbname))
 
 
-def set_allow_connections(c, dbname, allow):
-    c.execute('ALTER DATABASE %s ALLOW_CONNECTIONS %s' % (pg_logic.quote_ident(dbname), 'true' if allow else 'false'))
+def set_allow_connections(conn, dbname, allow):
+    conn.execute('ALTER DATABASE %s ALLOW_CONNECTIONS %s' % (pg_logic.quote_ident(dbname), 'true' if allow else 'false'))
 
 
 # ---------------------------------------------------------------- client tools
 
-def find_tool(name, bin_dir, server_num):
+def find_tool(name, bin_dir, server_num, runner=None):
     """(path, version_num, version_text) of a client tool: the first candidate that can handle the server,
     else the first one found (so the version check can say why it cannot)."""
+    runner = runner or command_runner.default_runner()
     first = None
-    for p in pg_logic.tool_candidates(name, bin_dir, server_num, pipeline.which(name)):
-        if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+    for path in pg_logic.tool_candidates(name, bin_dir, server_num, pipeline.which(name)):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             continue
-        text = pipeline.tool_version(p)
+        text = runner.tool_version(path)
         num = pg_logic.parse_version(text)
         if num is None:
             continue
         if pg_logic.tool_can_dump(num, server_num):
-            return p, num, text
+            return path, num, text
         if first is None:
-            first = (p, num, text)
+            first = (path, num, text)
     if first is not None:
         return first
     where = ('in %s' % bin_dir) if bin_dir else 'on PATH (nor in the version-specific directories)'
@@ -328,25 +327,11 @@ def find_tool(name, bin_dir, server_num):
                         '(see bindep.txt)' % (name, where))
 
 
-def run_tool(argv, env, cwd=None, stdin_path=None):
-    """Run a client tool to completion. stdout is discarded; stderr is kept (its last 256 KiB).
-    Returns (rc, stderr)."""
-    errf = tempfile.TemporaryFile()
-    stdin = None
+def run_tool(runner, argv, env, cwd=None):
+    """Run a client tool to completion (no timeout: a dump or restore takes as long as the database needs).
+    Returns (rc, stderr), stderr's last 256 KiB. In check mode nothing runs and rc is 0."""
     try:
-        if stdin_path:
-            stdin = open(stdin_path, 'rb')
-        try:
-            p = subprocess.Popen(argv, stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf,
-                                 cwd=cwd, env=env, close_fds=True)
-        except OSError as e:
-            raise LifeboatError('cannot start %s: %s' % (argv[0], e.strerror or e))
-        rc = p.wait()
-        size = errf.seek(0, os.SEEK_END)
-        errf.seek(max(0, size - STDERR_KEEP))
-        err = errf.read().decode('utf-8', 'replace')
-        return rc, err
-    finally:
-        errf.close()
-        if stdin is not None:
-            stdin.close()
+        result = runner.run(argv, timeout=None, env=env, cwd=cwd)
+    except command_runner.CommandError as err:
+        raise LifeboatError(err.msg)
+    return (result.rc if result.ran else 0), result.stderr

@@ -90,8 +90,8 @@ def libpq_env(params, base_env):
     if params.get('connect_timeout'):
         env['PGCONNECT_TIMEOUT'] = str(int(params['connect_timeout']))
     # a PGDATABASE/PGSERVICE of the caller must not redirect the tools to another database
-    for k in ('PGDATABASE', 'PGSERVICE', 'PGOPTIONS'):
-        env.pop(k, None)
+    for name in ('PGDATABASE', 'PGSERVICE', 'PGOPTIONS'):
+        env.pop(name, None)
     return env
 
 
@@ -159,15 +159,15 @@ def parse_version(text):
     if text is None:
         return None
     text = str(text)
-    m = _TOOL_VER_RE.search(text) or _ANY_VER_RE.search(text)
-    if not m:
+    match = _TOOL_VER_RE.search(text) or _ANY_VER_RE.search(text)
+    if not match:
         return None
-    a = int(m.group(1))
-    b = int(m.group(2) or 0)
-    c = int(m.group(3) or 0)
-    if a >= 10:
-        return a * 10000 + b
-    return a * 10000 + b * 100 + c
+    major = int(match.group(1))
+    minor = int(match.group(2) or 0)
+    patch = int(match.group(3) or 0)
+    if major >= 10:
+        return major * 10000 + minor
+    return major * 10000 + minor * 100 + patch
 
 
 def major_num(num):
@@ -392,15 +392,15 @@ def restore_targets(records, databases, rename, target_database):
         rename = {wanted[0]: target_database}
     out = []
     seen = {}
-    for n in wanted:
-        target = rename.get(n, n)
+    for name in wanted:
+        target = rename.get(name, name)
         if not target or len(target.encode('utf-8')) > 63:
             raise LifeboatError('target database name %r is not valid (1-63 bytes)' % (target,))
         if target in seen:
             raise LifeboatError('databases %s and %s would both be restored as %s'
-                                % (quote_ident(seen[target]), quote_ident(n), quote_ident(target)))
-        seen[target] = n
-        out.append((by_name[n], target))
+                                % (quote_ident(seen[target]), quote_ident(name), quote_ident(target)))
+        seen[target] = name
+        out.append((by_name[name], target))
     return out
 
 
@@ -434,26 +434,26 @@ def split_guc_list(value):
     out = []
     cur = []
     inq = False
-    i = 0
-    while i < len(value):
-        c = value[i]
+    pos = 0
+    while pos < len(value):
+        char = value[pos]
         if inq:
-            if c == '"':
-                if i + 1 < len(value) and value[i + 1] == '"':
+            if char == '"':
+                if pos + 1 < len(value) and value[pos + 1] == '"':
                     cur.append('"')
-                    i += 1
+                    pos += 1
                 else:
                     inq = False
             else:
-                cur.append(c)
-        elif c == '"':
+                cur.append(char)
+        elif char == '"':
             inq = True
-        elif c == ',':
+        elif char == ',':
             out.append(''.join(cur).strip())
             cur = []
         else:
-            cur.append(c)
-        i += 1
+            cur.append(char)
+        pos += 1
     last = ''.join(cur).strip()
     if last or out:
         out.append(last)
@@ -506,15 +506,15 @@ def database_properties_sql(name, props, existing_roles):
     roles = set(existing_roles)
     if props.get('connlimit') not in (None, -1):
         stmts.append('ALTER DATABASE %s CONNECTION LIMIT %d' % (db, int(props['connlimit'])))
-    for s in props.get('settings') or []:
-        role = s.get('role')
+    for entry in props.get('settings') or []:
+        role = entry.get('role')
         if role:
             if role not in roles:
-                skipped.append('setting %s for missing role %s' % (s['setting'], quote_ident(role)))
+                skipped.append('setting %s for missing role %s' % (entry['setting'], quote_ident(role)))
                 continue
-            stmts.append(setting_sql('ALTER ROLE %s IN DATABASE %s' % (quote_ident(role), db), s['setting']))
+            stmts.append(setting_sql('ALTER ROLE %s IN DATABASE %s' % (quote_ident(role), db), entry['setting']))
         else:
-            stmts.append(setting_sql('ALTER DATABASE %s' % db, s['setting']))
+            stmts.append(setting_sql('ALTER DATABASE %s' % db, entry['setting']))
     if props.get('comment') is not None:
         stmts.append('COMMENT ON DATABASE %s IS %s' % (db, quote_literal(props['comment'])))
     acl = props.get('acl')
@@ -524,18 +524,18 @@ def database_properties_sql(name, props, existing_roles):
         owner = props.get('owner')
         if owner and owner in roles:
             stmts.append('REVOKE ALL ON DATABASE %s FROM %s' % (db, quote_ident(owner)))
-        for a in acl:
-            grantee = a.get('grantee')
-            priv = _PRIVS.get(a.get('privilege'))
+        for grant in acl:
+            grantee = grant.get('grantee')
+            priv = _PRIVS.get(grant.get('privilege'))
             if priv is None:
-                skipped.append('privilege %s' % a.get('privilege'))
+                skipped.append('privilege %s' % grant.get('privilege'))
                 continue
             if grantee is not None and grantee not in roles:
                 skipped.append('%s on the database for missing role %s' % (priv, quote_ident(grantee)))
                 continue
             stmts.append('GRANT %s ON DATABASE %s TO %s%s' % (
                 priv, db, 'PUBLIC' if grantee is None else quote_ident(grantee),
-                ' WITH GRANT OPTION' if a.get('grantable') and grantee is not None else ''))
+                ' WITH GRANT OPTION' if grant.get('grantable') and grantee is not None else ''))
     return stmts, skipped
 
 
@@ -567,19 +567,19 @@ def rewrite_globals(sql, existing_roles, existing_tablespaces, login_role):
     out = []
     notes = []
     for line in sql.splitlines(True):
-        m = _CREATE_ROLE.match(line)
-        if m and _unident(m.group(1)) in roles:
-            notes.append('role %s already exists: kept, attributes updated' % quote_ident(_unident(m.group(1))))
+        match = _CREATE_ROLE.match(line)
+        if match and _unident(match.group(1)) in roles:
+            notes.append('role %s already exists: kept, attributes updated' % quote_ident(_unident(match.group(1))))
             out.append('-- lifeboat: role exists: ' + line)
             continue
-        m = _ALTER_ROLE_WITH.match(line)
-        if m and _unident(m.group(1)) == login_role:
+        match = _ALTER_ROLE_WITH.match(line)
+        if match and _unident(match.group(1)) == login_role:
             notes.append('role %s is the restoring login: left unchanged' % quote_ident(login_role))
             out.append('-- lifeboat: own login role left unchanged\n')
             continue
-        m = _CREATE_TABLESPACE.match(line)
-        if m and _unident(m.group(1)) in spaces:
-            notes.append('tablespace %s already exists: kept' % quote_ident(_unident(m.group(1))))
+        match = _CREATE_TABLESPACE.match(line)
+        if match and _unident(match.group(1)) in spaces:
+            notes.append('tablespace %s already exists: kept' % quote_ident(_unident(match.group(1))))
             out.append('-- lifeboat: tablespace exists: ' + line)
             continue
         out.append(line)
@@ -591,7 +591,7 @@ def nonempty_reason(counts):
     parts = []
     for key, label in (('relations', 'tables/views/sequences'), ('functions', 'functions'),
                        ('extensions', 'extensions'), ('large_objects', 'large objects'), ('schemas', 'schemas')):
-        n = counts.get(key) or 0
-        if n:
-            parts.append('%d %s' % (n, label))
+        count = counts.get(key) or 0
+        if count:
+            parts.append('%d %s' % (count, label))
     return ', '.join(parts) or None

@@ -6,10 +6,14 @@
 Designed for object stores: keys are '/'-separated strings relative to the store's prefix, there
 are no directories, objects become visible only when committed whole, and there is no seek.
 
-Backends (one file each, guarded imports):
-  filesystem.py   a local directory or a mounted EFS/NFS path
-  s3.py           S3 and S3-compatible (boto3)
-  sftp.py         SFTP (paramiko)
+Backends (guarded imports):
+  filesystem.py                       a local directory or a mounted EFS/NFS path
+  s3.py (+ s3_writer.py, s3_reader.py) S3 and S3-compatible (boto3, through _aws/client.py)
+  sftp.py                             SFTP (paramiko)
+
+Stores know keys, not backup sets: what the set layer needs (which prefixes belong to open sets, for
+cleanup_incomplete) it passes in. One layout rule is shared: objects at the top level of a store (no '/'
+in the key: the store lock, probes) are store-level; everything below a first segment belongs to a set.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +24,30 @@ import collections
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 
 ObjectInfo = collections.namedtuple('ObjectInfo', ['key', 'size', 'mtime'])
+
+# Names the backends give what is not (yet) an object. Readers never list or read them.
+HIDDEN_PREFIX = '.lifeboat-'                   # every name starting with it is hidden
+TEMP_PREFIX = HIDDEN_PREFIX + 'tmp-'           # a write in progress (filesystem, sftp): temp name, then rename
+PROBE_PREFIX = HIDDEN_PREFIX + 'probe-'        # check_writable's probe object (s3)
+
+
+class AlreadyExistsError(LifeboatError):
+    """An exclusive write found its key already there; nothing was replaced."""
+
+
+def temp_name(base, token):
+    """The hidden temp name of a write of ``base`` (a file name)."""
+    return TEMP_PREFIX + base + '-' + token
+
+
+def is_hidden(name):
+    """Whether a file name (last key segment) is a temp or probe name, never an object."""
+    return name.startswith(HIDDEN_PREFIX)
+
+
+def is_store_level(key):
+    """Keys at the top level (the store lock) are the store's own; keys below a first segment are a set's."""
+    return '/' not in key
 
 
 def join_key(*parts):
@@ -99,8 +127,13 @@ class Store(object):
         """Raise LifeboatError with a clear message when objects cannot be written."""
         raise NotImplementedError
 
-    def open_write(self, key):
-        """Return a Writer for key (no seek, no local temp copy)."""
+    def open_write(self, key, exclusive=False):
+        """Return a Writer for key (no seek, no local temp copy).
+
+        With ``exclusive`` the writer's commit() raises AlreadyExistsError when ``key`` exists by then, and
+        leaves it untouched: atomically where the backend can (filesystem link(), SFTP hardlink or the
+        non-overwriting rename, S3 conditional writes); see docs/stores.md.
+        """
         raise NotImplementedError
 
     def open_read(self, key):
@@ -125,13 +158,26 @@ class Store(object):
 
     def put_bytes(self, key, data, exclusive=False):
         """Atomically write a small object. With exclusive, only when absent: returns False if it existed."""
-        raise NotImplementedError
+        with self.open_write(key, exclusive=exclusive) as writer:
+            writer.write(data)
+            try:
+                writer.commit()
+            except AlreadyExistsError:
+                return False
+        return True
 
-    def cleanup_incomplete(self):
-        """Remove what interrupted writes left behind (S3 multipart uploads, SFTP temp files) in sets.
+    def put_new(self, key, data):
+        """Write a small object that must not exist yet (a part of an open set): AlreadyExistsError if it does."""
+        if not self.put_bytes(key, data, exclusive=True):
+            raise AlreadyExistsError('%s already exists in the %s: an exclusive write never replaces an object'
+                                     % (key, self.describe()), key=key)
 
-        Called by _backup_set/lifecycle.start with the store lock held, so no other run is writing. Leftovers are never
-        read as valid objects either way; this only frees the space. Best effort: returns how many.
+    def cleanup_incomplete(self, prefixes):
+        """Remove what interrupted writes left behind (S3 multipart uploads, temp files) below ``prefixes``.
+
+        ``prefixes`` are the keys of the sets still open (_backup_set/lifecycle.start passes them, with the
+        store lock held, so no other run is writing there). Leftovers are never read as valid objects either
+        way; this only frees the space. Best effort: returns how many.
         """
         return 0
 
@@ -144,20 +190,20 @@ class Store(object):
         if self.stat(key) is None:
             return None
         chunks = []
-        with self.open_read(key) as r:
+        with self.open_read(key) as reader:
             while True:
-                b = r.read(1 << 20)
-                if not b:
+                chunk = reader.read(1 << 20)
+                if not chunk:
                     break
-                chunks.append(b)
+                chunks.append(chunk)
         return b''.join(chunks)
 
     def delete_prefix(self, prefix):
-        n = 0
+        count = 0
         for info in list(self.list(prefix)):
             self.delete(info.key)
-            n += 1
-        return n
+            count += 1
+        return count
 
     def __enter__(self):
         return self

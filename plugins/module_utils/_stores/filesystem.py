@@ -5,8 +5,8 @@
 
 Objects are files under <path>/<prefix>/<key>. A write goes to a hidden temp name in the final
 directory, is fsynced, then renamed (and the directory fsynced): readers never see a partial object.
-Exclusive small writes (locks, status) are a temp file hard-linked to the final name, which fails
-atomically when the name exists (also on NFSv4).
+Exclusive writes (the lock, a set's status and manifest, every part of an open set) link() the complete
+temp file to the final name instead, which fails atomically when the name exists (also on NFSv4).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,27 +17,28 @@ import os
 import stat as stat_mod
 import uuid
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DeniedError, LifeboatError, NotFoundError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
-    ObjectInfo, Reader, Store, Writer, check_key, join_key)
+    TEMP_PREFIX, AlreadyExistsError, ObjectInfo, Reader, Store, Writer, check_key, join_key, temp_name)
 
-TMP_MARK = '.lifeboat-tmp-'
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def _oserror(e, action, path):
-    reason = e.strerror or str(e)
-    if e.errno == errno.ENOSPC:
+def _oserror(err, action, path):
+    reason = err.strerror or str(err)
+    error = LifeboatError
+    if err.errno == errno.ENOSPC:
         reason = 'no space left on device'
-    elif e.errno == errno.EDQUOT:
+    elif err.errno == errno.EDQUOT:
         reason = 'disk quota exceeded'
-    elif e.errno in (errno.EACCES, errno.EPERM):
-        reason = 'permission denied'
-    elif e.errno == errno.EROFS:
-        reason = 'read-only filesystem'
-    return LifeboatError('cannot %s %s: %s' % (action, path, reason), errno=e.errno)
+    elif err.errno in (errno.EACCES, errno.EPERM):
+        reason, error = 'permission denied', DeniedError
+    elif err.errno == errno.EROFS:
+        reason, error = 'read-only filesystem', DeniedError
+    elif err.errno == errno.ENOENT:
+        error = NotFoundError
+    return error('cannot %s %s: %s' % (action, path, reason), errno=err.errno)
 
 
 def fsync_dir(path):
@@ -57,10 +58,13 @@ WRITEBACK_EVERY = 32 << 20
 
 
 class _FsWriter(Writer):
-    def __init__(self, final, tmp, fd):
+    def __init__(self, store, key, final, tmp, fd, exclusive=False):
+        self.store = store
+        self.key = key
         self.final = final
         self.tmp = tmp
         self.fd = fd
+        self.exclusive = exclusive
         self.size = 0
         self._wb_mark = 0
 
@@ -68,11 +72,11 @@ class _FsWriter(Writer):
         view = memoryview(data)
         try:
             while view:
-                n = os.write(self.fd, view)
-                view = view[n:]
-                self.size += n
-        except OSError as e:
-            raise _oserror(e, 'write', self.final)
+                written = os.write(self.fd, view)
+                view = view[written:]
+                self.size += written
+        except OSError as err:
+            raise _oserror(err, 'write', self.final)
         if self.size - self._wb_mark >= WRITEBACK_EVERY:
             self._writeback()
 
@@ -91,15 +95,30 @@ class _FsWriter(Writer):
         self._wb_mark = self.size
 
     def commit(self):
+        """fsync, then rename over the final name; exclusive: link() to it, which fails when it exists."""
         try:
             os.fsync(self.fd)
             os.close(self.fd)
             self.fd = None
-            os.rename(self.tmp, self.final)
-        except OSError as e:
-            raise _oserror(e, 'commit', self.final)
+            if self.exclusive:
+                os.link(self.tmp, self.final)
+            else:
+                os.rename(self.tmp, self.final)
+        except OSError as err:
+            if self.exclusive and err.errno == errno.EEXIST:
+                raise AlreadyExistsError('%s already exists in the %s: an exclusive write never replaces an object'
+                                         % (self.key, self.store.describe()), key=self.key)
+            raise _oserror(err, 'commit', self.final)
         fsync_dir(os.path.dirname(self.final))
         self.committed = True
+        if self.exclusive:
+            self._remove_temp()
+
+    def _remove_temp(self):
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass  # a temp name is never read; cleanup_incomplete removes what is left
 
     def abort(self):
         if self.fd is not None:
@@ -108,33 +127,30 @@ class _FsWriter(Writer):
             except OSError:
                 pass
             self.fd = None
-        try:
-            os.unlink(self.tmp)
-        except OSError:
-            pass
+        self._remove_temp()
 
 
 class _FsReader(Reader):
     def __init__(self, path):
         self.path = path
         try:
-            self.f = open(path, 'rb', buffering=0)
-        except OSError as e:
-            if e.errno == errno.ENOENT:
-                raise LifeboatError('%s is not in the store' % path)
-            raise _oserror(e, 'read', path)
+            self.file = open(path, 'rb', buffering=0)
+        except OSError as err:
+            if err.errno == errno.ENOENT:
+                raise NotFoundError('%s is not in the store' % path)
+            raise _oserror(err, 'read', path)
 
     def read(self, n):
         try:
-            return self.f.read(n)
-        except OSError as e:
-            raise _oserror(e, 'read', self.path)
+            return self.file.read(n)
+        except OSError as err:
+            raise _oserror(err, 'read', self.path)
 
     def fileno(self):
-        return self.f.fileno()
+        return self.file.fileno()
 
     def close(self):
-        self.f.close()
+        self.file.close()
 
 
 class FilesystemStore(Store):
@@ -148,25 +164,25 @@ class FilesystemStore(Store):
     def describe(self):
         return 'filesystem store %s' % self.root
 
-    def _p(self, key):
+    def _path(self, key):
         return os.path.join(self.root, *check_key(key).split('/'))
 
-    def _makedirs(self, d):
+    def _makedirs(self, directory):
         # every directory created gets DIR_MODE (os.makedirs gives it to the last one only)
         missing = []
-        p = d
-        while not os.path.isdir(p):
-            missing.append(p)
-            parent = os.path.dirname(p)
-            if parent == p:
+        path = directory
+        while not os.path.isdir(path):
+            missing.append(path)
+            parent = os.path.dirname(path)
+            if parent == path:
                 break
-            p = parent
-        for p in reversed(missing):
+            path = parent
+        for path in reversed(missing):
             try:
-                os.mkdir(p, DIR_MODE)
-            except OSError as e:
-                if e.errno != errno.EEXIST or not os.path.isdir(p):
-                    raise _oserror(e, 'create directory', p)
+                os.mkdir(path, DIR_MODE)
+            except OSError as err:
+                if err.errno != errno.EEXIST or not os.path.isdir(path):
+                    raise _oserror(err, 'create directory', path)
 
     def check_writable(self):
         if not os.path.isdir(self.path):
@@ -174,126 +190,103 @@ class FilesystemStore(Store):
             if os.path.lexists(parent) and not os.path.isdir(parent):
                 raise LifeboatError('%s: %s is not a directory' % (self.describe(), parent))
             if not os.path.isdir(parent):
-                raise LifeboatError('%s: %s does not exist (nor its parent %s)' % (self.describe(), self.path, parent))
+                raise NotFoundError('%s: %s does not exist (nor its parent %s)' % (self.describe(), self.path, parent))
         self._makedirs(self.root)
-        probe = os.path.join(self.root, TMP_MARK + 'probe-' + uuid.uuid4().hex)
+        probe = os.path.join(self.root, temp_name('probe', uuid.uuid4().hex))
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             os.close(fd)
             os.unlink(probe)
-        except OSError as e:
-            raise _oserror(e, 'write to', self.root)
+        except OSError as err:
+            raise _oserror(err, 'write to', self.root)
 
-    def open_write(self, key):
-        final = self._p(key)
-        d = os.path.dirname(final)
-        self._makedirs(d)
-        tmp = os.path.join(d, TMP_MARK + os.path.basename(final) + '-' + uuid.uuid4().hex[:12])
+    def open_write(self, key, exclusive=False):
+        final = self._path(key)
+        directory = os.path.dirname(final)
+        self._makedirs(directory)
+        tmp = os.path.join(directory, temp_name(os.path.basename(final), uuid.uuid4().hex[:12]))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except OSError as e:
-            raise _oserror(e, 'create', final)
-        return _FsWriter(final, tmp, fd)
+        except OSError as err:
+            raise _oserror(err, 'create', final)
+        return _FsWriter(self, key, final, tmp, fd, exclusive)
 
     def open_read(self, key):
-        return _FsReader(self._p(key))
+        return _FsReader(self._path(key))
 
     def stat(self, key):
         try:
-            st = os.stat(self._p(key))
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+            info = os.stat(self._path(key))
+        except OSError as err:
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None
-            raise _oserror(e, 'stat', self._p(key))
-        if not stat_mod.S_ISREG(st.st_mode):
+            raise _oserror(err, 'stat', self._path(key))
+        if not stat_mod.S_ISREG(info.st_mode):
             return None
-        return ObjectInfo(key, st.st_size, st.st_mtime)
+        return ObjectInfo(key, info.st_size, info.st_mtime)
 
     def list(self, prefix):
-        base = self._p(prefix) if prefix else self.root
+        base = self._path(prefix) if prefix else self.root
         if not os.path.isdir(base):
             return
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
             rel = os.path.relpath(dirpath, self.root)
-            for fn in sorted(filenames):
-                if fn.startswith(TMP_MARK):
+            for name in sorted(filenames):
+                if name.startswith(TEMP_PREFIX):
                     continue
-                full = os.path.join(dirpath, fn)
                 try:
-                    st = os.lstat(full)
+                    info = os.lstat(os.path.join(dirpath, name))
                 except OSError:
                     continue
-                if not stat_mod.S_ISREG(st.st_mode):
+                if not stat_mod.S_ISREG(info.st_mode):
                     continue
-                key = fn if rel == '.' else join_key(rel.replace(os.sep, '/'), fn)
-                yield ObjectInfo(key, st.st_size, st.st_mtime)
+                key = name if rel == '.' else join_key(rel.replace(os.sep, '/'), name)
+                yield ObjectInfo(key, info.st_size, info.st_mtime)
 
     def list_children(self, prefix=''):
-        base = self._p(prefix) if prefix else self.root
+        base = self._path(prefix) if prefix else self.root
         try:
             names = os.listdir(base)
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+        except OSError as err:
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
                 return []
-            raise _oserror(e, 'list', base)
-        return sorted(n for n in names if not n.startswith(TMP_MARK))
+            raise _oserror(err, 'list', base)
+        return sorted(name for name in names if not name.startswith(TEMP_PREFIX))
 
     def delete(self, key):
-        p = self._p(key)
+        path = self._path(key)
         try:
-            os.unlink(p)
-        except OSError as e:
-            if e.errno != errno.ENOENT:
-                raise _oserror(e, 'delete', p)
+            os.unlink(path)
+        except OSError as err:
+            if err.errno != errno.ENOENT:
+                raise _oserror(err, 'delete', path)
             return
         # drop directories left empty, up to the store root
-        d = os.path.dirname(p)
-        while d != self.root and d.startswith(self.root + os.sep):
+        directory = os.path.dirname(path)
+        while directory != self.root and directory.startswith(self.root + os.sep):
             try:
-                os.rmdir(d)
+                os.rmdir(directory)
             except OSError:
                 break
-            d = os.path.dirname(d)
+            directory = os.path.dirname(directory)
 
-    def cleanup_incomplete(self):
-        """Remove temp files that killed writers left in sets without a manifest (called with the lock held).
+    def cleanup_incomplete(self, prefixes):
+        """Remove the temp files killed writers left below ``prefixes`` (the open sets; called with the lock held).
 
-        The store root is left alone: a concurrent start may be writing its lock's temp name there.
+        The store root is never swept: a concurrent start may be writing its lock's temp name there.
         """
-        n = 0
-        for name in self.list_children(''):
-            base = os.path.join(self.root, name)
-            if not set_format.is_set_id(name) or not os.path.isdir(base) or os.path.islink(base):
+        removed = 0
+        for prefix in prefixes:
+            base = self._path(prefix)
+            if not os.path.isdir(base) or os.path.islink(base):
                 continue
-            if os.path.lexists(os.path.join(base, set_format.MANIFEST_KEY)):
-                continue  # completed sets are never written again
             for dirpath, _dirnames, filenames in os.walk(base):
-                for fn in filenames:
-                    if fn.startswith(TMP_MARK):
+                for name in filenames:
+                    if name.startswith(TEMP_PREFIX):
                         try:
-                            os.unlink(os.path.join(dirpath, fn))
-                            n += 1
+                            os.unlink(os.path.join(dirpath, name))
+                            removed += 1
                         except OSError:
-                            pass
-        return n
-
-    def put_bytes(self, key, data, exclusive=False):
-        final = self._p(key)
-        w = self.open_write(key)
-        with w:
-            w.write(data)
-            if not exclusive:
-                w.commit()
-                return True
-            try:
-                os.fsync(w.fd)
-                os.close(w.fd)
-                w.fd = None
-                os.link(w.tmp, final)
-            except OSError as e:
-                if e.errno == errno.EEXIST:
-                    return False
-                raise _oserror(e, 'create', final)
-            fsync_dir(os.path.dirname(final))
-            return True  # the context manager removes the temp name
+                            pass  # gone meanwhile, or not ours to remove: never read either way
+        return removed

@@ -1,489 +1,50 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lifeboat.backup maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""S3 store (AWS S3 and S3-compatible services), the boto3 adapter.
+"""S3 store (AWS S3 and S3-compatible services): the store itself.
 
-Writes stream: an artifact is cut into parts of ``part_size_mb`` as it arrives and the parts are
-uploaded by a small thread pool (multipart upload, SHA-256 checksum per part), so memory stays about
-part size x (concurrency + 1) whatever the artifact size. Nothing is visible until
-CompleteMultipartUpload (commit); abort or any failure aborts the upload. Objects smaller than one
-part are one PutObject. Reads stream too (parallel ranged GETs with bounded read-ahead).
-
-Exclusive small writes use a conditional PutObject (If-None-Match: *), which AWS S3 makes atomic.
-See docs/stores.md for what is and is not guaranteed.
+The client comes from the one AWS layer (_aws/client.py), errors are translated by _aws/errors.py;
+streaming writes are s3_writer.py (multipart, bounded memory, nothing visible before
+CompleteMultipartUpload), streaming reads s3_reader.py (parallel ranged GETs pinned to one ETag).
+Exclusive writes (the store lock, a set's status, manifest and every part of an open set) are
+conditional requests (If-None-Match: *), which AWS S3 makes atomic. See docs/stores.md for what is and
+is not guaranteed.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import collections
 import datetime
-import re
-import threading
-import time
 import uuid
-
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore import exceptions as bcx
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError as _e:  # pragma: no cover - depends on the host
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = _e
-
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, DeniedError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import errors as aws_errors
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
-    ObjectInfo, Reader, Store, Writer, check_key)
-from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+    PROBE_PREFIX, ObjectInfo, Store, check_key, is_hidden, is_store_level)
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.s3_reader import S3Reader
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.s3_writer import (
+    CONDITION_FAILED, MiB, S3Writer)
 
-MiB = 1024 * 1024
-MIN_PART = 5 * MiB                   # S3: every part but the last must be at least 5 MiB
-MAX_PART = 5 * 1024 * MiB            # S3: at most 5 GiB per part
-MAX_PARTS = 10000                    # S3: at most 10,000 parts per upload
-PARTS_PER_STEP = 1000                # part size doubles every 1000 parts (see part_size_for)
-PROBE_MARK = '.lifeboat-probe-'
-HIDDEN_MARK = '.lifeboat-'
 DELETE_BATCH = 1000
-
 _NOT_FOUND = ('404', 'NoSuchKey', 'NotFound')
 _DENIED = ('AccessDenied', 'AllAccessDisabled', '403', 'AccountProblem')
-
-
-def part_size_for(part_number, base):
-    """Size of part ``part_number`` (1-based) for a stream of unknown length.
-
-    Parts keep the configured size for the first 1000 parts, then double every 1000 parts (capped at
-    5 GiB), so 10,000 parts hold more than 5 TiB (the S3 object limit) from a 5 MiB start, while
-    artifacts below 1000 x part size never see a bigger part.
-    """
-    return min(MAX_PART, base * (2 ** ((part_number - 1) // PARTS_PER_STEP)))
-
-
-def max_object_size(base):
-    return sum(part_size_for(n, base) for n in range(1, MAX_PARTS + 1))
-
-
-def _safe_url(url):
-    """An endpoint URL without user:password@."""
-    return re.sub(r'//[^/@]*@', '//', url or '')
-
-
-def _code(e):
-    return str(e.response.get('Error', {}).get('Code', '')) if hasattr(e, 'response') else ''
-
-
-class _Ctx(object):
-    """What a request was about, for error messages."""
-
-    def __init__(self, store, action, key=None):
-        self.store = store
-        self.action = action
-        self.key = key
-
-    def where(self):
-        if self.key is None:
-            return 's3://%s' % self.store.bucket
-        return 's3://%s/%s' % (self.store.bucket, self.store.full(self.key) if self.key else self.store.prefix)
-
-
-def s3_error(e, store, action, key=None):
-    """One readable LifeboatError for any boto3/botocore exception (no secrets, no traceback)."""
-    ctx = _Ctx(store, action, key)
-    where = ctx.where()
-    ep = ' at %s' % _safe_url(store.endpoint_url) if store.endpoint_url else ''
-    if isinstance(e, LifeboatError):
-        return e
-    if isinstance(e, (bcx.NoCredentialsError, bcx.PartialCredentialsError)):
-        return LifeboatError('no usable AWS credentials for the S3 store (%s): set store.access_key and '
-                             'store.secret_key, or store.profile, or give the host an instance role' % e.__class__.__name__)
-    if isinstance(e, bcx.ProfileNotFound):
-        return LifeboatError('AWS profile %r (store.profile) is not configured on this host' % store.params.get('profile'))
-    if isinstance(e, (bcx.EndpointConnectionError, bcx.ConnectTimeoutError, bcx.ConnectionClosedError,
-                      bcx.ReadTimeoutError, bcx.ProxyConnectionError, bcx.SSLError)):
-        kind = 'timed out' if isinstance(e, (bcx.ConnectTimeoutError, bcx.ReadTimeoutError)) else 'failed'
-        n = store.max_attempts
-        return LifeboatError('cannot reach the S3 endpoint%s while trying to %s %s: the connection %s after %d '
-                             'attempt%s (%s)' % (ep or ' of bucket %s' % store.bucket, action, where, kind, n,
-                                                 '' if n == 1 else 's', e.__class__.__name__),
-                             reason='unreachable')
-    if isinstance(e, bcx.ParamValidationError):
-        return LifeboatError('invalid S3 request to %s %s: %s' % (action, where, e))
-    if isinstance(e, bcx.ClientError):
-        code = _code(e)
-        msg = e.response.get('Error', {}).get('Message', '') or ''
-        status = e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')
-        if code in ('NoSuchBucket',) or (code in ('404', 'NotFound') and key is None):
-            return LifeboatError('S3 bucket %r does not exist%s (store.bucket)' % (store.bucket, ep),
-                                 reason='no_such_bucket')
-        if code in ('InvalidAccessKeyId',):
-            return LifeboatError('S3%s rejected the AWS access key id: it does not exist (InvalidAccessKeyId); check '
-                                 'store.access_key or the credentials of the host' % ep, reason='bad_credentials')
-        if code in ('SignatureDoesNotMatch',):
-            return LifeboatError('S3%s rejected the request signature (SignatureDoesNotMatch): the secret key does '
-                                 'not match the access key id; check store.secret_key' % ep, reason='bad_credentials')
-        if code in ('ExpiredToken', 'InvalidToken', 'TokenRefreshRequired'):
-            return LifeboatError('S3%s rejected the session token (%s): refresh the temporary credentials' % (ep, code),
-                                 reason='bad_credentials')
-        if code in _DENIED:
-            return LifeboatError('access denied to %s %s (S3 %s): the credentials lack a permission this needs; '
-                                 'docs/stores.md lists the IAM permissions' % (action, where, code or status),
-                                 reason='access_denied')
-        if code.startswith('KMS') or 'KMS' in code:
-            return LifeboatError('S3 could not use the KMS key (store.kms_key_id) to %s %s: %s %s'
-                                 % (action, where, code, msg), reason='kms')
-        if code in ('PreconditionFailed', '412') and action == 'read':
-            return LifeboatError('%s changed while it was being read (it no longer has the ETag it had when the '
-                                 'read started); nothing read from it is used' % where, reason='changed')
-        if code == 'InvalidObjectState':
-            return LifeboatError('%s is archived in a storage class that cannot be read directly (%s): restore it '
-                                 'from Glacier first' % (where, msg or code))
-        if code in ('PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException', '301'):
-            return LifeboatError('S3 bucket %r is in another region than %r: set store.region to the bucket region (%s)'
-                                 % (store.bucket, store.region, code))
-        if code in _NOT_FOUND:
-            return LifeboatError('%s is not in the store' % where, reason='not_found')
-        detail = ' (%s)' % msg if msg else ''
-        return LifeboatError('S3 error while trying to %s %s: %s%s' % (action, where, code or status, detail))
-    if isinstance(e, bcx.BotoCoreError):
-        return LifeboatError('S3 error while trying to %s %s: %s' % (action, where, e))
-    return LifeboatError('unexpected error while trying to %s %s: %s: %s' % (action, where, e.__class__.__name__, e))
-
-
-class _S3Writer(Writer):
-    """Streaming multipart upload with bounded memory.
-
-    write() fills one part buffer; a full part goes to the thread pool. At most about
-    ``part_size x concurrency`` bytes are in flight (a byte budget, so bigger parts late in a long
-    stream are uploaded with less parallelism rather than more memory); write() blocks while the
-    budget is used up. The first failed part fails the writer: the next write()/commit() raises and
-    the multipart upload is aborted.
-    """
-
-    def __init__(self, store, key, extra_args):
-        self.store = store
-        self.key = key
-        self.full = store.full(key)
-        self.extra_args = extra_args
-        self.base = store.part_size
-        self.budget = store.part_size * store.concurrency
-        self.upload_id = None
-        self.next_part = 1
-        self.cur_size = part_size_for(1, self.base)
-        self.spare = []            # part buffers back from finished uploads, reused (no alloc/free churn)
-        self.buf = bytearray(self.cur_size)
-        self.pos = 0
-        self.size = 0
-        self.parts = {}
-        self.pool = None
-        self.cond = threading.Condition()
-        self.inflight = 0
-        self.inflight_bytes = 0
-        self.error = None
-        self.closed = False
-
-    # -- background part uploads
-    def _upload(self, number, body):
-        c = self.store.client
-        try:
-            r = c.upload_part(Bucket=self.store.bucket, Key=self.full, UploadId=self.upload_id, PartNumber=number,
-                              Body=body, ChecksumAlgorithm='SHA256')
-            part = {'PartNumber': number, 'ETag': r['ETag']}
-            if r.get('ChecksumSHA256'):
-                part['ChecksumSHA256'] = r['ChecksumSHA256']
-            with self.cond:
-                self.parts[number] = part
-        except Exception as e:  # pylint: disable=broad-except
-            with self.cond:
-                if self.error is None:
-                    self.error = s3_error(e, self.store, 'upload part %d of' % number, self.key)
-        finally:
-            with self.cond:
-                self.inflight -= 1
-                self.inflight_bytes -= len(body)
-                if len(body) == self.cur_size and len(self.spare) < 2:
-                    self.spare.append(body)
-                self.cond.notify_all()
-
-    def _raise_failed(self):
-        if self.error is not None:
-            raise self.error
-
-    def _start(self):
-        args = dict(self.extra_args)
-        try:
-            r = self.store.client.create_multipart_upload(Bucket=self.store.bucket, Key=self.full,
-                                                          ChecksumAlgorithm='SHA256', **args)
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self.store, 'start an upload to', self.key)
-        self.upload_id = r['UploadId']
-        self.pool = ThreadPoolExecutor(max_workers=self.store.concurrency)
-
-    def _submit(self, body):
-        if self.upload_id is None:
-            self._start()
-        number = self.next_part
-        if number > MAX_PARTS:
-            raise LifeboatError('%s: the artifact %s is larger than the S3 object limit (%d bytes so far)'
-                                % (self.store.describe(), self.key, self.size))
-        with self.cond:
-            while self.inflight and self.inflight_bytes + len(body) > self.budget and self.error is None:
-                self.cond.wait()
-            self._raise_failed()
-            self.inflight += 1
-            self.inflight_bytes += len(body)
-        self.next_part += 1
-        self.pool.submit(self._upload, number, body)
-
-    def write(self, data):
-        if self.closed:
-            raise LifeboatError('write after commit/abort of %s' % self.key)
-        self._raise_failed()
-        view = memoryview(data)
-        while len(view):
-            room = self.cur_size - self.pos
-            n = min(room, len(view))
-            self.buf[self.pos:self.pos + n] = view[:n]
-            self.pos += n
-            self.size += n
-            view = view[n:]
-            if self.pos == self.cur_size:
-                body, self.buf = self.buf, None
-                self._submit(body)
-                self.cur_size = part_size_for(self.next_part, self.base)
-                with self.cond:
-                    spare = self.spare.pop() if self.spare else None
-                    if spare is None or len(spare) != self.cur_size:
-                        self.spare = []
-                        spare = None
-                self.buf = spare if spare is not None else bytearray(self.cur_size)
-                self.pos = 0
-
-    def _wait_all(self):
-        with self.cond:
-            while self.inflight:
-                self.cond.wait()
-
-    def commit(self):
-        if self.closed:
-            raise LifeboatError('commit after commit/abort of %s' % self.key)
-        self._raise_failed()
-        if self.upload_id is None:
-            body = self.buf
-            del body[self.pos:]
-            self.buf = None
-            try:
-                self.store.client.put_object(Bucket=self.store.bucket, Key=self.full, Body=body,
-                                             ChecksumAlgorithm='SHA256', **self.extra_args)
-            except Exception as e:  # pylint: disable=broad-except
-                self.closed = True
-                raise s3_error(e, self.store, 'write', self.key)
-            self.closed = True
-            self.committed = True
-            return
-        if self.pos:
-            body = self.buf
-            del body[self.pos:]
-            self.buf = None
-            self._submit(body)
-        self.buf = None
-        self._wait_all()
-        self.spare = []
-        self._raise_failed()
-        parts = [self.parts[n] for n in sorted(self.parts)]
-        if len(parts) != self.next_part - 1:
-            raise LifeboatError('%s: %d of %d parts of %s were uploaded'
-                                % (self.store.describe(), len(parts), self.next_part - 1, self.key))
-        try:
-            self.store.client.complete_multipart_upload(Bucket=self.store.bucket, Key=self.full,
-                                                        UploadId=self.upload_id, MultipartUpload={'Parts': parts})
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self.store, 'complete the upload of', self.key)
-        self.closed = True
-        self.committed = True
-        self._shutdown()
-        self.store.ensure_retention(self.key, self.extra_args)
-
-    def _shutdown(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
-
-    def abort(self):
-        """Stop, wait for parts in flight (they are bounded by the retry policy), abort the upload."""
-        if self.committed:
-            return
-        self.closed = True
-        self.buf = None
-        with self.cond:
-            self.spare = []
-            if self.error is None:
-                self.error = LifeboatError('upload of %s was aborted' % self.key)
-        self._wait_all()
-        self._shutdown()
-        if self.upload_id is not None:
-            upload_id, self.upload_id = self.upload_id, None
-            try:
-                self.store.client.abort_multipart_upload(Bucket=self.store.bucket, Key=self.full, UploadId=upload_id)
-            except Exception as e:  # pylint: disable=broad-except
-                err = s3_error(e, self.store, 'abort the incomplete upload of', self.key)
-                if getattr(err, 'details', {}).get('reason') == 'not_found' or _code(e) == 'NoSuchUpload':
-                    return
-                raise LifeboatError('%s; the incomplete upload stays invisible and is removed by the next backup run '
-                                    '(or by an AbortIncompleteMultipartUpload lifecycle rule)' % err.msg)
-
-
-class _S3Reader(Reader):
-    """Streaming download. Large objects: ranged GETs of part size, ``concurrency`` ranges ahead,
-    consumed in order (memory ~ part size x (concurrency + 1)); every range is pinned to the ETag seen
-    at open, so an object replaced mid-read fails instead of mixing versions. Small objects, or
-    concurrency 1: one streaming GET that resumes with a Range request after a dropped connection.
-    """
-
-    def __init__(self, store, key):
-        self.store = store
-        self.key = key
-        self.full = store.full(key)
-        try:
-            head = store.client.head_object(Bucket=store.bucket, Key=self.full)
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, store, 'read', key)
-        self.size = int(head['ContentLength'])
-        self.etag = head.get('ETag')
-        self.offset = 0          # bytes handed to the caller
-        self.cur = b''
-        self.cur_pos = 0
-        self.body = None
-        self.pool = None
-        self.pending = collections.deque()
-        self.next_range = 0
-        self.range_size = store.part_size
-        self.ranged = store.concurrency > 1 and self.size > self.range_size
-        if self.ranged:
-            self.pool = ThreadPoolExecutor(max_workers=store.concurrency)
-            for _i in range(store.concurrency):
-                self._schedule()
-
-    def _get(self, **kw):
-        if self.etag:
-            kw['IfMatch'] = self.etag
-        return self.store.client.get_object(Bucket=self.store.bucket, Key=self.full, **kw)
-
-    def _schedule(self):
-        if self.next_range >= self.size:
-            return
-        start = self.next_range
-        end = min(self.size, start + self.range_size) - 1
-        self.next_range = end + 1
-        self.pending.append(self.pool.submit(self._fetch, start, end))
-
-    def _fetch(self, start, end):
-        want = end - start + 1
-        last = None
-        for attempt in range(self.store.max_attempts):
-            try:
-                data = self._get(Range='bytes=%d-%d' % (start, end))['Body'].read()
-                if len(data) == want:
-                    return data
-                last = LifeboatError('short read of %s: %d of %d bytes at offset %d'
-                                     % (self.key, len(data), want, start))
-            except bcx.ClientError as e:
-                raise s3_error(e, self.store, 'read', self.key)
-            except Exception as e:  # pylint: disable=broad-except
-                last = e
-            time.sleep(min(10.0, 0.2 * (2 ** attempt)))
-        raise s3_error(last, self.store, 'read', self.key)
-
-    def _refill(self):
-        if self.ranged:
-            if not self.pending:
-                return False
-            fut = self.pending.popleft()
-            self.cur = fut.result()
-            self.cur_pos = 0
-            self._schedule()
-            return True
-        return False
-
-    def _read_stream(self, n):
-        attempts = 0
-        while True:
-            try:
-                if self.body is None:
-                    if self.offset >= self.size:
-                        return b''
-                    kw = {}
-                    if self.offset:
-                        kw['Range'] = 'bytes=%d-' % self.offset
-                    self.body = self._get(**kw)['Body']
-                data = self.body.read(n)
-                if not data and self.offset < self.size:
-                    raise LifeboatError('the download of %s ended at %d of %d bytes' % (self.key, self.offset,
-                                                                                        self.size))
-                return data
-            except bcx.ClientError as e:
-                raise s3_error(e, self.store, 'read', self.key)
-            except Exception as e:  # pylint: disable=broad-except
-                self._close_body()
-                attempts += 1
-                if attempts >= self.store.max_attempts:
-                    raise s3_error(e, self.store, 'read', self.key)
-                time.sleep(min(10.0, 0.2 * (2 ** attempts)))
-
-    def read(self, n):
-        if not self.ranged:
-            data = self._read_stream(n)
-            self.offset += len(data)
-            return data
-        if self.cur_pos >= len(self.cur):
-            self.cur = b''
-            try:
-                if not self._refill():
-                    return b''
-            except BaseException:
-                self.close()
-                raise
-        data = self.cur[self.cur_pos:self.cur_pos + n]
-        self.cur_pos += len(data)
-        self.offset += len(data)
-        return data
-
-    def _close_body(self):
-        if self.body is not None:
-            try:
-                self.body.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-            self.body = None
-
-    def close(self):
-        self._close_body()
-        for fut in self.pending:
-            fut.cancel()
-        self.pending.clear()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
-        self.cur = b''
 
 
 class S3Store(Store):
     type = 's3'
 
     def __init__(self, params):
-        if not HAS_BOTO3:
-            raise LifeboatError('%s (import error: %s)'
-                                % (missing_required_lib('boto3 (for store.type=s3)'), BOTO3_IMPORT_ERROR))
+        """``params``: a ``store`` option value checked by factory.validate_store."""
+        if not aws_client.HAS_BOTO3:
+            raise ConfigError('%s (import error: %s)'
+                              % (missing_required_lib('boto3 (for store.type=s3)'), aws_client.BOTO3_IMPORT_ERROR))
         super(S3Store, self).__init__(params)
         self.bucket = params['bucket']
         self.endpoint_url = params.get('endpoint_url') or None
         self.region = params.get('region') or None
-        self._validate(params)
         self.part_size = int(params.get('part_size_mb') or 16) * MiB
         self.concurrency = int(params.get('concurrency') or 4)
         self.max_attempts = int(params.get('max_attempts') or 8)
@@ -496,74 +57,36 @@ class S3Store(Store):
         self._client = None
 
     # ------------------------------------------------------------------ setup
-    @staticmethod
-    def _validate(p):
-        def bad(msg):
-            raise LifeboatError(msg)
-        if not re.match(r'^[A-Za-z0-9][A-Za-z0-9.\-_]{1,254}$', p['bucket'] or ''):
-            bad('store.bucket %r is not a valid S3 bucket name' % (p['bucket'],))
-        ps = p.get('part_size_mb')
-        if ps is not None and not 5 <= int(ps) <= 5120:
-            bad('store.part_size_mb must be between 5 and 5120 (S3 part limits), got %s' % ps)
-        c = p.get('concurrency')
-        if c is not None and not 1 <= int(c) <= 64:
-            bad('store.concurrency must be between 1 and 64, got %s' % c)
-        m = p.get('max_attempts')
-        if m is not None and not 1 <= int(m) <= 50:
-            bad('store.max_attempts must be between 1 and 50, got %s' % m)
-        if bool(p.get('access_key')) != bool(p.get('secret_key')):
-            bad('store.access_key and store.secret_key must be given together')
-        if p.get('session_token') and not p.get('access_key'):
-            bad('store.session_token needs store.access_key and store.secret_key')
-        if p.get('profile') and p.get('access_key'):
-            bad('use either store.profile or store.access_key/secret_key, not both')
-        if p.get('kms_key_id') and (p.get('sse') or 'AES256') != 'aws:kms':
-            bad('store.kms_key_id is only used with store.sse=aws:kms (it is %s)' % (p.get('sse') or 'AES256'))
-        if bool(p.get('object_lock_mode')) != bool(p.get('object_lock_days')):
-            bad('store.object_lock_mode and store.object_lock_days must be given together')
-        if p.get('object_lock_days') is not None and int(p['object_lock_days']) < 1:
-            bad('store.object_lock_days must be at least 1')
-
     @property
     def client(self):
         if self._client is None:
-            kw = {}
-            if self.params.get('profile'):
-                kw['profile_name'] = self.params['profile']
-            if self.params.get('access_key'):
-                kw['aws_access_key_id'] = self.params['access_key']
-                kw['aws_secret_access_key'] = self.params['secret_key']
-                if self.params.get('session_token'):
-                    kw['aws_session_token'] = self.params['session_token']
             timeout = int(self.params.get('timeout') or 30)
-            cfg = Config(
-                retries={'mode': 'standard', 'max_attempts': self.max_attempts},
+            self._client, settings = aws_client.build_client(
+                's3', self.params, option_prefix='store.', connect_timeout=timeout, read_timeout=max(60, timeout),
                 max_pool_connections=max(10, self.concurrency + 4),
-                connect_timeout=timeout,
-                read_timeout=max(60, timeout),
                 # every body we send carries its SHA-256 in a signed x-amz-checksum-sha256 header, which binds
                 # it to the signature: hashing it once more for SigV4 (what botocore does over plain http)
                 # would only cost CPU
-                s3=dict({'payload_signing_enabled': False},
-                        **({'addressing_style': 'path'} if self.endpoint_url else {})),
-                user_agent_extra='lifeboat.backup',
-            )
-            try:
-                session = boto3.session.Session(**kw)
-                region = self.region or session.region_name or ('us-east-1' if self.endpoint_url else None)
-                self.region = region
-                self._client = session.client('s3', region_name=region, endpoint_url=self.endpoint_url,
-                                              verify=self.params.get('validate_certs', True), config=cfg)
-            except Exception as e:  # pylint: disable=broad-except
-                if isinstance(e, ValueError) and 'endpoint' in str(e).lower():
-                    raise LifeboatError('store.endpoint_url %r is not a valid URL' % _safe_url(self.endpoint_url))
-                raise s3_error(e, self, 'connect to')
+                s3=dict({'payload_signing_enabled': False}, **({'addressing_style': 'path'} if self.endpoint_url else {})))
+            self.region = settings['region']
         return self._client
+
+    def error(self, exc, action, key=None):
+        """The typed error for a failed request about ``key`` (None: the bucket), or ``exc`` itself when it is
+        not an AWS failure (then the caller re-raises it as it is)."""
+        if key is None:
+            where = 's3://%s' % self.bucket
+        else:
+            where = 's3://%s/%s' % (self.bucket, self.full(key) if key else self.prefix)
+        context = aws_errors.Context('s3', action=action, where=where, region=self.region, endpoint_url=self.endpoint_url,
+                                     attempts=self.max_attempts, bucket=self.bucket, key=key,
+                                     profile=self.params.get('profile'))
+        return aws_errors.translate(exc, context)
 
     def describe(self):
         where = 's3://%s/%s' % (self.bucket, self.prefix) if self.prefix else 's3://%s' % self.bucket
         if self.endpoint_url:
-            where += ' at %s' % _safe_url(self.endpoint_url)
+            where += ' at %s' % aws_errors.safe_url(self.endpoint_url)
         return 's3 store %s' % where
 
     def full(self, key):
@@ -589,19 +112,19 @@ class S3Store(Store):
             return args
         return {}
 
-    def _in_set(self, key):
-        return set_format.is_set_id(key.split('/', 1)[0]) and '/' in key
-
     def _put_args(self, key, artifact):
         args = self._sse_args()
         if artifact and self.storage_class and self.storage_class != 'STANDARD':
             args['StorageClass'] = self.storage_class
-        if self.lock_mode and self._in_set(key):
-            # every object a set writes; never the store lock (it must stay deletable)
+        if self.lock_mode and not is_store_level(key):
+            # every object of a set; never the store lock (it must stay deletable)
             until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=int(self.lock_days))
             args['ObjectLockMode'] = self.lock_mode
             args['ObjectLockRetainUntilDate'] = until
         return args
+
+    def _missing(self, exc):
+        return aws_errors.error_code(exc) in _NOT_FOUND
 
     def ensure_retention(self, key, args):
         """Check a completed multipart object carries the Object Lock retention asked for at
@@ -610,105 +133,105 @@ class S3Store(Store):
             return
         full = self.full(key)
         try:
-            h = self.client.head_object(Bucket=self.bucket, Key=full)
-            if h.get('ObjectLockMode') and h.get('ObjectLockRetainUntilDate'):
+            head = self.client.head_object(Bucket=self.bucket, Key=full)
+            if head.get('ObjectLockMode') and head.get('ObjectLockRetainUntilDate'):
                 return
             self.client.put_object_retention(
-                Bucket=self.bucket, Key=full, VersionId=h.get('VersionId'),
+                Bucket=self.bucket, Key=full, VersionId=head.get('VersionId'),
                 Retention={'Mode': args['ObjectLockMode'], 'RetainUntilDate': args['ObjectLockRetainUntilDate']})
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self, 'set the Object Lock retention of', key)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'set the Object Lock retention of', key)
 
     # ------------------------------------------------------------------ interface
     def check_writable(self):
-        c = self.client
+        client = self.client
         try:
             # a GET (not HeadBucket): its error body tells a bad key id, a bad secret, a missing bucket,
             # a wrong region and a missing permission apart
-            c.list_objects_v2(Bucket=self.bucket, Prefix=self._list_prefix(''), MaxKeys=1)
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self, 'list')
+            client.list_objects_v2(Bucket=self.bucket, Prefix=self._list_prefix(''), MaxKeys=1)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'list')
         if self.lock_mode:
-            try:
-                conf = c.get_object_lock_configuration(Bucket=self.bucket).get('ObjectLockConfiguration', {})
-            except Exception as e:  # pylint: disable=broad-except
-                if isinstance(e, bcx.ClientError) and 'ObjectLockConfigurationNotFound' in _code(e):
-                    conf = {}
-                else:
-                    raise s3_error(e, self, 'read the Object Lock configuration of')
-            if conf.get('ObjectLockEnabled') != 'Enabled':
-                raise LifeboatError('S3 bucket %r does not have Object Lock enabled, which store.object_lock_mode '
-                                    'needs (Object Lock is enabled when the bucket is created)' % self.bucket)
-        probe = self.full(PROBE_MARK + uuid.uuid4().hex)
+            self._check_object_lock()
+        probe = self.full(PROBE_PREFIX + uuid.uuid4().hex)
         try:
-            r = c.put_object(Bucket=self.bucket, Key=probe, Body=b'lifeboat probe\n', ChecksumAlgorithm='SHA256',
-                             **self._sse_args())
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self, 'write to')
+            res = client.put_object(Bucket=self.bucket, Key=probe, Body=b'lifeboat probe\n', ChecksumAlgorithm='SHA256',
+                                    **self._sse_args())
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'write to')
         try:
-            if r.get('VersionId'):
-                c.delete_object(Bucket=self.bucket, Key=probe, VersionId=r['VersionId'])
+            if res.get('VersionId'):
+                client.delete_object(Bucket=self.bucket, Key=probe, VersionId=res['VersionId'])
             else:
-                c.delete_object(Bucket=self.bucket, Key=probe)
+                client.delete_object(Bucket=self.bucket, Key=probe)
         except Exception:  # pylint: disable=broad-except
             try:
-                c.delete_object(Bucket=self.bucket, Key=probe)
-            except Exception as e:  # pylint: disable=broad-except
-                raise s3_error(e, self, 'delete a probe object in')
+                client.delete_object(Bucket=self.bucket, Key=probe)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self.error(exc, 'delete a probe object in')
 
-    def open_write(self, key):
+    def _check_object_lock(self):
+        try:
+            conf = self.client.get_object_lock_configuration(Bucket=self.bucket).get('ObjectLockConfiguration', {})
+        except Exception as exc:  # pylint: disable=broad-except
+            if 'ObjectLockConfigurationNotFound' not in aws_errors.error_code(exc):
+                raise self.error(exc, 'read the Object Lock configuration of')
+            conf = {}
+        if conf.get('ObjectLockEnabled') != 'Enabled':
+            raise ConfigError('S3 bucket %r does not have Object Lock enabled, which store.object_lock_mode needs '
+                              '(Object Lock is enabled when the bucket is created)' % self.bucket)
+
+    def open_write(self, key, exclusive=False):
         self.full(key)
-        return _S3Writer(self, key, self._put_args(key, artifact=True))
+        return S3Writer(self, key, self._put_args(key, artifact=True), exclusive=exclusive)
 
     def open_read(self, key):
         self.full(key)
-        return _S3Reader(self, key)
+        return S3Reader(self, key)
 
     def get_bytes(self, key):
         try:
-            r = self.client.get_object(Bucket=self.bucket, Key=self.full(key))
-            return r['Body'].read()
-        except Exception as e:  # pylint: disable=broad-except
-            if isinstance(e, bcx.ClientError) and _code(e) in _NOT_FOUND:
+            return self.client.get_object(Bucket=self.bucket, Key=self.full(key))['Body'].read()
+        except Exception as exc:  # pylint: disable=broad-except
+            if self._missing(exc):
                 return None
-            raise s3_error(e, self, 'read', key)
+            raise self.error(exc, 'read', key)
 
     def stat(self, key):
         try:
-            h = self.client.head_object(Bucket=self.bucket, Key=self.full(key))
-        except Exception as e:  # pylint: disable=broad-except
-            if isinstance(e, bcx.ClientError) and _code(e) in _NOT_FOUND:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.full(key))
+        except Exception as exc:  # pylint: disable=broad-except
+            if self._missing(exc):
                 return None
-            raise s3_error(e, self, 'look up', key)
-        return ObjectInfo(key, int(h['ContentLength']), _ts(h.get('LastModified')))
+            raise self.error(exc, 'look up', key)
+        return ObjectInfo(key, int(head['ContentLength']), _timestamp(head.get('LastModified')))
 
-    def _paginate(self, op, action, **kw):
+    def _paginate(self, operation, action, **args):
         try:
-            yield from self.client.get_paginator(op).paginate(Bucket=self.bucket, **kw)
-        except Exception as e:  # pylint: disable=broad-except
-            raise s3_error(e, self, action, None)
+            yield from self.client.get_paginator(operation).paginate(Bucket=self.bucket, **args)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, action, None)
 
     def list(self, prefix):
-        pfx = self._list_prefix(prefix)
-        for page in self._paginate('list_objects_v2', 'list', Prefix=pfx):
-            for o in page.get('Contents', []):
-                rel = self._rel(o['Key'])
-                if not rel or rel.endswith('/') or rel.rsplit('/', 1)[-1].startswith(HIDDEN_MARK):
+        for page in self._paginate('list_objects_v2', 'list', Prefix=self._list_prefix(prefix)):
+            for obj in page.get('Contents', []):
+                rel = self._rel(obj['Key'])
+                if not rel or rel.endswith('/') or is_hidden(rel.rsplit('/', 1)[-1]):
                     continue
-                yield ObjectInfo(rel, int(o['Size']), _ts(o.get('LastModified')))
+                yield ObjectInfo(rel, int(obj['Size']), _timestamp(obj.get('LastModified')))
 
     def list_children(self, prefix=''):
-        pfx = self._list_prefix(prefix)
+        below = self._list_prefix(prefix)
         names = set()
-        for page in self._paginate('list_objects_v2', 'list', Prefix=pfx, Delimiter='/'):
-            for cp in page.get('CommonPrefixes', []):
-                n = cp['Prefix'][len(pfx):].rstrip('/')
-                if n:
-                    names.add(n)
-            for o in page.get('Contents', []):
-                n = o['Key'][len(pfx):]
-                if n and not n.startswith(HIDDEN_MARK):
-                    names.add(n)
+        for page in self._paginate('list_objects_v2', 'list', Prefix=below, Delimiter='/'):
+            for common in page.get('CommonPrefixes', []):
+                name = common['Prefix'][len(below):].rstrip('/')
+                if name:
+                    names.add(name)
+            for obj in page.get('Contents', []):
+                name = obj['Key'][len(below):]
+                if name and not is_hidden(name):
+                    names.add(name)
         return sorted(names)
 
     # -- deletes
@@ -716,57 +239,53 @@ class S3Store(Store):
         """Whether the bucket keeps versions (then deleting a set object deletes all its versions)."""
         if self._versioned is None:
             try:
-                st = self.client.get_bucket_versioning(Bucket=self.bucket).get('Status')
-                self._versioned = st in ('Enabled', 'Suspended')
-            except Exception as e:  # pylint: disable=broad-except
-                if isinstance(e, bcx.ClientError) and _code(e) in _DENIED:
-                    self._versioned = False
-                else:
-                    raise s3_error(e, self, 'read the versioning state of')
+                status = self.client.get_bucket_versioning(Bucket=self.bucket).get('Status')
+                self._versioned = status in ('Enabled', 'Suspended')
+            except Exception as exc:  # pylint: disable=broad-except
+                if aws_errors.error_code(exc) not in _DENIED:
+                    raise self.error(exc, 'read the versioning state of')
+                self._versioned = False
         return self._versioned
 
     def delete(self, key):
         full = self.full(key)
-        if not self._in_set(key) or not self.versioned():
+        if is_store_level(key) or not self.versioned():
             # outside sets (the store lock): a plain DELETE (a delete marker in a versioned bucket)
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=full)
-            except Exception as e:  # pylint: disable=broad-except
-                raise s3_error(e, self, 'delete', key)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self.error(exc, 'delete', key)
             return
-        self._delete_versions(self._versions(full, exact=True))
+        self._delete_batch(self._versions(full, exact=True))
 
     def delete_prefix(self, prefix):
-        pfx = self._list_prefix(prefix)
+        below = self._list_prefix(prefix)
         if not self.versioned():
-            objs = [{'Key': o['Key']} for page in self._paginate('list_objects_v2', 'list', Prefix=pfx)
-                    for o in page.get('Contents', [])]
+            objs = [{'Key': obj['Key']} for page in self._paginate('list_objects_v2', 'list', Prefix=below)
+                    for obj in page.get('Contents', [])]
             self._delete_batch(objs)
             return len(objs)
-        versions = self._versions(pfx, exact=False)
-        self._delete_versions(versions)
-        return len({v['Key'] for v in versions})
+        versions = self._versions(below, exact=False)
+        self._delete_batch(versions)
+        return len({version['Key'] for version in versions})
 
     def _versions(self, prefix, exact):
-        out = []
+        found = []
         for page in self._paginate('list_object_versions', 'list the versions in', Prefix=prefix):
-            for v in page.get('Versions', []) + page.get('DeleteMarkers', []):
-                if exact and v['Key'] != prefix:
+            for version in page.get('Versions', []) + page.get('DeleteMarkers', []):
+                if exact and version['Key'] != prefix:
                     continue
-                out.append({'Key': v['Key'], 'VersionId': v['VersionId']})
-        return out
-
-    def _delete_versions(self, versions):
-        self._delete_batch(versions)
+                found.append({'Key': version['Key'], 'VersionId': version['VersionId']})
+        return found
 
     def _delete_batch(self, objs):
-        for i in range(0, len(objs), DELETE_BATCH):
-            batch = objs[i:i + DELETE_BATCH]
+        for start in range(0, len(objs), DELETE_BATCH):
+            batch = objs[start:start + DELETE_BATCH]
             try:
-                r = self.client.delete_objects(Bucket=self.bucket, Delete={'Objects': batch, 'Quiet': True})
-            except Exception as e:  # pylint: disable=broad-except
-                raise s3_error(e, self, 'delete objects in')
-            errors = r.get('Errors') or []
+                res = self.client.delete_objects(Bucket=self.bucket, Delete={'Objects': batch, 'Quiet': True})
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self.error(exc, 'delete objects in')
+            errors = res.get('Errors') or []
             if errors:
                 raise self._delete_error(errors, batch)
 
@@ -774,14 +293,14 @@ class S3Store(Store):
         first = errors[0]
         key = first.get('Key')
         rel = self._rel(key) if key else '?'
-        locked = [e for e in errors if 'lock' in (e.get('Message') or '').lower()]
+        locked = [err for err in errors if 'lock' in (err.get('Message') or '').lower()]
         if locked or first.get('Code') in _DENIED:
-            ver = first.get('VersionId') or next((b.get('VersionId') for b in batch if b['Key'] == key
-                                                  and b.get('VersionId')), None)
-            lock = self._retention(key, ver)
+            version = first.get('VersionId') or next((item.get('VersionId') for item in batch
+                                                      if item['Key'] == key and item.get('VersionId')), None)
+            lock = self._retention(key, version)
             if locked or lock:
                 until = lock.get('until') if lock else None
-                return LifeboatError(
+                return DeniedError(
                     'cannot delete %s (and %d more) from the %s: it is protected by S3 Object Lock%s. It can only be '
                     'deleted after its retention ends' % (
                         rel, len(errors) - 1, self.describe(),
@@ -793,69 +312,71 @@ class S3Store(Store):
 
     def _retention(self, full_key, version_id):
         try:
-            kw = {'VersionId': version_id} if version_id else {}
-            h = self.client.head_object(Bucket=self.bucket, Key=full_key, **kw)
-        except Exception:  # pylint: disable=broad-except
-            return None
-        until = h.get('ObjectLockRetainUntilDate')
-        hold = h.get('ObjectLockLegalHoldStatus') == 'ON'
+            head = self.client.head_object(Bucket=self.bucket, Key=full_key,
+                                           **({'VersionId': version_id} if version_id else {}))
+        except Exception as exc:  # pylint: disable=broad-except
+            if aws_errors.is_aws_error(exc):
+                return None  # only to explain a failed delete: without it the plain message stands
+            raise
+        until = head.get('ObjectLockRetainUntilDate')
+        hold = head.get('ObjectLockLegalHoldStatus') == 'ON'
         if not until and not hold:
             return None
         if until is not None and hasattr(until, 'astimezone'):
             until = until.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-        return {'mode': h.get('ObjectLockMode'), 'until': until, 'legal_hold': hold}
+        return {'mode': head.get('ObjectLockMode'), 'until': until, 'legal_hold': hold}
 
     def put_bytes(self, key, data, exclusive=False):
+        """One PutObject (metadata objects stay STANDARD); conditional (If-None-Match: *) when exclusive."""
         args = self._put_args(key, artifact=False)
         if exclusive:
             args['IfNoneMatch'] = '*'
         try:
             self.client.put_object(Bucket=self.bucket, Key=self.full(key), Body=bytes(data),
                                    ChecksumAlgorithm='SHA256', **args)
-        except Exception as e:  # pylint: disable=broad-except
-            if exclusive and isinstance(e, bcx.ClientError) and _code(e) in ('PreconditionFailed', '412',
-                                                                             'ConditionalRequestConflict'):
+        except Exception as exc:  # pylint: disable=broad-except
+            if exclusive and aws_errors.error_code(exc) in CONDITION_FAILED:
                 return False
-            raise s3_error(e, self, 'write', key)
+            raise self.error(exc, 'write', key)
         return True
 
-    def cleanup_incomplete(self):
-        """Abort multipart uploads left under this store's sets by interrupted runs.
+    def cleanup_incomplete(self, prefixes):
+        """Abort the multipart uploads left below ``prefixes`` (the open sets) by interrupted runs.
 
-        Called with the store lock held (no other run writes), so every upload still open under a set
-        belongs to a run that died. Best effort: returns the number aborted.
+        Called with the store lock held (no other run writes), so every upload still open there belongs
+        to a run that died. Best effort: returns the number aborted.
         """
-        n = 0
-        pfx = self._list_prefix('')
-        try:
-            pages = list(self._paginate('list_multipart_uploads', 'list incomplete uploads in', Prefix=pfx))
-        except LifeboatError:
-            return 0
-        for page in pages:
-            for u in page.get('Uploads', []):
-                rel = self._rel(u['Key'])
-                if not self._in_set(rel):
-                    continue
-                try:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=u['Key'], UploadId=u['UploadId'])
-                    n += 1
-                except Exception:  # pylint: disable=broad-except
-                    pass
-        return n
+        aborted = 0
+        for prefix in prefixes:
+            try:
+                pages = list(self._paginate('list_multipart_uploads', 'list incomplete uploads in',
+                                            Prefix=self._list_prefix(prefix)))
+            except LifeboatError:
+                continue
+            for page in pages:
+                for upload in page.get('Uploads', []):
+                    try:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload['Key'],
+                                                           UploadId=upload['UploadId'])
+                        aborted += 1
+                    except Exception as exc:  # pylint: disable=broad-except
+                        if not aws_errors.is_aws_error(exc):
+                            raise
+        return aborted
 
     def close(self):
         if self._client is not None:
             try:
                 self._client.close()
             except Exception:  # pylint: disable=broad-except
-                pass
+                pass  # closing the connection pool: nothing depends on it
             self._client = None
 
 
-def _ts(dt):
-    if dt is None:
+def _timestamp(when):
+    if when is None:
         return 0.0
     try:
-        return dt.timestamp()
+        return when.timestamp()
     except (AttributeError, ValueError):
         return 0.0

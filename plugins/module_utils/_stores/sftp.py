@@ -6,9 +6,15 @@
 Objects are files under <path>/<prefix>/<key> on the server. A write streams (pipelined SFTP writes)
 into a hidden temp name in the final directory, is fsynced (fsync@openssh.com when offered), its size
 checked, then renamed over the final name with posix-rename@openssh.com: readers never see a partial
-object, and temp names are never listed. Exclusive small writes (locks, status) are a complete temp
-file hard-linked to the final name (hardlink@openssh.com, which fails when the name exists), or on
-servers without that extension the plain SFTP rename, which OpenSSH implements without overwriting.
+object, and temp names are never listed. Exclusive writes (the lock, a set's status and manifest, every
+part of an open set) hard-link the complete temp file to the final name (hardlink@openssh.com, which
+fails when the name exists), or on servers without that extension use the plain SFTP rename, which
+OpenSSH implements without overwriting.
+
+Connecting is retried (CONNECT_BACKOFF) when the server drops a new connection before the SSH handshake
+(sshd's MaxStartups when many hosts connect at once); a store whose connection dropped between two
+operations reconnects for the next one. A connection that drops in the middle of a write fails that
+write: nothing partial is ever used.
 
 The server's host key is always verified against known_hosts: an unknown key is refused unless
 host_key_policy=accept_new (which records it), and a changed key is always refused.
@@ -20,8 +26,10 @@ __metaclass__ = type
 import errno
 import os
 import posixpath
+import random
 import socket
 import stat as stat_mod
+import time
 import uuid
 
 try:
@@ -37,11 +45,11 @@ except ImportError as _e:  # pragma: no cover - depends on the host
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import (
+    ConfigError, DeniedError, LifeboatError, NotFoundError, UnreachableError)
+from ansible_collections.lifeboat.backup.plugins.module_utils import _retry as retry
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import (
-    ObjectInfo, Reader, Store, Writer, check_key, join_key)
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import TMP_MARK
-from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+    TEMP_PREFIX, AlreadyExistsError, ObjectInfo, Reader, Store, Writer, check_key, join_key, temp_name)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -52,6 +60,22 @@ MAX_INFLIGHT = 64                  # pipelined write requests awaiting their sta
 
 _CONN_ERRNOS = (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN, errno.ETIMEDOUT,
                 errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNREFUSED)
+
+# a new connection the server dropped before the handshake finished: 1, 2, 4 s (jittered), then give up
+CONNECT_BACKOFF = retry.Backoff(first=1.0, factor=2.0, cap=8.0, retries=3, jitter=0.5)
+
+
+def connect_retryable(exc):
+    """Whether a failed connect is worth another try: the server (or a proxy) reset or closed it before the
+    SSH handshake, as sshd does beyond MaxStartups. Refused, unreachable, timed out, rejected keys or
+    credentials are not: they will not change in a few seconds."""
+    if isinstance(exc, (EOFError, ConnectionResetError)):
+        return True
+    if HAS_PARAMIKO and isinstance(exc, paramiko.SSHException) and not isinstance(
+            exc, (paramiko.AuthenticationException, paramiko.BadHostKeyException)):
+        text = str(exc).lower()
+        return 'banner' in text or 'reset' in text or 'eof' in text
+    return False
 
 
 def fingerprint(key):
@@ -83,12 +107,12 @@ class _AcceptNewPolicy(_PolicyBase):
 
     def missing_host_key(self, client, hostname, key):
         client.get_host_keys().add(hostname, key.get_name(), key)
-        d = os.path.dirname(self.path)
-        if d and not os.path.isdir(d):
-            os.makedirs(d, DIR_MODE)
+        directory = os.path.dirname(self.path)
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, DIR_MODE)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        with os.fdopen(fd, 'a') as f:
-            f.write('%s %s %s\n' % (hostname, key.get_name(), key.get_base64()))
+        with os.fdopen(fd, 'a') as known:
+            known.write('%s %s %s\n' % (hostname, key.get_name(), key.get_base64()))
         self.added = '%s %s' % (key.get_name(), fingerprint(key))
 
 
@@ -101,23 +125,23 @@ class _PipelinedWrite(object):
     and keeps the first error. At most MAX_INFLIGHT requests wait for their reply.
     """
 
-    def __init__(self, sftp, f):
+    def __init__(self, sftp, handle_file):
         self.sftp = sftp
-        self.f = f
+        self.file = handle_file
         self.offset = 0
         self.inflight = 0
         self.error = None
 
-    def _async_response(self, t, msg, num):
+    def _async_response(self, reply_type, msg, _num):
         self.inflight -= 1
-        if t == CMD_STATUS:
+        if reply_type == CMD_STATUS:
             try:
                 self.sftp._convert_status(msg)
-            except Exception as e:  # pylint: disable=broad-except
+            except Exception as exc:  # pylint: disable=broad-except
                 if self.error is None:
-                    self.error = e
+                    self.error = exc   # raised by the writing thread (_check)
         elif self.error is None:
-            self.error = IOError('unexpected SFTP reply %r to a write' % (t,))
+            self.error = IOError('unexpected SFTP reply %r to a write' % (reply_type,))
 
     def _check(self):
         if self.error is not None:
@@ -125,10 +149,10 @@ class _PipelinedWrite(object):
 
     def write(self, data):
         view = memoryview(data)
-        for i in range(0, len(view), WRITE_REQUEST):
-            chunk = view[i:i + WRITE_REQUEST]
+        for start in range(0, len(view), WRITE_REQUEST):
+            chunk = view[start:start + WRITE_REQUEST]
             self.inflight += 1
-            self.sftp._async_request(self, CMD_WRITE, self.f.handle, int64(self.offset), bytes(chunk))
+            self.sftp._async_request(self, CMD_WRITE, self.file.handle, int64(self.offset), bytes(chunk))
             self.offset += len(chunk)
             while self.inflight > MAX_INFLIGHT:
                 self.sftp._read_response()
@@ -141,39 +165,46 @@ class _PipelinedWrite(object):
 
 
 class _SftpWriter(Writer):
-    def __init__(self, store, key, final, tmp, f):
+    def __init__(self, store, key, final, tmp, handle_file, exclusive=False):
         self.store = store
         self.key = key
         self.final = final
         self.tmp = tmp
-        self.f = f
-        self.pipe = _PipelinedWrite(store.sftp, f)
+        self.file = handle_file
+        self.exclusive = exclusive
+        self.pipe = _PipelinedWrite(store.sftp, handle_file)
         self.size = 0
 
     def write(self, data):
         try:
             self.pipe.write(data)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.store.error(e, 'write', self.final)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.store.error(exc, 'write', self.final)
         self.size += len(data)
 
     def commit(self):
-        self.store.finish_file(self.f, self.pipe, self.tmp, self.size, self.final)
-        self.f = None
-        self.store.rename_over(self.tmp, self.final)
+        self.store.finish_file(self.file, self.pipe, self.tmp, self.size, self.final)
+        self.file = None
+        if self.exclusive:
+            self.store.link_new(self.tmp, self.final, self.key)
+            self.tmp = None
+        else:
+            self.store.rename_over(self.tmp, self.final)
         self.committed = True
 
     def abort(self):
-        if self.f is not None:
+        if self.file is not None:
             try:
-                self.f.close()
+                self.file.close()
             except Exception:  # pylint: disable=broad-except
-                pass
-            self.f = None
-        try:
-            self.store.sftp.remove(self.tmp)
-        except Exception:  # pylint: disable=broad-except
-            pass  # e.g. the connection is gone: the temp name is never listed, and cleaned by the next run
+                pass  # the handle of a failed write: the temp name it leaves is never read
+            self.file = None
+        sftp = self.store.live_sftp()   # never reconnect to clean up: the next run removes what is left
+        if sftp is not None and self.tmp is not None:
+            try:
+                sftp.remove(self.tmp)
+            except Exception:  # pylint: disable=broad-except
+                pass  # e.g. the connection broke now: the temp name is never listed, and cleaned by the next run
 
 
 class _SftpReader(Reader):
@@ -183,12 +214,12 @@ class _SftpReader(Reader):
         self.store = store
         self.path = path
         try:
-            self.f = store.sftp.open(path, 'rb')
-            self.size = self.f.stat().st_size
-        except Exception as e:  # pylint: disable=broad-except
-            if isinstance(e, IOError) and getattr(e, 'errno', None) == errno.ENOENT:
-                raise LifeboatError('%s is not in the store (%s)' % (path, store.describe()))
-            raise store.error(e, 'read', path)
+            self.file = store.sftp.open(path, 'rb')
+            self.size = self.file.stat().st_size
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, IOError) and getattr(exc, 'errno', None) == errno.ENOENT:
+                raise NotFoundError('%s is not in the store (%s)' % (path, store.describe()))
+            raise store.error(exc, 'read', path)
         self.offset = 0
         self.cur = b''
         self.pos = 0
@@ -201,10 +232,10 @@ class _SftpReader(Reader):
             try:
                 # 32 KiB requests, all pipelined; asking readv for small blocks avoids paramiko's
                 # quadratic joining of one big block
-                chunks = [(self.offset + i, min(READ_REQUEST, want - i)) for i in range(0, want, READ_REQUEST)]
-                block = b''.join(self.f.readv(chunks))
-            except Exception as e:  # pylint: disable=broad-except
-                raise self.store.error(e, 'read', self.path)
+                chunks = [(self.offset + start, min(READ_REQUEST, want - start)) for start in range(0, want, READ_REQUEST)]
+                block = b''.join(self.file.readv(chunks))
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self.store.error(exc, 'read', self.path)
             if len(block) != want:
                 raise LifeboatError('%s: short read of %s at offset %d (%d of %d bytes)'
                                     % (self.store.describe(), self.path, self.offset, len(block), want))
@@ -217,19 +248,20 @@ class _SftpReader(Reader):
 
     def close(self):
         try:
-            self.f.close()
+            self.file.close()
         except Exception:  # pylint: disable=broad-except
-            pass
+            pass  # closing a read handle: nothing depends on it
         self.cur = b''
 
 
 class SftpStore(Store):
     type = 'sftp'
 
-    def __init__(self, params):
+    def __init__(self, params, sleep=time.sleep, rng=random.random):
+        """``params``: a ``store`` option value checked by factory.validate_store."""
         if not HAS_PARAMIKO:
-            raise LifeboatError('%s (import error: %s)'
-                                % (missing_required_lib('paramiko (for store.type=sftp)'), PARAMIKO_IMPORT_ERROR))
+            raise ConfigError('%s (import error: %s)'
+                              % (missing_required_lib('paramiko (for store.type=sftp)'), PARAMIKO_IMPORT_ERROR))
         super(SftpStore, self).__init__(params)
         self.host = params['host']
         self.port = int(params.get('port') or 22)
@@ -241,6 +273,8 @@ class SftpStore(Store):
         self.known_hosts = params.get('known_hosts') or os.path.expanduser('~/.ssh/known_hosts')
         self.policy_name = params.get('host_key_policy') or 'strict'
         self.added_host_key = None
+        self.sleep = sleep
+        self.rng = rng
         self._client = None
         self._sftp = None
         self._dirs = set()
@@ -260,74 +294,87 @@ class SftpStore(Store):
             return None
         passphrase = self.params.get('private_key_passphrase') or None
         if not os.path.exists(path):
-            raise LifeboatError('store.private_key %s does not exist on this host' % path)
-        encrypted = LifeboatError('store.private_key %s is encrypted: set store.private_key_passphrase' % path)
+            raise ConfigError('store.private_key %s does not exist on this host' % path)
+        encrypted = ConfigError('store.private_key %s is encrypted: set store.private_key_passphrase' % path)
         try:
             if hasattr(paramiko.PKey, 'from_path'):                    # paramiko >= 3.2
                 try:
                     return paramiko.PKey.from_path(path, passphrase.encode('utf-8') if passphrase else None)
-                except TypeError as e:
-                    if not passphrase and ('password' in str(e).lower() or 'encrypted' in str(e).lower()):
+                except TypeError as err:
+                    if not passphrase and ('password' in str(err).lower() or 'encrypted' in str(err).lower()):
                         raise encrypted
                     raise
             last = None
-            for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
                 try:
-                    return cls.from_private_key_file(path, password=passphrase)
+                    return key_class.from_private_key_file(path, password=passphrase)
                 except paramiko.PasswordRequiredException:
                     raise
-                except paramiko.SSHException as e:
-                    last = e
+                except paramiko.SSHException as err:
+                    last = err
             raise last
         except LifeboatError:
             raise
         except paramiko.PasswordRequiredException:
             raise encrypted
-        except (IOError, OSError) as e:
-            raise LifeboatError('cannot read store.private_key %s: %s' % (path, e.strerror or e))
-        except Exception as e:  # pylint: disable=broad-except
-            raise LifeboatError('cannot load store.private_key %s: wrong passphrase or unsupported key format (%s)'
-                                % (path, e.__class__.__name__))
+        except (IOError, OSError) as err:
+            raise ConfigError('cannot read store.private_key %s: %s' % (path, err.strerror or err))
+        except Exception as err:  # pylint: disable=broad-except
+            # paramiko and cryptography raise many kinds for a key they cannot load: all mean the same here
+            raise ConfigError('cannot load store.private_key %s: wrong passphrase or unsupported key format (%s)'
+                              % (path, err.__class__.__name__))
 
     def connect(self):
+        """The SFTP session: the current one, or a new connection when there is none or it dropped.
+
+        A connection the server closes before the handshake is tried again (CONNECT_BACKOFF)."""
         if self._sftp is not None:
-            return self._sftp
+            if self.connected():
+                return self._sftp
+            self.close()          # dropped between two operations: start over for the next one
         pkey = self._load_key()
-        password = self.params.get('password') or None
-        client = paramiko.SSHClient()
+        try:
+            return retry.run(lambda: self._connect_once(pkey),
+                             lambda exc: CONNECT_BACKOFF if connect_retryable(exc) else None,
+                             sleep=self.sleep, rng=self.rng)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._connect_error(exc)
+
+    def _host_keys(self, client):
         if self.params.get('known_hosts'):
             if os.path.exists(self.known_hosts):
                 self._load_hosts(client.load_host_keys, self.known_hosts)
-        else:
-            for f in ('/etc/ssh/ssh_known_hosts',):
-                if os.path.exists(f):
-                    self._load_hosts(client.load_system_host_keys, f)
-            if os.path.exists(self.known_hosts):
-                self._load_hosts(client.load_host_keys, self.known_hosts)
-        if self.policy_name == 'accept_new':
-            policy = _AcceptNewPolicy(self.known_hosts)
-        else:
-            policy = _StrictPolicy()
+            return
+        for system_file in ('/etc/ssh/ssh_known_hosts',):
+            if os.path.exists(system_file):
+                self._load_hosts(client.load_system_host_keys, system_file)
+        if os.path.exists(self.known_hosts):
+            self._load_hosts(client.load_host_keys, self.known_hosts)
+
+    def _connect_once(self, pkey):
+        password = self.params.get('password') or None
+        client = paramiko.SSHClient()
+        self._host_keys(client)
+        policy = _AcceptNewPolicy(self.known_hosts) if self.policy_name == 'accept_new' else _StrictPolicy()
         client.set_missing_host_key_policy(policy)
         explicit = pkey is not None or password is not None
         try:
             client.connect(self.host, port=self.port, username=self.user, password=password, pkey=pkey,
                            timeout=self.timeout, banner_timeout=self.timeout, auth_timeout=self.timeout,
                            allow_agent=not explicit, look_for_keys=not explicit)
-        except BaseException as e:
+        except BaseException:
             client.close()
-            raise self._connect_error(e)
+            raise
         self.added_host_key = getattr(policy, 'added', None)
         try:
-            t = client.get_transport()
-            t.set_keepalive(15)
+            client.get_transport().set_keepalive(15)
             sftp = client.open_sftp()
             sftp.get_channel().settimeout(self.timeout)
-        except BaseException as e:
+        except BaseException as exc:
             client.close()
-            if isinstance(e, Exception):
-                raise LifeboatError('%s: logged in but could not start the SFTP subsystem: %s'
-                                    % (self.describe(), e))
+            if isinstance(exc, Exception):
+                raise UnreachableError('%s: logged in but could not start the SFTP subsystem: %s'
+                                       % (self.describe(), exc), reason='ssh')
             raise
         self._client = client
         self._sftp = sftp
@@ -336,337 +383,320 @@ class SftpStore(Store):
     def _load_hosts(self, loader, path):
         try:
             loader(path)
-        except (IOError, OSError) as e:
-            raise LifeboatError('cannot read known_hosts file %s: %s' % (path, e.strerror or e))
-        except Exception as e:  # pylint: disable=broad-except
-            raise LifeboatError('cannot parse known_hosts file %s: %s' % (path, e))
+        except (IOError, OSError) as err:
+            raise ConfigError('cannot read known_hosts file %s: %s' % (path, err.strerror or err))
+        except Exception as err:  # pylint: disable=broad-except
+            # paramiko raises what its parser meets (SSHException, ValueError, binascii errors)
+            raise ConfigError('cannot parse known_hosts file %s: %s' % (path, err))
 
-    def _connect_error(self, e):
+    def _connect_error(self, exc):
+        """The typed error for a failed connection; ``exc`` itself when it is not a connection failure."""
         where = self._where()
-        if isinstance(e, LifeboatError):
-            return e
-        if isinstance(e, _UnknownHostKey):
-            return LifeboatError(
+        if isinstance(exc, LifeboatError):
+            return exc
+        if isinstance(exc, _UnknownHostKey):
+            return DeniedError(
                 'the SSH host key of %s (%s %s) is not in %s, so the server cannot be verified: add it (for example '
                 'with ssh-keyscan, after checking the fingerprint) or set store.host_key_policy=accept_new to record it '
-                'on first use' % (where, e.key.get_name(), fingerprint(e.key), self.known_hosts),
+                'on first use' % (where, exc.key.get_name(), fingerprint(exc.key), self.known_hosts),
                 reason='unknown_host_key')
-        if isinstance(e, paramiko.BadHostKeyException):
-            return LifeboatError(
+        if isinstance(exc, paramiko.BadHostKeyException):
+            return DeniedError(
                 'the SSH host key of %s has CHANGED: the server offered %s %s but %s has %s. Refusing to connect: '
                 'either the server was reinstalled or someone is intercepting the connection. If the change is '
                 'expected, remove the old entry from %s' % (
-                    where, e.key.get_name(), fingerprint(e.key), self.known_hosts,
-                    fingerprint(e.expected_key), self.known_hosts),
+                    where, exc.key.get_name(), fingerprint(exc.key), self.known_hosts,
+                    fingerprint(exc.expected_key), self.known_hosts),
                 reason='host_key_mismatch')
-        if isinstance(e, paramiko.AuthenticationException):
-            return LifeboatError('SFTP login as %s on %s was refused: check store.user and store.private_key or '
-                                 'store.password (%s)' % (self.user or '(current user)', where, e.__class__.__name__),
-                                 reason='bad_credentials')
-        if isinstance(e, socket.timeout):
-            return LifeboatError('cannot connect to the SFTP server %s: timed out after %ds' % (where, self.timeout),
-                                 reason='unreachable')
-        if isinstance(e, socket.gaierror):
-            return LifeboatError('cannot resolve the SFTP server name %r: %s' % (self.host, e.strerror or e),
-                                 reason='unreachable')
-        if isinstance(e, (paramiko.ssh_exception.NoValidConnectionsError, socket.error, EOFError)):
-            reason = getattr(e, 'strerror', None) or str(e) or e.__class__.__name__
-            return LifeboatError('cannot connect to the SFTP server %s: %s' % (where, reason), reason='unreachable')
-        if isinstance(e, paramiko.SSHException):
-            return LifeboatError('SSH connection to %s failed: %s' % (where, e), reason='ssh')
-        if isinstance(e, Exception):
-            return LifeboatError('SSH connection to %s failed: %s: %s' % (where, e.__class__.__name__, e))
-        return e
+        if isinstance(exc, paramiko.AuthenticationException):
+            return DeniedError('SFTP login as %s on %s was refused: check store.user and store.private_key or '
+                               'store.password (%s)' % (self.user or '(current user)', where, exc.__class__.__name__),
+                               reason='bad_credentials')
+        if isinstance(exc, socket.timeout):
+            return UnreachableError('cannot connect to the SFTP server %s: timed out after %ds' % (where, self.timeout),
+                                    reason='unreachable')
+        if isinstance(exc, socket.gaierror):
+            return UnreachableError('cannot resolve the SFTP server name %r: %s' % (self.host, exc.strerror or exc),
+                                    reason='unreachable')
+        if isinstance(exc, (paramiko.ssh_exception.NoValidConnectionsError, socket.error, EOFError)):
+            reason = getattr(exc, 'strerror', None) or str(exc) or exc.__class__.__name__
+            return UnreachableError('cannot connect to the SFTP server %s: %s' % (where, reason), reason='unreachable')
+        if isinstance(exc, paramiko.SSHException):
+            return UnreachableError('SSH connection to %s failed: %s' % (where, exc), reason='ssh')
+        return exc
 
     @property
     def sftp(self):
         return self.connect()
 
-    def connected(self):
-        return self._client is not None and self._client.get_transport() is not None \
-            and self._client.get_transport().is_active()
+    def live_sftp(self):
+        """The current SFTP session if it is still connected, else None (never connects)."""
+        return self._sftp if self._sftp is not None and self.connected() else None
 
-    def error(self, e, action, path):
-        """One readable LifeboatError for a failed SFTP operation."""
-        if isinstance(e, LifeboatError):
-            return e
-        code = getattr(e, 'errno', None)
-        dropped = isinstance(e, (EOFError, socket.timeout)) or code in _CONN_ERRNOS or not self.connected() or \
-            (isinstance(e, paramiko.SSHException) and 'dropped' in str(e).lower()) or \
-            'socket is closed' in str(e).lower()
+    def connected(self):
+        transport = self._client.get_transport() if self._client is not None else None
+        return transport is not None and transport.is_active()
+
+    def error(self, exc, action, path):
+        """The typed error for a failed SFTP operation; ``exc`` itself when it is not an I/O or SSH failure."""
+        if isinstance(exc, LifeboatError):
+            return exc
+        if not isinstance(exc, (IOError, OSError, EOFError, socket.timeout, paramiko.SSHException, paramiko.SFTPError)):
+            return exc
+        code = getattr(exc, 'errno', None)
+        dropped = isinstance(exc, (EOFError, socket.timeout)) or code in _CONN_ERRNOS or not self.connected() or \
+            (isinstance(exc, paramiko.SSHException) and 'dropped' in str(exc).lower()) or \
+            'socket is closed' in str(exc).lower()
         if dropped:
-            what = 'timed out' if isinstance(e, socket.timeout) else 'dropped'
-            return LifeboatError('the SFTP connection to %s %s while trying to %s %s (%s); nothing partial is used: '
-                                 'unfinished writes stay under a temporary name that is never read'
-                                 % (self._where(), what, action, path, str(e) or e.__class__.__name__),
-                                 reason='connection_lost')
+            what = 'timed out' if isinstance(exc, socket.timeout) else 'dropped'
+            return UnreachableError('the SFTP connection to %s %s while trying to %s %s (%s); nothing partial is used: '
+                                    'unfinished writes stay under a temporary name that is never read'
+                                    % (self._where(), what, action, path, str(exc) or exc.__class__.__name__),
+                                    reason='connection_lost')
+        error = LifeboatError
         if code == errno.ENOENT:
-            reason = 'no such file or directory'
+            reason, error = 'no such file or directory', NotFoundError
         elif code == errno.EACCES:
-            reason = 'permission denied'
+            reason, error = 'permission denied', DeniedError
         else:
-            reason = getattr(e, 'strerror', None) or str(e) or e.__class__.__name__
+            reason = getattr(exc, 'strerror', None) or str(exc) or exc.__class__.__name__
             if reason == 'Failure':
                 reason = 'the server reported a failure (for example a full disk or quota)'
-        return LifeboatError('cannot %s %s on %s: %s' % (action, path, self.describe(), reason), errno=code)
+        return error('cannot %s %s on %s: %s' % (action, path, self.describe(), reason), errno=code)
 
     # ------------------------------------------------------------------ helpers
-    def _p(self, key):
+    def _path(self, key):
         return posixpath.join(self.root, *check_key(key).split('/'))
 
     def _tmp_for(self, final):
-        d, base = posixpath.split(final)
-        return posixpath.join(d, TMP_MARK + base + '-' + uuid.uuid4().hex[:12])
+        directory, base = posixpath.split(final)
+        return posixpath.join(directory, temp_name(base, uuid.uuid4().hex[:12]))
 
     def _stat(self, path):
         try:
             return self.sftp.stat(path)
-        except IOError as e:
-            if getattr(e, 'errno', None) == errno.ENOENT:
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, IOError) and getattr(exc, 'errno', None) == errno.ENOENT:
                 return None
-            raise self.error(e, 'stat', path)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'stat', path)
+            raise self.error(exc, 'stat', path)
 
-    def makedirs(self, d):
-        if d in self._dirs or d in ('', '/'):
+    def makedirs(self, directory):
+        if directory in self._dirs or directory in ('', '/'):
             return
-        st = self._stat(d)
-        if st is None:
-            self.makedirs(posixpath.dirname(d))
+        info = self._stat(directory)
+        if info is None:
+            self.makedirs(posixpath.dirname(directory))
             try:
-                self.sftp.mkdir(d, DIR_MODE)
-            except Exception as e:  # pylint: disable=broad-except
-                st = self._stat(d)
-                if st is None or not stat_mod.S_ISDIR(st.st_mode):
-                    raise self.error(e, 'create directory', d)
-        elif not stat_mod.S_ISDIR(st.st_mode):
-            raise LifeboatError('%s: %s exists and is not a directory' % (self.describe(), d))
-        self._dirs.add(d)
+                self.sftp.mkdir(directory, DIR_MODE)
+            except Exception as exc:  # pylint: disable=broad-except
+                info = self._stat(directory)
+                if info is None or not stat_mod.S_ISDIR(info.st_mode):
+                    raise self.error(exc, 'create directory', directory)
+        elif not stat_mod.S_ISDIR(info.st_mode):
+            raise ConfigError('%s: %s exists and is not a directory' % (self.describe(), directory))
+        self._dirs.add(directory)
 
     def _create(self, path, exclusive=True):
         try:
-            f = self.sftp.open(path, 'wbx' if exclusive else 'wb')
+            handle_file = self.sftp.open(path, 'wbx' if exclusive else 'wb')
             try:
                 self.sftp.chmod(path, FILE_MODE)
             except IOError:
-                pass
-            return f
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'create', path)
+                pass  # the server applies its umask; the directory (0700) keeps it private either way
+            return handle_file
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'create', path)
 
-    def finish_file(self, f, pipe, tmp, size, final):
+    def finish_file(self, handle_file, pipe, tmp, size, final):
         """Collect every write status, fsync (fsync@openssh.com when offered), close, check the size."""
         try:
             pipe.finish()
             try:
-                self.sftp._request(CMD_EXTENDED, 'fsync@openssh.com', f.handle)
+                self.sftp._request(CMD_EXTENDED, 'fsync@openssh.com', handle_file.handle)
             except IOError:
                 pass  # the server does not offer fsync@openssh.com
-            f.close()
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'write', final)
-        st = self._stat(tmp)
-        if st is None or st.st_size != size:
+            handle_file.close()
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'write', final)
+        info = self._stat(tmp)
+        if info is None or info.st_size != size:
             raise LifeboatError('%s: %s has %s bytes on the server after writing %d' % (
-                self.describe(), final, 'no' if st is None else st.st_size, size))
+                self.describe(), final, 'no' if info is None else info.st_size, size))
 
     def rename_over(self, tmp, final):
         """Atomically replace final with tmp (posix-rename@openssh.com); without it, remove then rename."""
         try:
             self.sftp.posix_rename(tmp, final)
             return
-        except IOError as e:
-            if 'unsupported' not in str(e).lower():
-                raise self.error(e, 'commit', final)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'commit', final)
+        except IOError as err:
+            if 'unsupported' not in str(err).lower():
+                raise self.error(err, 'commit', final)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'commit', final)
         try:
             try:
                 self.sftp.remove(final)
-            except IOError as e:
-                if getattr(e, 'errno', None) != errno.ENOENT:
+            except IOError as err:
+                if getattr(err, 'errno', None) != errno.ENOENT:
                     raise
             self.sftp.rename(tmp, final)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'commit', final)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'commit', final)
+
+    def _exists_error(self, key):
+        return AlreadyExistsError('%s already exists in the %s: an exclusive write never replaces an object'
+                                  % (key, self.describe()), key=key)
+
+    def link_new(self, tmp, final, key):
+        """Give the complete temp file ``tmp`` the name ``final`` only if that name is free, then drop ``tmp``:
+        hardlink@openssh.com (link(2) on the server), else the SFTP v3 rename, which OpenSSH performs
+        with link + unlink and so never overwrites. AlreadyExistsError when ``final`` exists."""
+        try:
+            self.sftp._request(CMD_EXTENDED, 'hardlink@openssh.com', tmp, final)
+        except IOError as err:
+            if 'unsupported' in str(err).lower():
+                self._rename_new(tmp, final, key)
+                return
+            if self._stat(final) is not None:
+                self._remove_temp(tmp)
+                raise self._exists_error(key)
+            raise self.error(err, 'create', final)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self.error(exc, 'create', final)
+        self._remove_temp(tmp)
+
+    def _rename_new(self, tmp, final, key):
+        try:
+            self.sftp.rename(tmp, final)
+        except IOError as err:
+            if self._stat(final) is not None:
+                self._remove_temp(tmp)
+                raise self._exists_error(key)
+            raise self.error(err, 'create', final)
+
+    def _remove_temp(self, tmp):
+        try:
+            self.sftp.remove(tmp)
+        except Exception:  # pylint: disable=broad-except
+            pass  # a temp name is never read; cleanup_incomplete removes it later
 
     # ------------------------------------------------------------------ interface
     def check_writable(self):
         self.connect()
         self.makedirs(self.root)
-        probe = posixpath.join(self.root, TMP_MARK + 'probe-' + uuid.uuid4().hex)
-        f = self._create(probe)
+        probe = posixpath.join(self.root, temp_name('probe', uuid.uuid4().hex))
+        handle_file = self._create(probe)
         try:
-            pipe = _PipelinedWrite(self.sftp, f)
+            pipe = _PipelinedWrite(self.sftp, handle_file)
             try:
                 pipe.write(b'lifeboat probe\n')
-            except Exception as e:  # pylint: disable=broad-except
-                raise self.error(e, 'write to', probe)
-            self.finish_file(f, pipe, probe, 15, probe)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self.error(exc, 'write to', probe)
+            self.finish_file(handle_file, pipe, probe, 15, probe)
         finally:
-            for cleanup in (f.close, lambda: self.sftp.remove(probe)):   # closing twice is harmless
+            for cleanup in (handle_file.close, lambda: self.sftp.remove(probe)):   # closing twice is harmless
                 try:
                     cleanup()
                 except Exception:  # pylint: disable=broad-except
-                    pass
+                    pass  # the probe's leftovers are a temp name, never read
 
-    def open_write(self, key):
-        final = self._p(key)
+    def open_write(self, key, exclusive=False):
+        final = self._path(key)
         self.makedirs(posixpath.dirname(final))
         tmp = self._tmp_for(final)
-        return _SftpWriter(self, key, final, tmp, self._create(tmp))
+        return _SftpWriter(self, key, final, tmp, self._create(tmp), exclusive)
 
     def open_read(self, key):
-        return _SftpReader(self, self._p(key))
+        return _SftpReader(self, self._path(key))
 
     def stat(self, key):
-        st = self._stat(self._p(key))
-        if st is None or not stat_mod.S_ISREG(st.st_mode or 0):
+        info = self._stat(self._path(key))
+        if info is None or not stat_mod.S_ISREG(info.st_mode or 0):
             return None
-        return ObjectInfo(key, st.st_size, float(st.st_mtime or 0))
+        return ObjectInfo(key, info.st_size, float(info.st_mtime or 0))
 
-    def _listdir(self, d):
+    def _listdir(self, directory):
         try:
-            return self.sftp.listdir_attr(d)
-        except IOError as e:
-            if getattr(e, 'errno', None) == errno.ENOENT:
+            return self.sftp.listdir_attr(directory)
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, IOError) and getattr(exc, 'errno', None) == errno.ENOENT:
                 return []
-            raise self.error(e, 'list', d)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'list', d)
+            raise self.error(exc, 'list', directory)
 
     def _walk(self, rel):
         base = posixpath.join(self.root, rel) if rel else self.root
-        entries = sorted(self._listdir(base), key=lambda a: a.filename)
-        for a in entries:
-            name = a.filename
+        for attrs in sorted(self._listdir(base), key=lambda entry: entry.filename):
+            name = attrs.filename
             if name in ('.', '..'):
                 continue
             sub = join_key(rel, name) if rel else name
-            mode = a.st_mode or 0
+            mode = attrs.st_mode or 0
             if stat_mod.S_ISDIR(mode):
                 yield from self._walk(sub)
             elif stat_mod.S_ISREG(mode):
-                yield sub, a
+                yield sub, attrs
 
     def list(self, prefix):
         rel = check_key(prefix) if prefix else ''
-        for key, a in self._walk(rel):
-            if posixpath.basename(key).startswith(TMP_MARK):
+        for key, attrs in self._walk(rel):
+            if posixpath.basename(key).startswith(TEMP_PREFIX):
                 continue
-            yield ObjectInfo(key, a.st_size, float(a.st_mtime or 0))
+            yield ObjectInfo(key, attrs.st_size, float(attrs.st_mtime or 0))
 
     def list_children(self, prefix=''):
-        base = self._p(prefix) if prefix else self.root
-        return sorted(a.filename for a in self._listdir(base)
-                      if a.filename not in ('.', '..') and not a.filename.startswith(TMP_MARK))
+        base = self._path(prefix) if prefix else self.root
+        return sorted(attrs.filename for attrs in self._listdir(base)
+                      if attrs.filename not in ('.', '..') and not attrs.filename.startswith(TEMP_PREFIX))
 
     def delete(self, key):
-        p = self._p(key)
+        path = self._path(key)
         try:
-            self.sftp.remove(p)
-        except IOError as e:
-            if getattr(e, 'errno', None) == errno.ENOENT:
+            self.sftp.remove(path)
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, IOError) and getattr(exc, 'errno', None) == errno.ENOENT:
                 return
-            raise self.error(e, 'delete', p)
-        except Exception as e:  # pylint: disable=broad-except
-            raise self.error(e, 'delete', p)
-        self._remove_empty_dirs(posixpath.dirname(p), self.root)
+            raise self.error(exc, 'delete', path)
+        self._remove_empty_dirs(posixpath.dirname(path), self.root)
 
-    def put_bytes(self, key, data, exclusive=False):
-        final = self._p(key)
-        self.makedirs(posixpath.dirname(final))
-        tmp = self._tmp_for(final)
-        f = self._create(tmp)
-        linked = False
-        try:
-            pipe = _PipelinedWrite(self.sftp, f)
-            try:
-                pipe.write(data)
-            except Exception as e:  # pylint: disable=broad-except
-                raise self.error(e, 'write', final)
-            self.finish_file(f, pipe, tmp, len(data), final)
-            f = None
-            if not exclusive:
-                self.rename_over(tmp, final)
-                tmp = None
-                return True
-            try:
-                self.sftp._request(CMD_EXTENDED, 'hardlink@openssh.com', tmp, final)
-                linked = True
-            except IOError as e:
-                if 'unsupported' not in str(e).lower():
-                    if self._stat(final) is not None:
-                        return False
-                    raise self.error(e, 'create', final)
-            except Exception as e:  # pylint: disable=broad-except
-                raise self.error(e, 'create', final)
-            if linked:
-                return True
-            # no hardlink@openssh.com: SFTP v3 rename refuses to overwrite (OpenSSH: link + unlink)
-            try:
-                self.sftp.rename(tmp, final)
-                tmp = None
-                return True
-            except IOError as e:
-                if self._stat(final) is not None:
-                    return False
-                raise self.error(e, 'create', final)
-        finally:
-            if f is not None:
-                try:
-                    f.close()
-                except Exception:  # pylint: disable=broad-except
-                    pass
-            if tmp is not None and self._sftp is not None:
-                try:
-                    self._sftp.remove(tmp)
-                except Exception:  # pylint: disable=broad-except
-                    pass
-
-    def cleanup_incomplete(self):
-        """Remove temp files left by dropped connections in every set that has no manifest (completed
-        sets are never written again). Called with the store lock held. The store root is left alone:
-        a concurrent start may be writing its lock's temp name there."""
-        n = 0
-        for a in self._listdir(self.root):
-            name = a.filename
-            if not set_format.is_set_id(name) or not stat_mod.S_ISDIR(a.st_mode or 0):
+    def cleanup_incomplete(self, prefixes):
+        """Remove the temp files dropped connections left below ``prefixes`` (the open sets). Called with the
+        store lock held. The store root is never swept: a concurrent start may be writing its lock's temp
+        name there."""
+        removed = 0
+        for prefix in prefixes:
+            floor = self._path(prefix)
+            info = self._stat(floor)
+            if info is None or not stat_mod.S_ISDIR(info.st_mode or 0):
                 continue
-            if self._stat(posixpath.join(self.root, name, set_format.MANIFEST_KEY)) is not None:
-                continue
-            for key, _a in self._walk(name):
-                if posixpath.basename(key).startswith(TMP_MARK):
-                    n += self._remove_quietly(posixpath.join(self.root, key))
-        return n
+            for key, _attrs in self._walk(check_key(prefix)):
+                if posixpath.basename(key).startswith(TEMP_PREFIX):
+                    removed += self._remove_quietly(posixpath.join(self.root, key), floor)
+        return removed
 
-    def _remove_quietly(self, path):
+    def _remove_quietly(self, path, floor):
         try:
             self.sftp.remove(path)
         except Exception:  # pylint: disable=broad-except
-            return 0
-        # and the directories it leaves empty, below its set's directory
-        rel = posixpath.relpath(path, self.root)
-        self._remove_empty_dirs(posixpath.dirname(path), posixpath.join(self.root, rel.split('/', 1)[0]))
+            return 0  # best effort: a temp name is never read either way
+        self._remove_empty_dirs(posixpath.dirname(path), floor)   # and the directories it leaves empty
         return 1
 
-    def _remove_empty_dirs(self, d, floor):
-        """rmdir ``d`` and its parents while they are empty and below ``floor`` (never ``floor`` itself)."""
-        while d.startswith(floor + '/'):
+    def _remove_empty_dirs(self, directory, floor):
+        """rmdir ``directory`` and its parents while they are empty and below ``floor`` (never ``floor``)."""
+        while directory.startswith(floor + '/'):
             try:
-                self.sftp.rmdir(d)
+                self.sftp.rmdir(directory)
             except Exception:  # pylint: disable=broad-except
-                break
-            self._dirs.discard(d)
-            d = posixpath.dirname(d)
+                break  # not empty (or not ours): stop climbing
+            self._dirs.discard(directory)
+            directory = posixpath.dirname(directory)
 
     def close(self):
         if self._sftp is not None:
             try:
                 self._sftp.close()
             except Exception:  # pylint: disable=broad-except
-                pass
+                pass  # closing a session: nothing depends on it
             self._sftp = None
         if self._client is not None:
             try:

@@ -47,8 +47,8 @@ def sets_in(store):
 
 
 def record_doc(store, set_id, host):
-    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
-    doc, _sid = snapshot_flows.read_record(store, set_id, host)
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import record as snapshot_record
+    doc, _sid = snapshot_record.read_record(store, set_id, host)
     return doc
 
 

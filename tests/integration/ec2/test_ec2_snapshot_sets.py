@@ -300,7 +300,7 @@ def test_restore_refuses_incomplete_sets_and_mismatched_devices(aws, ec2):
     assert info['snapshot_sets'][0]['state'] == 'incomplete' and not info['snapshot_sets'][0]['complete']
 
     missing = restore(aws, set_id=new_set_id(), host='db4')
-    assert missing.failed and 'there is no snapshot set' in missing.msg
+    assert missing.failed and 'there is no snapshot group' in missing.msg
 
 
 @pytest.mark.parametrize('module', ['ec2_snapshot_set', 'ec2_snapshot_set_info', 'ec2_snapshot_set_restore'])

@@ -9,6 +9,7 @@ import pytest
 from storelib import leftovers
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
@@ -193,14 +194,64 @@ def test_cleanup_incomplete_removes_leftovers_only(store):
     assert store.stat(key) is None and list(store.list(SET)) == []
     store.put_bytes(SET + '/status.json', b'{}')
     assert len(leftovers(store)) == 1
-    assert store.cleanup_incomplete() == 1
+    assert store.cleanup_incomplete(['20991231T000000Z']) == 0        # only below the prefixes it is given
+    assert len(leftovers(store)) == 1
+    assert store.cleanup_incomplete([SET]) == 1
     assert leftovers(store) == []
     assert store.get_bytes(SET + '/status.json') == b'{}'
 
 
+def test_exclusive_writes_refuse_a_second_write_of_the_same_key(store):
+    """Parts of an open set are written exclusively: a second write of the same key fails at its commit with
+    AlreadyExistsError and leaves the first object as it was (small: one request; large: a multipart upload on
+    s3), whatever the backend; nothing of the refused write is left behind."""
+    for key, size in ((SET + '/web1/files/small.tar.zst', 1000), (SET + '/web1/files/big.tar.zst', 11 * MiB)):
+        first, second = _data(size, b'first'), _data(size, b'second')
+        with store.open_write(key, exclusive=True) as w:
+            w.write(first)
+            w.commit()
+        with pytest.raises(AlreadyExistsError) as e, store.open_write(key, exclusive=True) as w:
+            w.write(second)
+            w.commit()
+        assert key in e.value.msg and 'exclusive write never replaces' in e.value.msg
+        assert _read(store, key) == first
+        assert leftovers(store) == [], key
+    store.put_new(SET + '/web1/files/small.tar.zst.record.json', b'{}')
+    with pytest.raises(AlreadyExistsError):
+        store.put_new(SET + '/web1/files/small.tar.zst.record.json', b'{"other": 1}')
+    assert store.get_bytes(SET + '/web1/files/small.tar.zst.record.json') == b'{}'
+    with store.open_write(SET + '/web1/files/small.tar.zst') as w:   # not exclusive: replaces, as before
+        w.write(b'replaced')
+        w.commit()
+    assert store.get_bytes(SET + '/web1/files/small.tar.zst') == b'replaced'
+
+
+def test_an_artifact_key_of_an_open_set_is_written_once(store, workdir):
+    """write_artifact and the record it writes use exclusive writes: a second artifact of the same host,
+    component and name in an open set is refused, and the first one and its record stay intact."""
+    set_id = lifecycle.start(store, label='twice')['set_id']
+
+    def upload(content):
+        src = os.path.join(workdir, 'payload')
+        with open(src, 'wb') as f:
+            f.write(content)
+        with open(src, 'rb') as f:
+            return artifacts.write_artifact(store, set_id, 'web1', 'upload', 'payload', 'file', 'raw', '', 'test',
+                                            check_source=lambda r: {}, source_file=f, compression='none')
+    first = upload(b'first payload')
+    with pytest.raises(AlreadyExistsError):
+        upload(b'second payload')
+    assert store.get_bytes(first['key']) == b'first payload'
+    records, _present = lifecycle.load_records(store, set_id)
+    assert [r['sha256'] for r in records] == [first['sha256']]
+    done = lifecycle.commit(store, set_id, hosts=['web1'])
+    assert done['artifact_count'] == 1
+    assert leftovers(store) == []
+
+
 def _abandon(store, w):
     if store.type == 'sftp':
-        w.f.close()
+        w.file.close()
     elif store.type == 's3':
         w._wait_all()
         w._shutdown()

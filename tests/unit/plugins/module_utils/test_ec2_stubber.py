@@ -22,9 +22,11 @@ from botocore.stub import ANY, Stubber  # noqa: E402
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import info as snapshot_info  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import restore as snapshot_restore  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic  # noqa: E402
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError  # noqa: E402
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DeniedError, LifeboatError, ThrottledError  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
 
 IID = 'i-0123456789abcdef0'
@@ -86,7 +88,7 @@ def snapshot(sid, vol, state, device=None, boot=False, set_id='20261122T031500Z'
     if device:
         s['Tags'] = snapshot_logic.tag_list({snapshot_logic.TAG_SET_ID: set_id, snapshot_logic.TAG_HOST: 'db1', snapshot_logic.TAG_DEVICE: device,
                                              snapshot_logic.TAG_VOLUME_ID: vol, snapshot_logic.TAG_BOOT: 'true' if boot else 'false',
-                                             snapshot_logic.TAG_SET_SIZE: '2', snapshot_logic.TAG_INSTANCE_ID: IID})
+                                             snapshot_logic.TAG_GROUP_SIZE: '2', snapshot_logic.TAG_INSTANCE_ID: IID})
     if message:
         s['StateMessage'] = message
     return s
@@ -135,14 +137,14 @@ def test_waits_with_backoff_until_completed():
     s.ok('describe_snapshots', pair('pending', 'pending'))
     s.ok('describe_snapshots', pair('completed', 'pending'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_backup.create_group(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     s.stub.assert_no_pending_responses()
     assert res['changed'] and res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps == [5.0, 7.5]
     assert [x['device'] for x in res['snapshot_set']['snapshots']] == ['/dev/xvda', '/dev/sdf']
 
 
-def test_snapshot_in_error_state_fails_and_the_set_is_not_recorded(tmp_path):
+def test_snapshot_in_error_state_fails_and_the_group_is_not_recorded(tmp_path):
     """Stubber test: moto snapshots never end in error state. The backup set is a real filesystem store."""
     store_params = {'type': 'filesystem', 'path': str(tmp_path), 'prefix': ''}
     with open_store(store_params) as store:
@@ -153,7 +155,7 @@ def test_snapshot_in_error_state_fails_and_the_set_is_not_recorded(tmp_path):
                                               snapshot('snap-2', DATA, 'error', '/dev/sdf', message='internal error')]})
     opts = dict(OPTS, set_id=set_id, record_in_set=True, store=store_params)
     with pytest.raises(LifeboatError) as e:
-        snapshot_flows.create_set(factory(s), opts, clock=s.clock, sleep=s.clock.sleep)
+        snapshot_backup.create_group(factory(s), opts, clock=s.clock, sleep=s.clock.sleep)
     assert 'is incomplete: a snapshot ended in error state: snap-2 (/dev/sdf, error): internal error' in e.value.msg
     assert e.value.details['snapshot_set']['state'] == 'error'
     assert e.value.details['records'] == []
@@ -171,8 +173,8 @@ def test_timeout_while_waiting():
     for _i in range(4):  # polls at 0, 5, 12.5 and 20 s
         s.ok('describe_snapshots', pair('completed', 'pending'))
     with pytest.raises(LifeboatError) as e:
-        snapshot_flows.create_set(factory(s), dict(OPTS, wait_timeout=20), clock=s.clock, sleep=s.clock.sleep)
-    assert e.value.msg.startswith('timed out after 20 seconds waiting for snapshot set 20261122T031500Z of db1 in '
+        snapshot_backup.create_group(factory(s), dict(OPTS, wait_timeout=20), clock=s.clock, sleep=s.clock.sleep)
+    assert e.value.msg.startswith('timed out after 20 seconds waiting for snapshot group 20261122T031500Z of db1 in '
                                   'us-east-1: 1 of 2 completed (still pending: snap-2 /dev/sdf 37%)')
     assert 'run again with the same set_id' in e.value.msg
     assert s.clock.sleeps == [5.0, 7.5, 7.5]
@@ -183,7 +185,7 @@ def test_wait_false_returns_pending_at_once():
     """Stubber test: only a pending snapshot shows that wait=false does not wait."""
     s = Stubbed()
     stub_take(s)
-    res = snapshot_flows.create_set(factory(s), dict(OPTS, wait=False), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_backup.create_group(factory(s), dict(OPTS, wait=False), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'pending' and s.clock.sleeps == []
 
 
@@ -208,9 +210,9 @@ def test_copy_waits_and_reports_a_failed_copy():
     failed = [dict(copies[0], State='completed'), dict(copies[1], State='error')]
     dst.ok('describe_snapshots', {'Snapshots': failed})
     with pytest.raises(LifeboatError) as e:
-        snapshot_flows.create_set(factory(src, dst), dict(OPTS, copy_to_region='eu-west-1', copy_kms_key_id='alias/dr'),
-                                  clock=clock, sleep=clock.sleep)
-    assert e.value.msg.startswith('the copy of snapshot set 20261122T031500Z of db1 to eu-west-1 failed: '
+        snapshot_backup.create_group(factory(src, dst), dict(OPTS, copy_to_region='eu-west-1', copy_kms_key_id='alias/dr'),
+                                     clock=clock, sleep=clock.sleep)
+    assert e.value.msg.startswith('the copy of snapshot group 20261122T031500Z of db1 to eu-west-1 failed: '
                                   'snap-c2 (/dev/sdf, error)')
     assert e.value.details['records'] == []
     src.stub.assert_no_pending_responses()
@@ -219,16 +221,41 @@ def test_copy_waits_and_reports_a_failed_copy():
 
 # ---------------------------------------------------------------- throttling and permissions
 
-def test_throttled_calls_are_retried_with_backoff():
+def test_per_volume_snapshot_rate_is_retried_with_its_own_backoff():
+    """Stubber test: moto never throttles. SnapshotCreationPerVolumeRateExceeded is the one throttling code
+    botocore's standard retry mode does not retry: the adapter waits 15-20 s (one snapshot per volume every 15 s)."""
+    s = Stubbed()
+    stub_take(s, create_errors=('SnapshotCreationPerVolumeRateExceeded', 'SnapshotCreationPerVolumeRateExceeded'))
+    s.ok('describe_snapshots', pair('completed', 'completed'))
+    res = snapshot_backup.create_group(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    assert res['snapshot_set']['state'] == 'completed'
+    assert s.clock.sleeps == [20.0, 20.0]  # rng 1.0: the top of 15-20 s
+    s.stub.assert_no_pending_responses()
+
+
+def test_throttling_botocore_already_retried_is_not_retried_again():
+    """Stubber test: moto never throttles. RequestLimitExceeded reaches the adapter only after botocore's standard
+    mode used its max_attempts (the Stubber answers below botocore's retry handler): one typed error, no sleep of
+    ours, so attempts never multiply."""
+    s = Stubbed()
+    s.err('describe_instances', 'RequestLimitExceeded', 'Request limit exceeded.')
+    with pytest.raises(ThrottledError) as e:
+        s.ec2.instance(IID)
+    assert e.value.msg == ('ec2:DescribeInstances in us-east-1 was throttled (RequestLimitExceeded) and did not '
+                           'succeed after retries: Request limit exceeded.')
+    assert s.clock.sleeps == []
+    s.stub.assert_no_pending_responses()
+
+
+def test_per_volume_rate_gives_up_with_a_clear_message():
     """Stubber test: moto never throttles."""
     s = Stubbed()
-    stub_take(s, create_errors=('SnapshotCreationPerVolumeRateExceeded', 'RequestLimitExceeded'))
-    s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
-    assert res['snapshot_set']['state'] == 'completed'
-    assert s.clock.sleeps[0] >= 15.0  # one snapshot per volume every 15 s
-    assert s.clock.sleeps[1] == 4.0  # 2**2 with rng 1.0
-    s.stub.assert_no_pending_responses()
+    for _i in range(7):
+        s.err('create_snapshots', 'SnapshotCreationPerVolumeRateExceeded', 'slow down')
+    with pytest.raises(ThrottledError, match=r'^ec2:CreateSnapshots in us-east-1 was throttled '
+                                             r'\(SnapshotCreationPerVolumeRateExceeded\)'):
+        s.ec2.create_snapshots(IID, False, [], 'd', {})
+    assert len(s.clock.sleeps) == 6
 
 
 def test_new_snapshots_not_visible_yet_are_retried():
@@ -245,22 +272,10 @@ def test_new_snapshots_not_visible_yet_are_retried():
     s.err('describe_snapshots', 'InvalidSnapshot.NotFound', "The snapshot 'snap-2' does not exist.")
     s.ok('describe_snapshots', pair('completed', 'completed'))
     s.ok('describe_snapshots', pair('completed', 'completed'))
-    res = snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_backup.create_group(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert res['snapshot_set']['state'] == 'completed'
     assert s.clock.sleeps == [2.0, 2.0]
     s.stub.assert_no_pending_responses()
-
-
-def test_throttling_gives_up_with_a_clear_message():
-    """Stubber test: moto never throttles."""
-    s = Stubbed()
-    for _i in range(7):
-        s.err('describe_instances', 'RequestLimitExceeded', 'Request limit exceeded.')
-    with pytest.raises(LifeboatError) as e:
-        s.ec2.instance(IID)
-    assert e.value.msg == ('ec2:DescribeInstances in us-east-1 was throttled (RequestLimitExceeded) and did not '
-                           'succeed after retries: Request limit exceeded.')
-    assert len(s.clock.sleeps) == 6
 
 
 def test_access_denied_names_the_permission():
@@ -271,8 +286,8 @@ def test_access_denied_names_the_permission():
     s.ok('describe_snapshots', {'Snapshots': []})
     s.err('create_snapshots', 'UnauthorizedOperation', 'You are not authorized to perform this operation. '
                                                        'Encoded authorization failure message: AbCdEf0123')
-    with pytest.raises(LifeboatError) as e:
-        snapshot_flows.create_set(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
+    with pytest.raises(DeniedError) as e:
+        snapshot_backup.create_group(factory(s), dict(OPTS), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg == ('AWS denied ec2:CreateSnapshots in us-east-1 (UnauthorizedOperation): You are not '
                            'authorized to perform this operation. Grant it to the role or user this module runs as '
                            '(docs/snapshots.md lists the IAM permissions)')
@@ -284,7 +299,7 @@ def test_access_denied_on_listing():
     s = Stubbed()
     s.err('describe_snapshots', 'UnauthorizedOperation', 'You are not authorized to perform this operation.')
     with pytest.raises(LifeboatError, match=r'^AWS denied ec2:DescribeSnapshots in us-east-1'):
-        snapshot_flows.list_sets(factory(s), {})
+        snapshot_info.list_groups(factory(s), {})
 
 
 def test_quiesce_hook_runs_after_a_failed_create():
@@ -300,8 +315,8 @@ def test_quiesce_hook_runs_after_a_failed_create():
         ran.append((what, argv))
         return {'rc': 0}
     with pytest.raises(LifeboatError, match='AWS denied ec2:CreateSnapshots'):
-        snapshot_flows.create_set(factory(s), dict(OPTS, pre_command=['freeze'], post_command=['thaw']), clock=s.clock,
-                                  sleep=s.clock.sleep, hook=hook)
+        snapshot_backup.create_group(factory(s), dict(OPTS, pre_command=['freeze'], post_command=['thaw']), clock=s.clock,
+                                     sleep=s.clock.sleep, hook=hook)
     assert ran == [('pre_command', ['freeze']), ('post_command', ['thaw'])]
 
 
@@ -309,7 +324,7 @@ def test_quiesce_hook_runs_after_a_failed_create():
 
 def boot_only_set(state='completed'):
     s = snapshot('snap-1', ROOT, state, '/dev/xvda', boot=True)
-    s['Tags'] = [t if t['Key'] != snapshot_logic.TAG_SET_SIZE else {'Key': snapshot_logic.TAG_SET_SIZE, 'Value': '1'} for t in s['Tags']]
+    s['Tags'] = [t if t['Key'] != snapshot_logic.TAG_GROUP_SIZE else {'Key': snapshot_logic.TAG_GROUP_SIZE, 'Value': '1'} for t in s['Tags']]
     return {'Snapshots': [s]}
 
 
@@ -335,7 +350,7 @@ def test_replace_root_volume_task():
          {'ReplaceRootVolumeTaskIds': ['replacevol-0123456789abcdef0']})
     s.ok('describe_replace_root_volume_tasks', task('in-progress'))
     s.ok('describe_replace_root_volume_tasks', task('succeeded'))
-    res = snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_restore.restore_group(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
     s.stub.assert_no_pending_responses()
     assert res['root']['task_state'] == 'succeeded' and res['root']['old_volume_id'] == ROOT
     assert res['volumes'] == [] and res['restored'] == ['root /dev/xvda: replaced from snap-1']
@@ -351,7 +366,7 @@ def test_replace_root_volume_task_that_fails():
     s.ok('describe_replace_root_volume_tasks', task('failing'))
     with pytest.raises(LifeboatError, match='replace-root-volume task replacevol-0123456789abcdef0 is failing '
                                             r'\(the old root volume stays attached\)'):
-        snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_restore.restore_group(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
 
 
 @pytest.mark.parametrize('state,snap_state,expect', [
@@ -364,7 +379,7 @@ def test_replace_root_preflight_changes_nothing(state, snap_state, expect):
     s.ok('describe_snapshots', boot_only_set(snap_state))
     s.ok('describe_instances', instance(state, data=False))
     with pytest.raises(LifeboatError) as e:
-        snapshot_flows.restore_set(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
+        snapshot_restore.restore_group(factory(s), dict(RESTORE), clock=s.clock, sleep=s.clock.sleep)
     assert e.value.msg.startswith('restore preflight failed, nothing was changed') and expect in e.value.msg
     s.stub.assert_no_pending_responses()
 
@@ -374,5 +389,5 @@ def test_replace_root_check_mode():
     s = Stubbed()
     s.ok('describe_snapshots', boot_only_set())
     s.ok('describe_instances', instance(data=False))
-    res = snapshot_flows.restore_set(factory(s), dict(RESTORE), check_mode=True, clock=s.clock, sleep=s.clock.sleep)
+    res = snapshot_restore.restore_group(factory(s), dict(RESTORE), check_mode=True, clock=s.clock, sleep=s.clock.sleep)
     assert res['changed'] and res['root']['snapshot_id'] == 'snap-1' and 'task_id' not in res['root']

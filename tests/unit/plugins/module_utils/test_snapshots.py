@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lifeboat.backup maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EBS snapshot sets, pure logic: tags, volume selection, sets and states, waits, restore plans (no I/O)."""
+"""EBS snapshot groups, pure logic: tags, volume selection, groups and states, waits, restore plans (no I/O)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -39,19 +39,19 @@ def volumes():
 def raw(sid, vol, device, state='completed', boot=False, set_id='20261122T031500Z', host='db1', size=2,
         set_size=3, start=T0, extra=None):
     tags = {snapshot_logic.TAG_SET_ID: set_id, snapshot_logic.TAG_HOST: host, snapshot_logic.TAG_DEVICE: device, snapshot_logic.TAG_VOLUME_ID: vol,
-            snapshot_logic.TAG_BOOT: 'true' if boot else 'false', snapshot_logic.TAG_SET_SIZE: str(set_size),
+            snapshot_logic.TAG_BOOT: 'true' if boot else 'false', snapshot_logic.TAG_GROUP_SIZE: str(set_size),
             snapshot_logic.TAG_INSTANCE_ID: 'i-0123456789abcdef0'}
     tags.update(extra or {})
     return {'SnapshotId': sid, 'VolumeId': vol, 'State': state, 'VolumeSize': size, 'StartTime': start,
             'Progress': '100%' if state == 'completed' else '40%', 'Tags': snapshot_logic.tag_list(tags)}
 
 
-def a_set(states=('completed', 'completed', 'completed'), expected=3):
+def a_group(states=('completed', 'completed', 'completed'), expected=3):
     specs = [('snap-1', 'vol-00000000000000001', '/dev/xvda', True, 8),
              ('snap-2', 'vol-00000000000000002', '/dev/sdf', False, 100),
              ('snap-3', 'vol-00000000000000003', '/dev/sdg', False, 2)]
     snaps = [raw(sid, vol, dev, state, boot=boot, size=size) for (sid, vol, dev, boot, size), state in zip(specs, states)]
-    return snapshot_logic.make_set('20261122T031500Z', 'db1', 'i-0123456789abcdef0', 'us-east-1', snaps, expected=expected)
+    return snapshot_logic.make_group('20261122T031500Z', 'db1', 'i-0123456789abcdef0', 'us-east-1', snaps, expected=expected)
 
 
 # ---------------------------------------------------------------- validation and tags
@@ -75,10 +75,10 @@ def test_user_tags_cannot_use_reserved_keys():
             snapshot_logic.validate_user_tags(bad)
 
 
-def test_set_tags_ours_win_and_round_trip():
-    t = snapshot_logic.set_tags('S1', 'db1', 'i-0123456789abcdef0', 3, 'us-east-1a', {'team': 'db'})
+def test_group_tags_ours_win_and_round_trip():
+    t = snapshot_logic.group_tags('S1', 'db1', 'i-0123456789abcdef0', 3, 'us-east-1a', {'team': 'db'})
     assert t == {snapshot_logic.TAG_SET_ID: 'S1', snapshot_logic.TAG_HOST: 'db1', snapshot_logic.TAG_INSTANCE_ID: 'i-0123456789abcdef0',
-                 snapshot_logic.TAG_SET_SIZE: '3', snapshot_logic.TAG_AZ: 'us-east-1a', 'team': 'db'}
+                 snapshot_logic.TAG_GROUP_SIZE: '3', snapshot_logic.TAG_AZ: 'us-east-1a', 'team': 'db'}
     assert snapshot_logic.tag_dict(snapshot_logic.tag_list(t)) == t
     assert [x['Key'] for x in snapshot_logic.tag_list(t)] == sorted(t)
 
@@ -94,8 +94,8 @@ def test_volume_and_copy_tags():
 
 
 def test_filters_always_require_the_set_tag():
-    assert snapshot_logic.set_filters() == [{'Name': 'tag-key', 'Values': [snapshot_logic.TAG_SET_ID]}]
-    f = snapshot_logic.set_filters('S1', 'db1')
+    assert snapshot_logic.group_filters() == [{'Name': 'tag-key', 'Values': [snapshot_logic.TAG_SET_ID]}]
+    f = snapshot_logic.group_filters('S1', 'db1')
     assert {'Name': 'tag:' + snapshot_logic.TAG_SET_ID, 'Values': ['S1']} in f
     assert {'Name': 'tag:' + snapshot_logic.TAG_HOST, 'Values': ['db1']} in f
 
@@ -157,17 +157,17 @@ def test_match_created_finds_ignored_exclusions_and_gaps():
 
 # ---------------------------------------------------------------- sets and states
 
-def test_set_state():
-    assert a_set()['state'] == snapshot_logic.COMPLETED and a_set()['complete']
-    assert a_set(('completed', 'pending', 'completed'))['state'] == snapshot_logic.PENDING
-    assert a_set(('completed', 'pending', 'error'))['state'] == snapshot_logic.ERROR
-    assert a_set(('completed', 'completed'), expected=3)['state'] == snapshot_logic.INCOMPLETE
-    assert snapshot_logic.set_state([]) == snapshot_logic.INCOMPLETE
-    assert snapshot_logic.set_state([{'state': 'recoverable'}]) == snapshot_logic.ERROR
+def test_group_state():
+    assert a_group()['state'] == snapshot_logic.COMPLETED and a_group()['complete']
+    assert a_group(('completed', 'pending', 'completed'))['state'] == snapshot_logic.PENDING
+    assert a_group(('completed', 'pending', 'error'))['state'] == snapshot_logic.ERROR
+    assert a_group(('completed', 'completed'), expected=3)['state'] == snapshot_logic.INCOMPLETE
+    assert snapshot_logic.group_state([]) == snapshot_logic.INCOMPLETE
+    assert snapshot_logic.group_state([{'state': 'recoverable'}]) == snapshot_logic.ERROR
 
 
-def test_make_set_summaries():
-    s = a_set(('completed', 'pending', 'completed'))
+def test_make_group_summaries():
+    s = a_group(('completed', 'pending', 'completed'))
     assert [x['device'] for x in s['snapshots']] == ['/dev/xvda', '/dev/sdf', '/dev/sdg']
     assert s['snapshots'][0]['boot'] and not s['snapshots'][1]['boot']
     assert s['size_gib'] == 110 and s['snapshot_count'] == 3 and s['expected_count'] == 3
@@ -176,24 +176,24 @@ def test_make_set_summaries():
 
 
 def test_describe_failures():
-    s = a_set(('completed', 'error', 'completed'))
+    s = a_group(('completed', 'error', 'completed'))
     s['snapshots'][1]['state_message'] = 'internal error'
     assert snapshot_logic.describe_failures(s['snapshots']) == 'snap-2 (/dev/sdf, error): internal error'
 
 
-def test_group_sets_by_set_and_host_newest_first():
+def test_group_snapshots_by_set_id_and_host_newest_first():
     later = T0 + datetime.timedelta(hours=1)
     items = [raw('snap-1', 'vol-1', '/dev/sdf', set_size=1),
              raw('snap-2', 'vol-2', '/dev/sdf', host='db2', set_size=1),
              raw('snap-3', 'vol-1', '/dev/sdf', set_id='20261122T041500Z', start=later, set_size=2),
              {'SnapshotId': 'snap-x', 'Tags': []}]
-    sets = snapshot_logic.group_sets(items, 'us-east-1')
+    sets = snapshot_logic.group_snapshots(items, 'us-east-1')
     assert [(s['set_id'], s['host']) for s in sets] == [('20261122T041500Z', 'db1'), ('20261122T031500Z', 'db2'),
                                                         ('20261122T031500Z', 'db1')]
     assert sets[0]['state'] == snapshot_logic.INCOMPLETE  # one of two
     copy = raw('snap-c', 'vol-1', '/dev/sdf', set_size=1,
                extra={snapshot_logic.TAG_SOURCE_REGION: 'us-east-1', snapshot_logic.TAG_SOURCE_SNAPSHOT: 'snap-1'})
-    c = snapshot_logic.group_sets([copy], 'eu-west-1')[0]
+    c = snapshot_logic.group_snapshots([copy], 'eu-west-1')[0]
     assert c['copy_of_region'] == 'us-east-1' and c['snapshots'][0]['source_snapshot_id'] == 'snap-1'
 
 
@@ -226,24 +226,12 @@ def test_next_sleep_respects_the_deadline():
     assert snapshot_logic.next_sleep(10, started=100, now=100, timeout=0) is None
 
 
-def test_retry_delay():
-    assert snapshot_logic.retry_delay('InvalidInstanceID.NotFound', 1) is None
-    assert 15 <= snapshot_logic.retry_delay('SnapshotCreationPerVolumeRateExceeded', 1, rng=lambda: 0.5) <= 20
-    assert snapshot_logic.retry_delay('RequestLimitExceeded', 1, rng=lambda: 1.0) == 2
-    assert snapshot_logic.retry_delay('Throttling', 10, rng=lambda: 1.0) is None
-    assert snapshot_logic.retry_delay('RequestLimitExceeded', 6, rng=lambda: 1.0) == 30
-    # a resource created moments ago may not be visible yet (eventual consistency)
-    assert snapshot_logic.retry_delay('InvalidSnapshot.NotFound', 1) is None
-    assert [snapshot_logic.retry_delay('InvalidSnapshot.NotFound', n, eventual=True) for n in range(1, 7)] == [
-        2, 4, 8, 10, 10, None]
-
-
 # ---------------------------------------------------------------- record document
 
-def test_set_document_and_record_ids():
-    s = a_set()
+def test_group_document_and_record_ids():
+    s = a_group()
     s['copies'] = {'eu-west-1': [{'snapshot_id': 'snap-c1'}, {'snapshot_id': 'snap-c2'}, {'snapshot_id': 'snap-c3'}]}
-    doc = snapshot_logic.set_document(s)
+    doc = snapshot_logic.group_document(s)
     assert doc['kind'] == snapshot_logic.RECORD_KIND and doc['schema_version'] == 1
     assert snapshot_logic.check_document(doc, '20261122T031500Z', 'db1') is doc
     assert snapshot_logic.record_snapshot_ids(doc, 'us-east-1') == ['snap-1', 'snap-2', 'snap-3']
@@ -252,14 +240,14 @@ def test_set_document_and_record_ids():
         snapshot_logic.record_snapshot_ids(doc, 'ap-south-1')
     with pytest.raises(LifeboatError, match='names set'):
         snapshot_logic.check_document(doc, '20261122T041500Z', 'db1')
-    with pytest.raises(LifeboatError, match='not a snapshot-set document'):
+    with pytest.raises(LifeboatError, match='not a snapshot-group document'):
         snapshot_logic.check_document({'kind': 'x'}, '20261122T031500Z', 'db1')
 
 
 # ---------------------------------------------------------------- restore plans
 
 def test_plan_replace_maps_devices():
-    plan, root, problems = snapshot_logic.plan_replace(a_set(), volumes())
+    plan, root, problems = snapshot_logic.plan_replace(a_group(), volumes())
     assert problems == [] and root is None
     assert [(p['device'], p['snapshot_id'], p['old_volume_id']) for p in plan] == [
         ('/dev/sdf', 'snap-2', 'vol-00000000000000002'), ('/dev/sdg', 'snap-3', 'vol-00000000000000003')]
@@ -270,7 +258,7 @@ def test_plan_replace_with_root_and_xvd_names():
         {'DeviceName': '/dev/xvda', 'Ebs': {'VolumeId': 'vol-r'}},
         {'DeviceName': '/dev/xvdf', 'Ebs': {'VolumeId': 'vol-f'}},
         {'DeviceName': '/dev/xvdg', 'Ebs': {'VolumeId': 'vol-g'}}])
-    plan, root, problems = snapshot_logic.plan_replace(a_set(), snapshot_logic.instance_volumes(inst), replace_root=True)
+    plan, root, problems = snapshot_logic.plan_replace(a_group(), snapshot_logic.instance_volumes(inst), replace_root=True)
     assert problems == []
     assert [(p['device'], p['old_volume_id']) for p in plan] == [('/dev/xvdf', 'vol-f'), ('/dev/xvdg', 'vol-g')]
     assert root['snapshot_id'] == 'snap-1' and root['old_volume_id'] == 'vol-r'
@@ -278,34 +266,34 @@ def test_plan_replace_with_root_and_xvd_names():
 
 def test_plan_replace_problems():
     inst = dict(INSTANCE, BlockDeviceMappings=INSTANCE['BlockDeviceMappings'][1:3])  # no /dev/sdg
-    _plan, _root, problems = snapshot_logic.plan_replace(a_set(), snapshot_logic.instance_volumes(inst))
+    _plan, _root, problems = snapshot_logic.plan_replace(a_group(), snapshot_logic.instance_volumes(inst))
     assert problems == ['the instance has no volume at /dev/sdg (snapshot snap-3); use mode=inspect to attach it '
                         'as a new volume']
-    no_boot = snapshot_logic.make_set('S', 'db1', 'i-0123456789abcdef0', 'r', [raw('snap-2', 'vol-2', '/dev/sdf', set_size=1)])
+    no_boot = snapshot_logic.make_group('S', 'db1', 'i-0123456789abcdef0', 'r', [raw('snap-2', 'vol-2', '/dev/sdf', set_size=1)])
     _plan, _root, problems = snapshot_logic.plan_replace(no_boot, volumes(), replace_root=True)
     assert any('no boot-volume snapshot' in p for p in problems)
-    only_boot = snapshot_logic.make_set('S', 'db1', 'i-0123456789abcdef0', 'r',
-                                        [raw('snap-1', 'vol-1', '/dev/xvda', boot=True, set_size=1)])
+    only_boot = snapshot_logic.make_group('S', 'db1', 'i-0123456789abcdef0', 'r',
+                                          [raw('snap-1', 'vol-1', '/dev/xvda', boot=True, set_size=1)])
     _plan, _root, problems = snapshot_logic.plan_replace(only_boot, volumes())
     assert problems and 'no data-volume snapshots' in problems[0]
 
 
 def test_plan_inspect():
-    plan, problems = snapshot_logic.plan_inspect(a_set(), volumes(), ['p', '/dev/xvdq'])
+    plan, problems = snapshot_logic.plan_inspect(a_group(), volumes(), ['p', '/dev/xvdq'])
     assert problems == []
     assert [(p['device'], p['source_device']) for p in plan] == [('/dev/sdp', '/dev/sdf'), ('/dev/xvdq', '/dev/sdg')]
-    plan, problems = snapshot_logic.plan_inspect(a_set(), volumes(), [], include_boot=True)
+    plan, problems = snapshot_logic.plan_inspect(a_group(), volumes(), [], include_boot=True)
     assert [p['device'] for p in plan] == ['/dev/sdh', '/dev/sdi', '/dev/sdj']  # f and g are taken
-    _plan, problems = snapshot_logic.plan_inspect(a_set(), volumes(), ['f', 'p'])
+    _plan, problems = snapshot_logic.plan_inspect(a_group(), volumes(), ['f', 'p'])
     assert problems == ['device(s) /dev/sdf are already in use on the instance']
-    _plan, problems = snapshot_logic.plan_inspect(a_set(), volumes(), ['p'])
+    _plan, problems = snapshot_logic.plan_inspect(a_group(), volumes(), ['p'])
     assert problems == ['devices lists 1 device(s) but 2 snapshot(s) are to be attached']
-    _plan, problems = snapshot_logic.plan_inspect(a_set(), volumes(), ['p', 'xvdp'])
+    _plan, problems = snapshot_logic.plan_inspect(a_group(), volumes(), ['p', 'xvdp'])
     assert 'devices lists a device more than once' in problems
 
 
 def test_restore_preflight():
-    ok = a_set()
+    ok = a_group()
     assert snapshot_logic.restore_preflight(ok, 'stopped', 'replace', False, False, True) == []
     assert snapshot_logic.restore_preflight(ok, 'running', 'replace', True, False, True) == []
     assert snapshot_logic.restore_preflight(ok, 'running', 'inspect', False, False, True) == []
@@ -317,9 +305,9 @@ def test_restore_preflight():
     p = snapshot_logic.restore_preflight(ok, 'stopped', 'replace', False, True, False)
     assert 'needs the instance running' in p[0]
     assert snapshot_logic.restore_preflight(ok, 'running', 'replace', True, True, True) == []
-    p = snapshot_logic.restore_preflight(a_set(('completed', 'completed'), expected=3), 'stopped', 'replace', False, False, True)
+    p = snapshot_logic.restore_preflight(a_group(('completed', 'completed'), expected=3), 'stopped', 'replace', False, False, True)
     assert 'is incomplete (2 of 3 snapshots found)' in p[0]
-    p = snapshot_logic.restore_preflight(a_set(('completed', 'error', 'completed')), 'stopped', 'replace', False, False, True)
+    p = snapshot_logic.restore_preflight(a_group(('completed', 'error', 'completed')), 'stopped', 'replace', False, False, True)
     assert 'is error: snap-2 (/dev/sdf, error)' in p[0]
-    p = snapshot_logic.restore_preflight(a_set(('completed', 'pending', 'completed')), 'stopped', 'inspect', False, False, True)
+    p = snapshot_logic.restore_preflight(a_group(('completed', 'pending', 'completed')), 'stopped', 'inspect', False, False, True)
     assert 'still pending' in p[0]

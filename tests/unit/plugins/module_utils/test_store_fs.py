@@ -16,7 +16,8 @@ import pytest
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import check_key
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import TMP_MARK, FilesystemStore
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import TEMP_PREFIX
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 
 def fs(path, prefix=''):
@@ -120,7 +121,7 @@ def test_list_and_children_ignore_temp_names(store):
     # a writer that died: its temp name stays on disk but is never an object
     w = store.open_write('s1/h/files/b.tar.zst')
     w.write(b'half')
-    with open(os.path.join(store.root, TMP_MARK + 'orphan'), 'w') as f:
+    with open(os.path.join(store.root, TEMP_PREFIX + 'orphan'), 'w') as f:
         f.write('x')
     os.mkdir(os.path.join(store.root, 's1', 'emptydir'))
     assert [(i.key, i.size) for i in store.list('s1')] == [
@@ -323,12 +324,14 @@ def test_cleanup_incomplete_removes_temp_files_of_dead_writers_only(store):
         w = store.open_write(key)
         w.write(b'partial')
         dead.append(w)  # never committed nor aborted: what a SIGKILL leaves
-    assert store.cleanup_incomplete() == 2
-    left = [f for f in all_files(store.root) if os.path.basename(f).startswith(TMP_MARK)]
+    # the set layer names the open sets; the store sweeps only below them
+    assert store.cleanup_incomplete([open_]) == 2
+    left = [f for f in all_files(store.root) if os.path.basename(f).startswith(TEMP_PREFIX)]
     # completed sets are never written; the root may hold a concurrent run's lock attempt; other dirs are not ours
     assert sorted(os.path.dirname(f) for f in left) == ['', '20261122T031500Z/h/files', 'not-a-set']
     assert [i.key for i in store.list(open_)] == [open_ + '/status.json']
-    assert store.cleanup_incomplete() == 0
+    assert store.cleanup_incomplete([open_]) == 0
+    assert store.cleanup_incomplete([]) == 0
     for w in dead:
         w.abort()
 

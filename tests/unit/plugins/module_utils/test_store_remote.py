@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC, open_store
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores import s3 as s3_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import errors as aws_errors
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores import s3_writer
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 MiB = 1024 * 1024
@@ -27,13 +28,13 @@ def params(**kw):
 def test_part_sizes_stay_within_s3_limits_for_unknown_lengths():
     for base_mb in (5, 16, 64, 5120):
         base = base_mb * MiB
-        sizes = [s3_store.part_size_for(n, base) for n in range(1, s3_store.MAX_PARTS + 1)]
-        assert all(s3_store.MIN_PART <= x <= s3_store.MAX_PART for x in sizes)
+        sizes = [s3_writer.part_size_for(n, base) for n in range(1, s3_writer.MAX_PARTS + 1)]
+        assert all(s3_writer.MIN_PART <= x <= s3_writer.MAX_PART for x in sizes)
         assert sizes == sorted(sizes)                       # parts only ever grow
         assert sizes[:1000] == [base] * 1000                # the first 1000 parts keep the configured size
-    assert s3_store.part_size_for(1001, 16 * MiB) == 32 * MiB
-    assert s3_store.max_object_size(16 * MiB) >= 5 * TiB          # the default reaches the S3 object limit
-    assert s3_store.max_object_size(5 * MiB) > 4.8 * TiB
+    assert s3_writer.part_size_for(1001, 16 * MiB) == 32 * MiB
+    assert s3_writer.max_object_size(16 * MiB) >= 5 * TiB          # the default reaches the S3 object limit
+    assert s3_writer.max_object_size(5 * MiB) > 4.8 * TiB
 
 
 @pytest.mark.parametrize('kw, msg', [
@@ -66,16 +67,16 @@ def test_s3_keys_retention_and_encryption_args():
     lock = st._put_args('lock.json', artifact=False)       # the store lock: never retained
     assert 'ObjectLockMode' not in lock and lock['ServerSideEncryption'] == 'aws:kms'
     assert open_store(params(type='s3', bucket='bkt', sse='none'))._sse_args() == {}
-    assert s3_store._safe_url('https://user:pw@minio.example:9000/x') == 'https://minio.example:9000/x'
+    assert aws_errors.safe_url('https://user:pw@minio.example:9000/x') == 'https://minio.example:9000/x'
 
 
 def test_sftp_paths_and_description():
     st = open_store(params(type='sftp', host='backup.example', user='lb', path='/srv/sets', prefix='prod'))
     assert st.root == '/srv/sets/prod'
-    assert st._p('20261122T031500Z/web1/x') == '/srv/sets/prod/20261122T031500Z/web1/x'
+    assert st._path('20261122T031500Z/web1/x') == '/srv/sets/prod/20261122T031500Z/web1/x'
     assert st.describe() == 'sftp store lb@backup.example:/srv/sets/prod'
     with pytest.raises(LifeboatError, match='invalid store key'):
-        st._p('../x')
+        st._path('../x')
 
 
 def test_upload_names():
