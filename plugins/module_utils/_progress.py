@@ -4,8 +4,8 @@
 """Progress of long work (archive, dump, upload, download, verification), for people watching a play.
 
 A module given ``progress_file`` (set by the collection's action plugins, see plugins/plugin_utils/progress.py)
-hands a ``Reporter`` to the pipeline's progress hook. The reporter keeps the counts (bytes read from the
-source or the store, bytes stored), and at most every ``write_every`` seconds replaces a small JSON document
+hands a ``Reporter`` to the pipeline's progress hook. The reporter keeps the counts (plain bytes read from the
+source or decoded, stored bytes written or read), and at most every ``write_every`` seconds replaces a small JSON document
 in that file (temp + rename: a reader never sees half of it); every ``log_every`` seconds it also logs the
 same line to the host's syslog/journal. The action plugin reads the file while the module runs
 asynchronously and prints the line in the play output (AWX shows it as a job event).
@@ -28,21 +28,35 @@ except ImportError:  # not on every platform
     syslog = None
 
 def describe(state, now=None):
-    """One line: 'web1 files/app: 1.2 GiB read, 410 MiB stored, 95.0 MiB/s, 13s elapsed, ETA 1m 2s (45%)'."""
+    """One line, e.g. 'web1 files/app: 1.2 GiB read, 410 MiB stored, 95.0 MiB/s, 13s elapsed, ETA 1m 2s (45%)'.
+
+    ``direction`` 'backup': ``plain`` bytes were read from the source and ``stored`` bytes written to the store;
+    'read' (restore, verify, drill): ``stored`` bytes were read from the store and ``plain`` came out decoded.
+    The rate and the ETA follow the quantity ``total`` counts (``total_of``: plain or stored).
+    """
     now = state.get('updated') if now is None else now
-    elapsed = max(0.0, float(now or 0) - float(state.get('started') or now or 0))
-    done = int(state.get('bytes_read') or 0)
-    parts = ['%s read' % human.size(done)]
-    if state.get('bytes_stored') is not None:
-        parts.append('%s stored' % human.size(state['bytes_stored']))
-    rate = done / elapsed if elapsed > 0 else 0.0
+    started = state.get('started')
+    elapsed = max(0.0, float(now or 0) - float(now or 0 if started is None else started))
+    plain, stored = state.get('plain'), state.get('stored')
+    if state.get('direction') == 'read':
+        parts = ['%s read' % human.size(stored or 0)]
+        if plain is not None:
+            parts.append('%s decoded' % human.size(plain))
+    else:
+        parts = ['%s read' % human.size(plain if plain is not None else stored or 0)]
+        if stored is not None and plain is not None:
+            parts.append('%s stored' % human.size(stored))
+    counted = (plain if state.get('total_of') == 'plain' else stored) or 0
+    if counted == 0 and state.get('total_of') == 'plain' and plain is None:
+        counted = stored or 0
+    rate = counted / elapsed if elapsed > 0 else 0.0
     parts.append('%s/s' % human.size(rate))
     parts.append('%s elapsed' % human.duration(elapsed))
     total = state.get('total')
-    if total and rate > 0 and done <= total:
-        parts.append('ETA %s (%d%%%s)' % (human.duration((total - done) / rate), int(100 * done / total),
+    if total and rate > 0 and counted <= total:
+        parts.append('ETA %s (%d%%%s)' % (human.duration((total - counted) / rate), int(100 * counted / total),
                                           ', estimated' if state.get('estimated') else ''))
-    elif total and done > total:
+    elif total and counted > total:
         parts.append('past the %s estimate' % human.size(total))
     label = state.get('label') or 'working'
     phase = state.get('phase')
@@ -50,37 +64,43 @@ def describe(state, now=None):
 
 
 class Reporter(object):
-    """Counts bytes and writes the progress file now and then. Safe to call from the pipeline's hot loop."""
+    """Counts bytes and writes the progress file now and then. It is the pipeline's progress hook."""
 
-    def __init__(self, path, label, total=None, estimated=False, write_every=5.0, log_every=30.0, clock=time.time,
-                 log=None):
+    def __init__(self, path, label, total=None, estimated=False, direction='backup', total_of=None, write_every=5.0,
+                 log_every=30.0, clock=time.time, log=None):
         self.path = path
         self.clock = clock
         self.write_every = write_every
         self.log_every = log_every
         self.log = log if log is not None else _syslog
         now = clock()
-        self.state = {'label': label, 'started': now, 'updated': now, 'bytes_read': 0, 'bytes_stored': None,
+        self.state = {'label': label, 'started': now, 'updated': now, 'plain': None, 'stored': 0,
                       'total': int(total) if total else None, 'estimated': bool(estimated), 'phase': None,
+                      'direction': direction, 'total_of': total_of or ('plain' if direction == 'backup' else 'stored'),
                       'state': 'running'}
         self._written = 0.0
         self._logged = now
 
-    def phase(self, name, total=None, estimated=None):
+    def phase(self, name, total=None, estimated=None, direction=None, total_of=None):
         """A new stretch of work (another artifact, another database): counts restart."""
         now = self.clock()
-        self.state.update({'phase': name, 'started': now, 'bytes_read': 0, 'bytes_stored': None})
+        self.state.update({'phase': name, 'started': now, 'plain': None, 'stored': 0})
+        if direction is not None:
+            self.state['direction'] = direction
+            self.state['total_of'] = total_of or ('plain' if direction == 'backup' else 'stored')
+        elif total_of is not None:
+            self.state['total_of'] = total_of
         if total is not None:
             self.state['total'] = int(total) or None
         if estimated is not None:
             self.state['estimated'] = bool(estimated)
         self._flush(now, force=True)
 
-    def __call__(self, bytes_read, bytes_stored=None):
-        """The pipeline's progress hook: total bytes so far (source side, and stored side when known)."""
-        self.state['bytes_read'] = int(bytes_read)
-        if bytes_stored is not None:
-            self.state['bytes_stored'] = int(bytes_stored)
+    def __call__(self, stored, plain=None):
+        """The pipeline's progress hook (see _pipeline._Meter): bytes stored so far, and plain bytes when known."""
+        self.state['stored'] = int(stored)
+        if plain is not None:
+            self.state['plain'] = int(plain)
         now = self.clock()
         if now - self._written >= self.write_every:
             self._flush(now)

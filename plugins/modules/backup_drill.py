@@ -179,7 +179,7 @@ def build_module():
 
 
 def run(params, check_mode):
-    reporter = progress.Reporter(params['progress_file'], 'drill comparison') if params['progress_file'] else None
+    reporter = progress.Reporter(params['progress_file'], 'drill comparison', direction='read') if params['progress_file'] else None
     try:
         with open_store(params['store']) as store:
             result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],

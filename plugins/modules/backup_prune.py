@@ -18,7 +18,8 @@ description:
     C(docs/retention.md).
   - Then, holding the store lock, removes each set in an order that is safe to interrupt, the manifest first (the set is
     never listed as completed again), then what the set points to outside the store (the EBS snapshots its snapshot
-    records name, in every region they were copied to), then its status, objects and check results. A later prune
+    records name, in every region they were copied to, with the AWS options of this module: O(region) is only a
+    fallback, the regions come from the records), then its status, objects and check results. A later prune
     finishes a set an interrupted one began.
   - A set the store refuses to delete (S3 Object Lock) is reported with the date it can go and left whole; the prune goes on.
   - Check mode is the dry run, every set with its reason and the bytes that would be freed.
@@ -26,6 +27,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
+  - lifeboat.backup.aws
 requirements:
   - boto3 (S3 stores, and sets with EBS snapshot records)
 attributes:
@@ -58,37 +60,6 @@ options:
     description: Sets removed at the same time (each in its own safe order).
     type: int
     default: 4
-  aws:
-    description: How to reach EC2 to delete the EBS snapshots of removed sets (the boto3 chain by default; regions come from the records).
-    type: dict
-    default: {}
-    suboptions:
-      region:
-        description: Fallback region for records without one.
-        type: str
-      endpoint_url:
-        description: EC2 endpoint URL (a VPC endpoint, or a test endpoint).
-        type: str
-      profile:
-        description: A named AWS profile.
-        type: str
-      access_key:
-        description: Access key id.
-        type: str
-      secret_key:
-        description: Secret access key.
-        type: str
-      session_token:
-        description: Session token.
-        type: str
-      validate_certs:
-        description: Verify TLS certificates.
-        type: bool
-        default: true
-      max_attempts:
-        description: Attempts per request.
-        type: int
-        default: 8
   progress_file:
     description:
       - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
@@ -159,13 +130,12 @@ groups:
   sample: {nightly: "keep_daily 7, keep_weekly 4"}
 '''
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import prune
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import retention
@@ -178,8 +148,8 @@ def argument_spec():
         remove_ids=dict(type='list', elements='str', default=[]),
         lock_ttl=dict(type='int', default=3600),
         jobs=dict(type='int', default=4),
-        aws=dict(type='dict', default={}, options=ec2_client.AWS_SPEC),
         progress_file=dict(type='path'),
+        **aws_client.AWS_SPEC
     )
 
 
@@ -187,16 +157,11 @@ def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def make_ec2(aws, region=None, endpoint_url=None):
-    return ec2_client.Ec2(ec2_client.connection_params(aws), region=region or aws.get('region'),
-                          endpoint_url=endpoint_url or aws.get('endpoint_url'))
-
-
 # Objects outside the store that a set's records point to, by component and artifact_kind: a function record ->
 # facts that deletes them (idempotently). OpenSearch snapshots (the opensearch_snapshot module's records) get their
 # hook here, next to the EBS snapshot sets.
 def external_hooks(aws, check_mode):
-    return {'snapshot': {'ebs-snapshot-set': prune.ebs_hook(functools.partial(make_ec2, aws), check_mode=check_mode)}}
+    return prune.ebs_hooks(ec2_client.factory(aws), check_mode=check_mode)
 
 
 def run(params, check_mode):
@@ -208,7 +173,7 @@ def run(params, check_mode):
     try:
         with open_store(params['store']) as store:
             return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
-                             external=external_hooks(params['aws'], check_mode),
+                             external=external_hooks(params, check_mode),
                              lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
                              reporter=reporter, jobs=max(1, params['jobs']))
     finally:

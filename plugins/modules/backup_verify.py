@@ -160,7 +160,7 @@ def which_sets(values):
 
 
 def run(params, check_mode):
-    reporter = progress.Reporter(params['progress_file'], 'verify %s' % params['level']) if params['progress_file'] else None
+    reporter = progress.Reporter(params['progress_file'], 'verify %s' % params['level'], direction='read') if params['progress_file'] else None
     try:
         with open_store(params['store']) as store:
             result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),

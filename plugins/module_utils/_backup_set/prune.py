@@ -237,15 +237,18 @@ def lock_hooks(store, owner=None, ttl=3600):
 PRUNE_LOCK = 'prune'
 
 
-def ebs_hook(make_ec2, check_mode=False):
-    """The external hook of EBS snapshot-set records: delete the set's snapshots in its region and every copy region."""
-    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import flows as snapshot_flows
+def ebs_hooks(make_ec2, check_mode=False):
+    """External hooks for EBS snapshot-group records: delete the group's snapshots in its region and every region
+    they were copied to (the ec2_snapshot_set state=absent flow; idempotent)."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import record as snapshot_record
 
     def delete(record):
         extra = record.get('extra') or {}
         opts = {'set_id': record['set_id'], 'host': record['host'], 'region': extra.get('region'),
                 'regions': sorted((extra.get('copies') or {}).keys())}
-        done = snapshot_flows.delete_set(make_ec2, opts, check_mode=check_mode)
-        return {'kind': 'ebs-snapshot-set', 'host': record['host'], 'deleted': done.get('deleted', {})}
+        done = snapshot_backup.delete_group(make_ec2, opts, check_mode=check_mode)
+        return {'kind': snapshot_record.ARTIFACT_KIND, 'host': record['host'], 'deleted': done.get('deleted', {})}
 
-    return delete
+    return {snapshot_logic.RECORD_COMPONENT: {snapshot_record.ARTIFACT_KIND: delete}}

@@ -53,9 +53,9 @@ def test_a_pruned_set_takes_its_snapshots_in_every_region(workdir, moto):
     old, aws = snapshot_set(moto, store, instance_id)
     new, _aws = snapshot_set(moto, store, instance_id)
     assert snapshots_of(ec2, old) and snapshots_of(ec2_copy, old)
-    plan = run_module('backup_prune', {'store': store, 'policy': {'keep_last': 1}, 'aws': aws}, check=True)
+    plan = run_module('backup_prune', dict(aws, store=store, policy={'keep_last': 1}), check=True)
     assert plan['remove'] == [old] and snapshots_of(ec2_copy, old)
-    res = run_module('backup_prune', {'store': store, 'policy': {'keep_last': 1}, 'aws': aws})
+    res = run_module('backup_prune', dict(aws, store=store, policy={'keep_last': 1}))
     assert not res.failed, res
     assert res['removed'] == [old]
     assert snapshots_of(ec2, old) == [] and snapshots_of(ec2_copy, old) == []
@@ -72,12 +72,12 @@ def test_an_unreachable_ec2_keeps_the_set_for_the_next_prune(workdir, moto):
     old, aws = snapshot_set(moto, store, instance_id)
     snapshot_set(moto, store, instance_id)
     dead = dict(aws, endpoint_url='http://127.0.0.1:9')  # nothing listens there
-    res = run_module('backup_prune', {'store': store, 'policy': {'keep_last': 1}, 'aws': dead})
+    res = run_module('backup_prune', dict(dead, store=store, policy={'keep_last': 1}))
     assert res['errors'] and res['errors'][0]['id'] == old and 'the set stays' in res['errors'][0]['error']
     assert snapshots_of(ec2, old)
     listing = {item['id']: item['status'] for item in _listing(store)}
     assert listing[old] == 'failed'  # its manifest went first: never restorable again, its records stay
-    again = run_module('backup_prune', {'store': store, 'policy': {'keep_last': 1}, 'aws': aws})
+    again = run_module('backup_prune', dict(aws, store=store, policy={'keep_last': 1}))
     assert again['removed'] == [old] and snapshots_of(ec2, old) == []
 
 
