@@ -27,7 +27,7 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Says which binaries would be used and creates or removes nothing.
+    description: Says which binaries would be used and which commands would run (RV(commands)), and creates or removes nothing.
   diff_mode:
     support: none
     description: Nothing to diff.
@@ -127,11 +127,17 @@ version:
   returned: when O(state=present)
   type: str
   sample: postgres (PostgreSQL) 15.14
+commands:
+  description: The commands run (in check mode, the commands that would run), as C(argv), C(ran), C(rc), C(seconds).
+  returned: always
+  type: list
+  elements: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import scratch_pg
 
 
@@ -152,10 +158,14 @@ def build_module():
 
 
 def run(params, check_mode):
+    runner = command_runner.Runner(check_mode=check_mode)
     if params['state'] == 'absent':
-        return scratch_pg.remove(params['path'], os_user=params['os_user'], check_mode=check_mode)
-    return scratch_pg.create(params['parent'], needed_num=params['version_num'], bin_dir=params['bin_dir'],
-                             os_user=params['os_user'], superuser=params['login_user'], check_mode=check_mode)
+        result = scratch_pg.remove(params['path'], os_user=params['os_user'], runner=runner)
+    else:
+        result = scratch_pg.create(params['parent'], needed_num=params['version_num'], bin_dir=params['bin_dir'],
+                                   os_user=params['os_user'], superuser=params['login_user'], runner=runner)
+    result['commands'] = runner.commands
+    return result
 
 
 def main():

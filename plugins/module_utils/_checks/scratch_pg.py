@@ -21,11 +21,11 @@ import re
 import secrets
 import shutil
 import socket
-import subprocess
 import tempfile
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError, NotFoundError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 
 MARK = 'lifeboat-scratch-pg-'
 STATE_FILE = 'scratch.json'
@@ -111,40 +111,58 @@ class _As(object):
             os.chown(path, self.uid, self.gid)
 
     def env(self):
-        env = dict(os.environ, LC_ALL='C', HOME=self.home, USER=self.name, LOGNAME=self.name)
+        env = dict(os.environ, HOME=self.home, USER=self.name, LOGNAME=self.name)
         for key in ('PGDATA', 'PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGPASSWORD', 'PGSERVICE', 'PGOPTIONS'):
             env.pop(key, None)
         return env
 
 
-def _run(runner, argv, what, timeout=300):
-    try:
-        done = subprocess.run(runner.argv(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=runner.env(),
-                              timeout=timeout, check=False, cwd='/')
-    except (OSError, subprocess.SubprocessError) as e:
-        raise LifeboatError('%s failed: %s' % (what, e))
-    output = done.stdout.decode('utf-8', 'replace').strip()
-    if done.returncode != 0:
-        raise LifeboatError('%s failed (exit %d): %s' % (what, done.returncode, ' / '.join(output.splitlines()[-5:])))
-    return output
+def _run(runner, as_user, argv, what, timeout=300):
+    """Run a server command as the server's user (through the command runner); LifeboatError when it fails."""
+    done = runner.run(as_user.argv(argv), timeout=timeout, env=as_user.env(), cwd='/', what=what)
+    if not done.ok:
+        raise LifeboatError('%s failed: %s' % (what, done.describe()))
+    return done
 
 
-def create(parent, needed_num=None, bin_dir=None, os_user='postgres', superuser='postgres', check_mode=False):
-    """initdb + start. Returns the connection facts (no password: it is in ``passfile``)."""
+def _initdb_argv(bin_dir, data, superuser, pwfile):
+    return [os.path.join(bin_dir, 'initdb'), '-D', data, '-U', superuser, '--pwfile=' + pwfile, '--encoding=UTF8',
+            '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256', '--no-sync']
+
+
+def _start_argv(bin_dir, data, sock, port):
+    options = ("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories='%s' -c fsync=off -c full_page_writes=off "
+               "-c synchronous_commit=off -c max_connections=40 -c password_encryption=scram-sha-256" % (port, sock))
+    return [os.path.join(bin_dir, 'pg_ctl'), '-D', data, '-l', os.path.join(sock, 'server.log'), '-w', '-t', '120',
+            '-o', options, 'start']
+
+
+def create(parent, needed_num=None, bin_dir=None, os_user='postgres', superuser='postgres', runner=None):
+    """initdb + start. Returns the connection facts (no password: it is in ``passfile``).
+
+    ``runner`` (_runner.Runner) runs the server's commands; in its check mode they are only recorded.
+    """
+    runner = runner or command_runner.default_runner()
     if not os.path.isabs(parent or '') or not os.path.isdir(parent):
         raise ConfigError('the scratch parent directory %r must be an existing absolute path' % (parent,))
     chosen = choose_bin_dir(needed_num, bin_dir)
-    runner = _As(os_user)
-    version = pipeline.tool_version(os.path.join(chosen, 'postgres')) or '?'
+    as_user = _As(os_user)
+    version = runner.tool_version(os.path.join(chosen, 'postgres')) or '?'
     plan = {'bin_dir': chosen, 'version': version, 'os_user': os_user, 'login_user': superuser}
-    if check_mode:
-        plan.update({'changed': True, 'path': os.path.join(parent, MARK + 'XXXXXXXX')})
+    if runner.check_mode:
+        root = os.path.join(parent, MARK + 'XXXXXXXX')
+        _run(runner, as_user, _initdb_argv(chosen, os.path.join(root, 'data'), superuser, os.path.join(root, 'socket', '.initpw')),
+             'initdb')
+        _run(runner, as_user, _start_argv(chosen, os.path.join(root, 'data'), os.path.join(root, 'socket'), 0),
+             'starting the scratch PostgreSQL server')
+        plan.update({'changed': True, 'path': root})
         return plan
     root = tempfile.mkdtemp(prefix=MARK, dir=parent)
     try:
         os.chmod(root, 0o711)
         try:
-            _run(runner, [pipeline.need_tool('test', 'checking the scratch directory'), '-x', root], 'checking the directory')
+            _run(runner, as_user, [pipeline.need_tool('test', 'checking the scratch directory'), '-x', root],
+                 'checking the directory')
         except LifeboatError:
             raise ConfigError('the scratch server runs as %s, which cannot enter %s: every parent directory must be '
                               'traversable by it (mode o+x), as /var/tmp is; pick another parent' % (os_user, root))
@@ -152,22 +170,18 @@ def create(parent, needed_num=None, bin_dir=None, os_user='postgres', superuser=
         for path, mode, owned in ((data, 0o700, True), (sock, 0o700, True), (secret, 0o700, False)):
             os.mkdir(path, mode)
             if owned:
-                runner.give(path)
+                as_user.give(path)
         password = secrets.token_urlsafe(24)
         pwfile = os.path.join(sock, '.initpw')  # readable by the server's user only, removed right after initdb
         with os.fdopen(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
             handle.write(password + '\n')
-        runner.give(pwfile)
+        as_user.give(pwfile)
         try:
-            _run(runner, [os.path.join(chosen, 'initdb'), '-D', data, '-U', superuser, '--pwfile=' + pwfile, '--encoding=UTF8',
-                          '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256', '--no-sync'], 'initdb')
+            _run(runner, as_user, _initdb_argv(chosen, data, superuser, pwfile), 'initdb')
         finally:
             os.unlink(pwfile)
         port = free_port()
-        options = ("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories='%s' -c fsync=off -c full_page_writes=off "
-                   "-c synchronous_commit=off -c max_connections=40 -c password_encryption=scram-sha-256" % (port, sock))
-        _run(runner, [os.path.join(chosen, 'pg_ctl'), '-D', data, '-l', os.path.join(sock, 'server.log'), '-w', '-t', '120',
-                      '-o', options, 'start'], 'starting the scratch PostgreSQL server')
+        _run(runner, as_user, _start_argv(chosen, data, sock, port), 'starting the scratch PostgreSQL server')
         passfile = os.path.join(secret, 'pgpass')
         with os.fdopen(os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
             handle.write('127.0.0.1:%d:*:%s:%s\n' % (port, superuser, password.replace('\\', '\\\\').replace(':', '\\:')))
@@ -175,20 +189,19 @@ def create(parent, needed_num=None, bin_dir=None, os_user='postgres', superuser=
         with open(os.path.join(root, STATE_FILE), 'w') as handle:
             json.dump(facts, handle)
     except BaseException:
-        remove(root, os_user=os_user)
+        remove(root, os_user=os_user, runner=runner)
         raise
     facts['changed'] = True
     return facts
 
 
-def remove(path, os_user='postgres', check_mode=False):
+def remove(path, os_user='postgres', runner=None):
     """Stop the scratch server at ``path`` (if it runs) and delete the directory. Idempotent."""
     if not path or os.path.basename(path.rstrip('/')).find(MARK) != 0:
         raise ConfigError('%r is not a scratch server directory (its name starts with %s)' % (path, MARK))
+    runner = runner or command_runner.default_runner()
     if not os.path.lexists(path):
         return {'changed': False, 'path': path, 'removed': False}
-    if check_mode:
-        return {'changed': True, 'path': path, 'removed': True}
     data = os.path.join(path, 'data')
     facts = {}
     try:
@@ -202,11 +215,13 @@ def remove(path, os_user='postgres', check_mode=False):
         if not os.path.exists(pg_ctl):
             pg_ctl = pipeline.which('pg_ctl')
         try:
-            _run(_As(facts.get('os_user') or os_user), [pg_ctl, '-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop'],
+            _run(runner, _As(facts.get('os_user') or os_user), [pg_ctl, '-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop'],
                  'stopping the scratch server')
             stopped = True
         except LifeboatError:
-            stopped = _kill_postmaster(data)
+            stopped = None if runner.check_mode else _kill_postmaster(data)
+    if runner.check_mode:
+        return {'changed': True, 'path': path, 'removed': True}
     shutil.rmtree(path, ignore_errors=True)
     if os.path.lexists(path):
         raise LifeboatError('could not remove the scratch server directory %s' % path)
