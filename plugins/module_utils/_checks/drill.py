@@ -36,32 +36,6 @@ FILES = 'files'
 POSTGRESQL = 'postgresql'
 DATABASE_FORMATS = ('pg_dump-custom', 'pg_dump-directory-tar')
 
-# every table whose rows a dump carries: ordinary and partitioned tables, populated materialized views
-ROW_COUNT_TABLES_SQL = (
-    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relkind IN ('r', 'p', 'm') AND (c.relkind <> 'm' OR c.relispopulated)"
-    " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'"
-    " ORDER BY 1, 2")
-
-
-def table_key(schema, name):
-    from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
-    return '%s.%s' % (pg_logic.quote_ident(schema), pg_logic.quote_ident(name))
-
-
-def exact_row_counts(client):
-    """{"schema"."table": rows} of every table, counted exactly in one REPEATABLE READ transaction."""
-    client.execute('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    try:
-        counts = {}
-        for schema, name in client.rows(ROW_COUNT_TABLES_SQL):
-            key = table_key(schema, name)
-            counts[key] = int(client.one('SELECT count(*) FROM %s' % key)[0])
-        return counts
-    finally:
-        client.execute('COMMIT')
-
-
 # ---------------------------------------------------------------- files
 
 def _stat_under(root):
@@ -117,7 +91,11 @@ def compare_database(params, record, target_name=None):
     t0 = time.time()
     try:
         with pg_client.connect(params, dbname) as client:
-            actual = exact_row_counts(client)
+            pg_client.begin_snapshot(client)  # one consistent view (the scratch server is idle anyway)
+            try:
+                actual = pg_client.exact_row_counts(client)
+            finally:
+                pg_client.end_snapshot(client)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
         return item

@@ -8,8 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import hashlib
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -73,7 +75,7 @@ def test_a_drill_of_files_and_postgresql_passes_and_cleans_up(workdir, playbook,
     assert res.rc == 0, res.stdout[-6000:]
     assert 'Drill of set %s on localhost: PASSED' % backed_up['set_id'] in res.stdout
     assert 'localhost files/app: 5 of 5 members match' in res.stdout
-    assert 'localhost postgresql/shop: 3 tables' in res.stdout
+    assert 'localhost postgresql/shop: 3 tables, 20321 rows counted and equal' in res.stdout
     assert glob.glob(os.path.join(workdir, 'lifeboat-drill-*')) == []      # scratch removed
     assert glob.glob(os.path.join(workdir, 'lifeboat-scratch-pg-*')) == []  # scratch server stopped and removed
     checks = glob.glob(os.path.join(backed_up['root'], 'checks', backed_up['set_id'], '*-drill-passed.json'))
@@ -100,3 +102,64 @@ def test_a_drill_whose_restore_is_refused_is_recorded_failed_and_cleans_up(workd
     assert res.rc != 0 and 'FAILED' in res.stdout
     assert glob.glob(os.path.join(workdir, 'lifeboat-drill-*')) == []
     assert glob.glob(os.path.join(backed_up['root'], 'checks', backed_up['set_id'], '*-drill-failed.json'))
+
+
+def test_the_backup_counted_every_table_in_the_dumps_own_snapshot(backed_up):
+    with open(os.path.join(backed_up['root'], backed_up['set_id'], set_format.MANIFEST_KEY)) as handle:
+        manifest = json.load(handle)
+    dump = [record for record in manifest['artifacts'] if record['name'] == 'shop'][0]
+    assert dump['extra']['row_counts'] == {'"public"."empty_one"': 0, '"public"."orders"': 20000, '"stock"."Items"': 321}
+    assert dump['extra']['row_counts_snapshot'] is True
+
+
+def _replace_dump(backed, pg, workdir, sql):
+    """Restore the set's dump of ``shop`` elsewhere, change it with ``sql``, dump it again, and put it in the store
+    in place of the original with the record and the manifest fixed up to match (checksums, sizes): a consistent
+    store that lies about its data. Only the row counts recorded at backup time can tell."""
+    set_dir = os.path.join(backed['root'], backed['set_id'])
+    with open(os.path.join(set_dir, set_format.MANIFEST_KEY)) as handle:
+        manifest = json.load(handle)
+    record = [item for item in manifest['artifacts'] if item['name'] == 'shop'][0]
+    path = os.path.join(backed['root'], record['key'])
+    pg.psql('CREATE DATABASE tampered')
+    bin_dir = str(pgserver.PG_BIN)
+    restore = 'zstd -dc %s | %s/pg_restore --no-owner -d tampered' % (path, bin_dir)
+    subprocess.run(restore, shell=True, env=pg.env(), check=True)
+    pg.psql(sql, 'tampered')
+    dumped = os.path.join(workdir, 'tampered.dump.zst')
+    subprocess.run('%s/pg_dump -Fc -Z0 -d tampered | zstd -q -c > %s' % (bin_dir, dumped), shell=True, env=pg.env(), check=True)
+    with open(dumped, 'rb') as handle:
+        data = handle.read()
+    os.chmod(path, 0o600)
+    with open(path, 'wb') as handle:
+        handle.write(data)
+    record.update({'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()})
+    manifest['size'] = sum(item['size'] for item in manifest['artifacts'])
+    with open(os.path.join(backed['root'], record['key'] + set_format.RECORD_SUFFIX), 'wb') as handle:
+        handle.write(set_format.dumps(record))
+    with open(os.path.join(set_dir, set_format.MANIFEST_KEY), 'wb') as handle:
+        handle.write(set_format.dumps(manifest))
+
+
+def test_a_drill_fails_when_a_table_lost_rows_after_the_count(workdir, playbook, backed_up, pg):
+    _replace_dump(backed_up, pg, workdir, 'DELETE FROM orders WHERE id % 100 = 0')
+    verified = playbook('verify.yml', inventory=inventory(workdir),
+                        args=['-e', extra(os.path.join(workdir, 'v.json'), dict(backed_up['vars'], lifeboat_verify_level='full'))])
+    assert verified.rc == 0, verified  # checksums and decoding are fine: only the drill can see it
+    res = drill(playbook, workdir, backed_up)
+    assert res.rc != 0, res
+    assert 'table "public"."orders" has 19800 rows, the backup counted 20000' in res.stdout
+    assert glob.glob(os.path.join(workdir, 'lifeboat-drill-*')) == []
+    assert glob.glob(os.path.join(workdir, 'lifeboat-scratch-pg-*')) == []
+    failed = glob.glob(os.path.join(backed_up['root'], 'checks', backed_up['set_id'], '*-drill-failed.json'))
+    assert len(failed) == 1
+    samples = parse_metrics(backed_up['metrics'])
+    labels = {'store': 'filesystem:%s' % backed_up['root'], 'set_label': ''}
+    assert metric(samples, 'lifeboat_drill_last_run_success', **labels) == 0
+    assert metric(samples, 'lifeboat_drill_mismatches', **labels) == 1
+
+
+def test_a_drill_fails_when_a_table_is_missing(workdir, playbook, backed_up, pg):
+    _replace_dump(backed_up, pg, workdir, 'DROP TABLE stock."Items"')
+    res = drill(playbook, workdir, backed_up, lifeboat_drill_components=['postgresql'])
+    assert res.rc != 0 and 'table "stock"."Items" is missing (the backup counted 321 rows)' in res.stdout, res
