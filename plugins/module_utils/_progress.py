@@ -149,3 +149,34 @@ def read(path):
             return json.load(handle)
     except (IOError, OSError, ValueError):
         return None
+
+
+# ---------------------------------------------------------------- the module's reporter
+
+_ACTIVE = []
+
+
+def install(path, label, **kwargs):
+    """The module's reporter (one per module process), when the action plugin gave it a ``progress_file``.
+
+    artifacts.write_artifact / read_artifact pick it up (``active()``) and start a phase per artifact, so the flows
+    between the module and the pipeline need not pass it along. Returns the reporter, or None without a path.
+    """
+    del _ACTIVE[:]
+    if not path:
+        return None
+    reporter = Reporter(path, label, **kwargs)
+    _ACTIVE.append(reporter)
+    return reporter
+
+
+def active():
+    """The reporter ``install`` made in this process, or None."""
+    return _ACTIVE[0] if _ACTIVE else None
+
+
+def finish(state='done'):
+    reporter = active()
+    if reporter is not None:
+        reporter.done(state)
+    del _ACTIVE[:]

@@ -103,3 +103,12 @@ def test_the_pipeline_reports_a_read_from_the_store(monkeypatch):
     res = pipeline.stream_from_store(io.BytesIO(blob), ['dd', 'of=/dev/null', 'bs=1M', 'status=none'], 'none',
                                      progress=lambda stored, plain: calls.append((stored, plain)))
     assert res['size'] == len(blob) and calls[-1] == (len(blob), len(blob))
+
+
+def test_install_active_finish(tmp_path):
+    assert progress.install(None, 'x') is None and progress.active() is None
+    path = str(tmp_path / 'p.json')
+    reporter = progress.install(path, 'files_backup app', log=lambda line: None)
+    assert progress.active() is reporter
+    progress.finish()
+    assert progress.active() is None and progress.read(path)['state'] == 'done'
