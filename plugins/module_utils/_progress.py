@@ -27,6 +27,7 @@ try:
 except ImportError:  # not on every platform
     syslog = None
 
+
 def describe(state, now=None):
     """One line, e.g. 'web1 files/app: 1.2 GiB read, 410 MiB stored, 95.0 MiB/s, 13s elapsed, ETA 1m 2s (45%)'.
 

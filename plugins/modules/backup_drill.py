@@ -94,7 +94,7 @@ options:
   failure:
     description:
       - A step of the drill failed before anything could be compared (the restore refused the set, the scratch server did
-        not start): record the drill as failed with this reason and fail, comparing nothing.
+        not start). The drill is recorded as failed with this reason and the module fails, comparing nothing.
     type: str
 '''
 

@@ -18,8 +18,8 @@ description:
     C(docs/retention.md).
   - Then, holding the store lock, removes each set in an order that is safe to interrupt, the manifest first (the set is
     never listed as completed again), then what the set points to outside the store (the EBS snapshots its snapshot
-    records name, in every region they were copied to, with the AWS options of this module: O(region) is only a
-    fallback, the regions come from the records), then its status, objects and check results. A later prune
+    records name, in every region they were copied to, with the AWS options of this module, O(region) being only a
+    fallback since the regions come from the records), then its status, objects and check results. A later prune
     finishes a set an interrupted one began.
   - A set the store refuses to delete (S3 Object Lock) is reported with the date it can go and left whole; the prune goes on.
   - Check mode is the dry run, every set with its reason and the bytes that would be freed.

@@ -15,7 +15,7 @@ description:
     root) with the server binaries of the PostgreSQL major version O(version_num) needs (the exact major when installed,
     else the oldest newer one), and starts the server on 127.0.0.1 at a free port. Logins need scram-sha-256 with a random
     password that is only written to a 0600 libpq passfile (RV(passfile)); the unix socket is in a 0700 directory. Nothing
-    is durable (C(fsync=off)): the server only ever holds a copy that is thrown away.
+    is durable (C(fsync=off)), since the server only ever holds a copy that is thrown away.
   - O(state=absent) stops the server at O(path) (immediate shutdown) and deletes the directory, whatever state it is in.
     Run it in an C(always:) section, as C(playbooks/drill.yml) does.
   - Restore into it with M(lifeboat.backup.postgresql_restore) (O(login_host), O(port), C(login_user) and C(passfile)

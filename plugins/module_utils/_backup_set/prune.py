@@ -123,8 +123,9 @@ def remove_set(store, set_id, external=None, check_mode=False, has_checks=True):
         try:
             out['external'].append(hook(record))
         except LifeboatError as e:
-            out.update({'outcome': ERROR, 'error': 'removing what %s points to failed (the set stays, without its manifest, '
-                                                  'for the next prune to finish): %s' % (record['key'], e.msg)})
+            why = ('removing what %s points to failed (the set stays, without its manifest, for the next prune to '
+                   'finish): %s' % (record['key'], e.msg))
+            out.update({'outcome': ERROR, 'error': why})
             return out
     try:
         store.delete_prefix(set_id)  # the status and every other object (S3: DeleteObjects batches)

@@ -36,6 +36,7 @@ FILES = 'files'
 POSTGRESQL = 'postgresql'
 DATABASE_FORMATS = ('pg_dump-custom', 'pg_dump-directory-tar')
 
+
 # ---------------------------------------------------------------- files
 
 def _stat_under(root):

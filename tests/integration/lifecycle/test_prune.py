@@ -77,8 +77,8 @@ def test_gfs_prune_of_40_sets_over_18_months(workdir, playbook):
 def test_prune_refuses_an_empty_policy(workdir, playbook):
     store = fs_params(os.path.join(workdir, 'store'))
     write_set(store, at(2026, 1, 1, 3))
-    res = playbook('prune.yml', inventory=inventory(workdir), args=['-e', extra(os.path.join(workdir, 'v.json'),
-                                                                                  {'lifeboat_store': store})])
+    variables = extra(os.path.join(workdir, 'v.json'), {'lifeboat_store': store})
+    res = playbook('prune.yml', inventory=inventory(workdir), args=['-e', variables])
     assert res.rc != 0 and 'lifeboat_retention is empty' in res.stdout
     module = run_module('backup_prune', {'store': store, 'policy': {'keep_failed': 3}})
     assert module.failed and 'has no keep rule' in module.msg

@@ -143,8 +143,8 @@ def test_status_can_require_a_recent_verification(workdir, playbook):
     write_set(store, set_format.utcnow() - datetime.timedelta(hours=1))
     res = status(playbook, workdir, store, lifeboat_status_verify_max_age='7d')
     assert res.rc != 0 and 'ever passed a verification' in res.stdout
-    verified = playbook('verify.yml', inventory=inventory(workdir), args=['-e', extra(os.path.join(workdir, 'v.json'),
-                                                                                        {'lifeboat_store': store})])
+    variables = extra(os.path.join(workdir, 'v.json'), {'lifeboat_store': store})
+    verified = playbook('verify.yml', inventory=inventory(workdir), args=['-e', variables])
     assert verified.rc == 0, verified
     again = status(playbook, workdir, store, lifeboat_status_verify_max_age='7d')
     assert again.rc == 0, again
