@@ -170,8 +170,8 @@ def run(params, check_mode):
             reporter.done()
     if not result['passed']:
         lines = ['%s: %s' % (entry['set_id'], '; '.join(entry['problems'][:5])) for entry in result['sets'] if not entry['passed']]
-        msg = '%d of %d set(s) failed %s verification: %s' % (len(result['failed_sets']), result['checked'], result['level'],
-                                                            ' | '.join(lines))
+        msg = '%d of %d set(s) failed %s verification: %s' % (
+            len(result['failed_sets']), result['checked'], result['level'], ' | '.join(lines))
         raise LifeboatError(msg, **result)
     return result
 
