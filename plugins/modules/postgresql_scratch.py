@@ -18,7 +18,7 @@ description:
     is durable (C(fsync=off)), since the server only ever holds a copy that is thrown away.
   - O(state=absent) stops the server at O(path) (immediate shutdown) and deletes the directory, whatever state it is in.
     Run it in an C(always:) section, as C(playbooks/drill.yml) does.
-  - Restore into it with M(lifeboat.backup.postgresql_restore) (O(login_host), O(port), C(login_user) and C(passfile)
+  - Restore into it with M(lifeboat.backup.postgresql_restore) (RV(login_host), RV(port), RV(login_user) and RV(passfile)
     from the result), exactly as a real restore would.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
