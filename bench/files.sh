@@ -2,7 +2,8 @@
 # Files backup/restore benchmark: lifeboat.backup against `tar | zstd`, community.general.archive and restic.
 #
 #   bench/files.sh [--runs N] [--size MB] [--dataset DIR] [--workdir DIR] [--restore-dir DIR] [--keep] [--no-2x]
-#                  [--no-archive] [--no-restic]
+#                  [--no-archive] [--no-restic] [--encrypt] [--modules-only]
+#   bench/files.sh --incremental [options]: incremental backups instead (bench/files_incremental.sh --help)
 #
 # Measures wall time, CPU (user+sys), peak RSS and the CPU used by other processes of the machine during
 # each run (this machine type is shared), with /usr/bin/time, hyperfine, restic and the playbooks as a user
@@ -24,9 +25,16 @@
 #   --no-2x       skip the 2x-data memory check
 #   --no-archive  skip community.general.archive (gz takes minutes: it is Python gzip level 9)
 #   --no-restic   skip restic
+#   --encrypt     also run files_backup and files_restore with age encryption (an X25519 recipient made for the
+#                 run), in the same rounds as the plain module runs: the ratio encrypted / plain (target <= 1.10)
+#   --modules-only  measure only the references and the modules run directly (no playbooks, no hyperfine):
+#                 with --encrypt --no-2x --no-archive --no-restic, the quick encryption comparison
 # Environment: PY (python with ansible-core; default /opt/lbvenv/bin/python), BENCH_COLLECTIONS (where
 # community.general and ansible.posix are, or are put; default /opt/lbbench-venv/collections).
 set -euo pipefail
+for arg in "$@"; do   # the incremental benchmark is a script of its own (bench/files_incremental.sh)
+    if [ "$arg" = --incremental ]; then exec "$(dirname "${BASH_SOURCE[0]}")/files_incremental.sh" "$@"; fi
+done
 
 runs=3
 size_mb=1100
@@ -37,6 +45,8 @@ keep=0
 do_2x=1
 do_archive=1
 do_restic=1
+encrypt=0
+modules_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --runs) runs=$2; shift 2 ;;
@@ -48,7 +58,9 @@ while [ $# -gt 0 ]; do
         --no-2x) do_2x=0; shift ;;
         --no-archive) do_archive=0; shift ;;
         --no-restic) do_restic=0; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        --encrypt) encrypt=1; shift ;;
+        --modules-only) modules_only=1; shift ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -93,6 +105,7 @@ need_pkg hyperfine hyperfine
 need_pkg zstd zstd
 need_pkg jq jq
 [ "$do_restic" = 0 ] || need_pkg restic restic
+[ "$encrypt" = 0 ] || need_pkg age age
 [ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
 
 # community.general (archive) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI
@@ -104,45 +117,13 @@ write_run_module "$W/run-module.py"
 
 # ------------------------------------------------------------------ measuring
 
-warm() {  # read a tree once so every candidate runs with a warm page cache (GNU tar skips /dev/null)
-    tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
-}
-
 # Before each measured run (measure, with BENCH_SETTLE=1): write back dirty pages left by the previous run
 # (and let the discards of a removed tree go through), so that no candidate pays for the one before it.
 BENCH_SETTLE=1
 
-poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
-    local pattern=$1 out=$2 max=0 pid key val _unit
-    echo 0 > "$out"
-    while :; do
-        for pid in $(pgrep -f -- "$pattern" || true); do
-            while read -r key val _unit; do
-                if [ "$key" = VmHWM: ]; then
-                    if [ "$val" -gt "$max" ]; then
-                        max=$val
-                        echo "$max" > "$out"
-                    fi
-                    break
-                fi
-            done < "/proc/$pid/status" 2>/dev/null || true
-        done
-        sleep 0.2
-    done
-}
-start_poller() { poll_hwm "$1" "$2" & poller_pid=$!; }
-stop_poller() {
-    kill "$poller_pid" 2>/dev/null || true
-    wait "$poller_pid" 2>/dev/null || true
-    poller_pid=
-}
-
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 raw_header
 
-task_seconds() {  # task_seconds LOG 'task name': the profile_tasks time of a task, or empty
-    grep -F -- "$2" "$1" | grep -oE '[0-9.]+s$' | tail -1 | tr -d s || true
-}
 
 # ------------------------------------------------------------------ data
 
@@ -199,23 +180,48 @@ EOF
 
 # module args for direct invocation
 store_json="{\"type\": \"filesystem\", \"path\": \"$store\"}"
-start_set() {  # a fresh store with one started set; prints the set id
-    rm -rf "$store"
-    printf '{"ANSIBLE_MODULE_ARGS": {"state": "started", "store": %s}}\n' "$store_json" > "$W/args-start.json"
+# with --encrypt: the recipient on the backup side, the identity (a file) on the restore side; the encrypted
+# sets live in a store of their own, so that the plain and the encrypted restores each find theirs
+enc_store=$W/store-enc
+enc_store_json="{\"type\": \"filesystem\", \"path\": \"$enc_store\"}"
+encryption_json=
+decryption_json=
+if [ "$encrypt" = 1 ]; then
+    rm -f "$W/age-identity.txt"
+    age-keygen -o "$W/age-identity.txt" 2>/dev/null
+    encryption_json="\"encryption\": {\"recipients\": [\"$(age-keygen -y "$W/age-identity.txt")\"]}, "
+    decryption_json="\"decryption\": {\"identity_file\": \"$W/age-identity.txt\"}, "
+fi
+variant_store() {  # variant_store [enc]: the store dir, then its JSON, of the plain or the encrypted variant
+    if [ "${1:-}" = enc ]; then printf '%s\n%s\n' "$enc_store" "$enc_store_json"; else printf '%s\n%s\n' "$store" "$store_json"; fi
+}
+start_set() {  # start_set [enc]: a fresh store with one started set; prints the set id
+    local dir json
+    { read -r dir; read -r json; } < <(variant_store "${1:-}")
+    rm -rf "$dir"
+    printf '{"ANSIBLE_MODULE_ARGS": {"state": "started", "store": %s}}\n' "$json" > "$W/args-start.json"
     PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-start.json" | jq -r .set_id
 }
-commit_set() {
+commit_set() {  # commit_set SET_ID [enc]
+    local dir json
+    { read -r dir; read -r json; } < <(variant_store "${2:-}")
     printf '{"ANSIBLE_MODULE_ARGS": {"state": "committed", "set_id": "%s", "hosts": ["localhost"], "store": %s}}\n' \
-        "$1" "$store_json" > "$W/args-commit.json"
+        "$1" "$json" > "$W/args-commit.json"
     PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-commit.json" | jq -e '.status == "completed"' >/dev/null
 }
-backup_args() {  # backup_args SET_ID PATH
-    printf '{"ANSIBLE_MODULE_ARGS": {"set_id": "%s", "host": "localhost", "name": "data", "paths": ["%s"], "store": %s}}\n' \
-        "$1" "$2" "$store_json" > "$W/args-backup.json"
+backup_args() {  # backup_args SET_ID PATH [enc]: args-backup.json (args-backup-enc.json, encrypted)
+    local dir json enc='' out=$W/args-backup.json
+    { read -r dir; read -r json; } < <(variant_store "${3:-}")
+    if [ "${3:-}" = enc ]; then enc=$encryption_json; out=$W/args-backup-enc.json; fi
+    printf '{"ANSIBLE_MODULE_ARGS": {%s"set_id": "%s", "host": "localhost", "name": "data", "paths": ["%s"], "store": %s}}\n' \
+        "$enc" "$1" "$2" "$json" > "$out"
 }
-restore_args() {  # restore_args DEST
-    printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "name": "data", "dest": "%s", "store": %s}}\n' \
-        "$1" "$store_json" > "$W/args-restore.json"
+restore_args() {  # restore_args DEST [enc]: args-restore.json (args-restore-enc.json, with the identity)
+    local dir json dec='' out=$W/args-restore.json
+    { read -r dir; read -r json; } < <(variant_store "${2:-}")
+    if [ "${2:-}" = enc ]; then dec=$decryption_json; out=$W/args-restore-enc.json; fi
+    printf '{"ANSIBLE_MODULE_ARGS": {%s"host": "localhost", "name": "data", "dest": "%s", "store": %s}}\n' \
+        "$dec" "$1" "$json" > "$out"
 }
 
 ref_cmd="set -o pipefail; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | zstd -q -T0 -3 > '$ref_out'"
@@ -238,31 +244,45 @@ for r in $(seq 1 "$runs"); do
     measure ref "$r" bash -c "$ref_cmd"; end_row "size=$(stat -c %s "$ref_out")"
 
     cp "$ref_out" "$ref_out.keep"
-    rm -f "$ref_out"; warm "$data"
-    measure ref_sync "$r" bash -c "$ref_sync_cmd"; end_row
+    if [ "$modules_only" = 0 ]; then
+        rm -f "$ref_out"; warm "$data"
+        measure ref_sync "$r" bash -c "$ref_sync_cmd"; end_row
 
-    rm -f "$ref_out"; warm "$data"
-    measure ref_lbtar "$r" bash -c "$ref_lbtar_cmd"; end_row
+        rm -f "$ref_out"; warm "$data"
+        measure ref_lbtar "$r" bash -c "$ref_lbtar_cmd"; end_row
 
-    rm -rf "$store"; warm "$data"
-    start_poller AnsiballZ_files_backup "$W/hwm"
-    measure lb_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/vars.yml"
-    stop_poller
-    rec=$(find "$store" -name 'data.tar.*.record.json' | head -1)
-    end_row "task=$(task_seconds "$LAST_LOG" 'Archive files entries into the set') pipeline=$(jq .extra.seconds "$rec") module_hwm_kb=$(cat "$W/hwm") size=$(jq .size "$rec")"
+        rm -rf "$store"; warm "$data"
+        start_poller AnsiballZ_files_backup "$W/hwm"
+        measure lb_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/vars.yml"
+        stop_poller
+        rec=$(find "$store" -name 'data.tar.*.record.json' | head -1)
+        end_row "task=$(task_seconds "$LAST_LOG" 'Archive files entries into the set') pipeline=$(jq .extra.seconds "$rec") module_hwm_kb=$(cat "$W/hwm") size=$(jq .size "$rec")"
 
-    measure ansible_floor "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/floor.yml"; end_row
-    rm -rf "$W/tinystore" "$W/tinyrestore"
-    measure lb_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/tiny.yml"
-    end_row
-    measure lb_restore_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/restore.yml" \
-        -e "@$W/tiny.yml" -e "lifeboat_restore_dest=$W/tinyrestore"
-    end_row
+        measure ansible_floor "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/floor.yml"; end_row
+        rm -rf "$W/tinystore" "$W/tinyrestore"
+        measure lb_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/backup.yml" -e "@$W/tiny.yml"
+        end_row
+        measure lb_restore_playbook_empty "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$repo/playbooks/restore.yml" \
+            -e "@$W/tiny.yml" -e "lifeboat_restore_dest=$W/tinyrestore"
+        end_row
+    fi
 
-    sid=$(start_set); backup_args "$sid" "$data"; warm "$data"
-    measure lb_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$W/args-backup.json"
-    end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .record.extra.seconds || true)"
-    commit_set "$sid"
+    # plain and encrypted module runs back to back, in an order that alternates from round to round
+    variants=(plain)
+    if [ "$encrypt" = 1 ]; then
+        if [ $((r % 2)) = 1 ]; then variants=(plain enc); else variants=(enc plain); fi
+    fi
+    for v in "${variants[@]}"; do
+        if [ "$v" = enc ]; then
+            name=lb_module_enc; tag=enc; args=$W/args-backup-enc.json
+        else
+            name=lb_module; tag=; args=$W/args-backup.json
+        fi
+        sid=$(start_set $tag); backup_args "$sid" "$data" $tag; warm "$data"
+        measure "$name" "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_backup.py" "$args"
+        end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .record.extra.seconds || true) size=$(grep -m1 '^{' "$LAST_LOG" | jq .size || true)"
+        commit_set "$sid" $tag
+    done
 
     # Restores write 1.1 GB of new files. On this machine's ext4 (mounted with online discard) extracting
     # right after a big tree was deleted costs up to 3x the system time, so no restore is measured right
@@ -270,7 +290,9 @@ for r in $(seq 1 "$runs"); do
     # the order of the three candidates rotates from round to round.
     log "round $r/$runs: restores"
     restore_order=(raw lb_playbook lb_module)
-    k=$(( (r - 1) % 3 ))
+    [ "$modules_only" = 0 ] || restore_order=(raw lb_module)
+    [ "$encrypt" = 0 ] || restore_order+=(lb_module_enc)
+    k=$(( (r - 1) % ${#restore_order[@]} ))
     for c in "${restore_order[@]:k}" "${restore_order[@]:0:k}"; do
         warm "$data"
         case $c in
@@ -289,25 +311,37 @@ for r in $(seq 1 "$runs"); do
                 measure lb_restore_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_restore.py" "$W/args-restore.json"
                 end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .seconds || true)"
                 ;;
+            lb_module_enc)
+                restore_args "$rest_mod.enc.$r" enc
+                measure lb_restore_module_enc "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/files_restore.py" "$W/args-restore-enc.json"
+                end_row "$(module_rss "$LAST_LOG") pipeline=$(grep -m1 '^{' "$LAST_LOG" | jq .seconds || true)"
+                ;;
         esac
     done
-    diff -rq "$data" "$rest_lb.$r$data" > /dev/null || { log "the restore.yml tree differs from the dataset"; exit 1; }
+    if [ "$modules_only" = 0 ]; then
+        diff -rq "$data" "$rest_lb.$r$data" > /dev/null || { log "the restore.yml tree differs from the dataset"; exit 1; }
+    fi
     diff -rq "$data" "$rest_mod.$r$data" > /dev/null || { log "the files_restore tree differs from the dataset"; exit 1; }
-    rm -rf "$rest_raw.$r" "$rest_lb.$r" "$rest_mod.$r"
+    if [ "$encrypt" = 1 ]; then
+        diff -rq "$data" "$rest_mod.enc.$r$data" > /dev/null || { log "the encrypted files_restore tree differs from the dataset"; exit 1; }
+    fi
+    rm -rf "$rest_raw.$r" "$rest_lb.$r" "$rest_mod.$r" "$rest_mod.enc.$r"
     sync
     sleep 5
 done
 
 # ------------------------------------------------------------------ hyperfine: the references alone
 
-log "hyperfine: references, 5 runs each"
-hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine.json" \
-    --prepare "rm -f '$ref_out'; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
-    -n 'tar | cat (read limit)' "tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
-    -n 'tar | zstd -T0 -3' "bash -c \"$ref_cmd\"" >&2
-hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine-restore.json" \
-    --prepare "rm -rf '$rest_raw'; sync; sleep 5" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
-rm -rf "$rest_raw"
+if [ "$modules_only" = 0 ]; then
+    log "hyperfine: references, 5 runs each"
+    hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine.json" \
+        --prepare "rm -f '$ref_out'; tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
+        -n 'tar | cat (read limit)' "tar -cf - -C '$(dirname "$data")' '$(basename "$data")' | cat > /dev/null" \
+        -n 'tar | zstd -T0 -3' "bash -c \"$ref_cmd\"" >&2
+    hyperfine --style basic --runs 5 --export-json "$results_dir/files-$stamp-hyperfine-restore.json" \
+        --prepare "rm -rf '$rest_raw'; sync; sleep 5" -n 'zstd -dc | tar -x' "bash -c \"$raw_restore_cmd\"" >&2
+    rm -rf "$rest_raw"
+fi
 
 # ------------------------------------------------------------------ the others (one run: far from the targets)
 
@@ -366,7 +400,7 @@ fi
 # ------------------------------------------------------------------ report
 
 env_line="$(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM; $(tar --version | head -1); zstd $(zstd -V | grep -oE 'v[0-9.]+'); \
-$("$PYBIN/ansible-playbook" --version | head -1); Python $("$PY" -c 'import platform; print(platform.python_version())')"
+$("$PYBIN/ansible-playbook" --version | head -1); $([ "$encrypt" = 0 ] || echo "age $(age --version);") Python $("$PY" -c 'import platform; print(platform.python_version())')"
 if [ "$do_restic" = 1 ]; then env_line="$env_line; $(restic version | cut -d' ' -f1-2)"; fi
 if [ "$have_cg" = 1 ]; then env_line="$env_line; community.general $(jq -r .collection_info.version "$BENCH_COLLECTIONS/ansible_collections/community/general/MANIFEST.json")"; fi
 

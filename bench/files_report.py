@@ -11,6 +11,7 @@ import sys
 TARGET_BACKUP = 1.15
 TARGET_RESTORE = 1.2
 TARGET_RSS_MIB = 128
+TARGET_ENCRYPTED = 1.10   # encrypted / plain module run, same data, same round (--encrypt)
 
 
 def load(prefix):
@@ -149,6 +150,10 @@ class Report(object):
                   TARGET_BACKUP, key='task')
         self.line('&nbsp;&nbsp;its pipeline (record `extra.seconds`)', 'lb_playbook', 'ref', key='pipeline')
         self.line('files_backup module run directly (no ansible-playbook)', 'lb_module', 'ref', TARGET_BACKUP)
+        self.line('files_backup module, **encrypted** (age, one X25519 recipient)', 'lb_module_enc', 'lb_module',
+                  TARGET_ENCRYPTED, note='ratio against the plain module run of the same round; target <= %.2fx'
+                  % TARGET_ENCRYPTED)
+        self.line('&nbsp;&nbsp;its pipeline (record `extra.seconds`)', 'lb_module_enc', 'lb_module', key='pipeline')
         self.line('ansible-playbook floor: a play with one `command: true` task', 'ansible_floor', 'ref',
                   note='fixed cost of any playbook run here')
         self.line('lifeboat `backup.yml` on a directory of one small file', 'lb_playbook_empty', 'ref',
@@ -164,6 +169,9 @@ class Report(object):
         self.line('&nbsp;&nbsp;its task "Restore files" (profile_tasks)', 'lb_restore_playbook', 'raw_restore',
                   TARGET_RESTORE, key='task')
         self.line('files_restore module run directly', 'lb_restore_module', 'raw_restore', TARGET_RESTORE)
+        self.line('files_restore module, **encrypted** (age identity file)', 'lb_restore_module_enc', 'lb_restore_module',
+                  TARGET_ENCRYPTED, note='ratio against the plain module restore of the same round; target <= %.2fx'
+                  % TARGET_ENCRYPTED)
         self.line('lifeboat `restore.yml` of a directory of one small file', 'lb_restore_playbook_empty', 'raw_restore',
                   note='fixed cost of the restore play')
         self.line('restic 0.14 restore', 'restic_restore', 'raw_restore')
@@ -174,10 +182,12 @@ class Report(object):
         print('|---|---|---|---|---|---|---|')
         two = '2x: %.2f GB, %s files' % (int(m.get('data2_bytes') or 0) / 1e9, m.get('data2_files'))
         self.rss_rows('files_backup', 'lb_module', '1x', 'run directly, getrusage(RUSAGE_SELF)')
+        self.rss_rows('files_backup, encrypted', 'lb_module_enc', '1x', 'run directly, getrusage(RUSAGE_SELF)')
         self.rss_rows('files_backup', 'lb_playbook', '1x', 'in ansible-playbook: VmHWM of the AnsiballZ process, '
                       'polled every 0.2 s')
         self.rss_rows('files_backup', 'lb_module_2x', two, 'run directly, getrusage(RUSAGE_SELF)')
         self.rss_rows('files_restore', 'lb_restore_module', '1x', 'run directly, getrusage(RUSAGE_SELF)')
+        self.rss_rows('files_restore, encrypted', 'lb_restore_module_enc', '1x', 'run directly, getrusage(RUSAGE_SELF)')
         self.rss_rows('files_restore', 'lb_restore_playbook', '1x', 'in ansible-playbook: VmHWM polled '
                       '(dry run and restore)')
         self.rss_rows('files_restore', 'lb_restore_module_2x', two, 'run directly, getrusage(RUSAGE_SELF)')

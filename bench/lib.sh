@@ -137,3 +137,35 @@ measure() {
     LAST_LOG=$W/logs/$name.$round.log
 }
 end_row() { printf '%s\n' "${1:-}" >> "$raw"; }
+
+warm() {  # read a tree once so every candidate runs with a warm page cache (GNU tar skips /dev/null)
+    tar -cf - -C "$(dirname "$1")" "$(basename "$1")" | cat > /dev/null
+}
+
+poll_hwm() {  # poll_hwm PATTERN OUTFILE: highest VmHWM (kB) of any process whose cmdline matches
+    local pattern=$1 out=$2 max=0 pid key val _unit
+    echo 0 > "$out"
+    while :; do
+        for pid in $(pgrep -f -- "$pattern" || true); do
+            while read -r key val _unit; do
+                if [ "$key" = VmHWM: ]; then
+                    if [ "$val" -gt "$max" ]; then
+                        max=$val
+                        echo "$max" > "$out"
+                    fi
+                    break
+                fi
+            done < "/proc/$pid/status" 2>/dev/null || true
+        done
+        sleep 0.2
+    done
+}
+start_poller() { poll_hwm "$1" "$2" & poller_pid=$!; }
+stop_poller() {
+    kill "$poller_pid" 2>/dev/null || true
+    wait "$poller_pid" 2>/dev/null || true
+    poller_pid=
+}
+task_seconds() {  # task_seconds LOG 'task name': the profile_tasks time of a task, or empty
+    grep -F -- "$2" "$1" | grep -oE '[0-9.]+s$' | tail -1 | tr -d s || true
+}

@@ -3,6 +3,7 @@
 # community.postgresql.postgresql_db.
 #
 #   bench/postgresql.sh [--runs N] [--scale S] [--wide-mb MB] [--workdir DIR] [--keep] [--no-community]
+#                       [--encrypt] [--modules-only]
 #
 # Starts its own throwaway PostgreSQL cluster (own port and data dir, stopped at the end), loads
 # `pgbench -i -s S` plus a wide text table, then runs in interleaved rounds (so a change of the
@@ -25,6 +26,10 @@
 #   --workdir DIR  where the cluster, stores and dumps go (default: a new dir under /var/tmp); on disk
 #   --keep         keep the work directory
 #   --no-community skip community.postgresql
+#   --encrypt      also run postgresql_backup and the streamed postgresql_restore (jobs=1) with age encryption
+#                  (an X25519 recipient made for the run) in the same rounds: ratio encrypted / plain (<= 1.10)
+#   --modules-only only the references and the modules run directly (no playbooks, no pg_dump -Fc, no
+#                  community.postgresql, no parallel restores): with --encrypt, the quick encryption comparison
 # Environment: PY (python with ansible-core and psycopg2; default /opt/lbvenv/bin/python), PG_BIN (server
 # and client binaries; default /usr/lib/postgresql/15/bin), BENCH_COLLECTIONS (where community.postgresql
 # and ansible.posix are, or are put; default /opt/lbbench-venv/collections).
@@ -36,6 +41,8 @@ wide_mb=100
 workdir=
 keep=0
 do_community=1
+encrypt=0
+modules_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --runs) runs=$2; shift 2 ;;
@@ -44,7 +51,9 @@ while [ $# -gt 0 ]; do
         --workdir) workdir=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         --no-community) do_community=0; shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        --encrypt) encrypt=1; shift ;;
+        --modules-only) modules_only=1; do_community=0; shift ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -200,13 +209,25 @@ cat > "$W/community.yml" <<EOF
         port: $PORT
         login_user: postgres
 EOF
-start_set() {
-    rm -rf "$store"
-    printf '{"ANSIBLE_MODULE_ARGS": {"state": "started", "store": %s}}\n' "$store_json" > "$W/args-start.json"
+# with --encrypt: encrypted sets go to a store of their own (the plain and encrypted restores each find theirs)
+enc_store=$W/store-enc
+enc_store_json="{\"type\": \"filesystem\", \"path\": \"$enc_store\"}"
+encryption_json=
+decryption_json=
+if [ "$encrypt" = 1 ]; then
+    need_pkg age age
+    rm -f "$W/age-identity.txt"
+    age-keygen -o "$W/age-identity.txt" 2>/dev/null
+    encryption_json=", \"encryption\": {\"recipients\": [\"$(age-keygen -y "$W/age-identity.txt")\"]}"
+    decryption_json=", \"decryption\": {\"identity_file\": \"$W/age-identity.txt\"}"
+fi
+start_set() {  # start_set [DIR JSON]: a fresh store (default the plain one) with one started set; prints its id
+    rm -rf "${1:-$store}"
+    printf '{"ANSIBLE_MODULE_ARGS": {"state": "started", "store": %s}}\n' "${2:-$store_json}" > "$W/args-start.json"
     PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-start.json" | jq -r .set_id
 }
-commit_set() {
-    printf '{"ANSIBLE_MODULE_ARGS": {"state": "committed", "set_id": "%s", "store": %s}}\n' "$1" "$store_json" > "$W/args-commit.json"
+commit_set() {  # commit_set SET_ID [JSON]
+    printf '{"ANSIBLE_MODULE_ARGS": {"state": "committed", "set_id": "%s", "store": %s}}\n' "$1" "${2:-$store_json}" > "$W/args-commit.json"
     PYTHONPATH=$W/coll "$PY" "$MODULES/backup_set.py" "$W/args-commit.json" | jq -e '.status == "completed"' >/dev/null
 }
 dropdb_q() { $PSQL -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c CHECKPOINT; }
@@ -234,13 +255,15 @@ for r in $(seq 1 "$runs"); do
     measure ref "$r" bash -c "set -o pipefail; '$PG_BIN/pg_dump' -Fc -Z0 -d bench | zstd -q -T0 -3 > '$ref_out'"
     end_row "size=$(stat -c %s "$ref_out")"
 
-    measure ansible_noop "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/noop.yml"
-    end_row
+    if [ "$modules_only" = 0 ]; then
+        measure ansible_noop "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/noop.yml"
+        end_row
 
-    rm -rf "$store"
-    measure lb_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/backup.yml"
-    rec=$(find "$store" -name 'bench.pgdump.zst.record.json' | head -1)
-    end_row "pipeline=$(jq .extra.seconds "$rec") size=$(jq .size "$rec")"
+        rm -rf "$store"
+        measure lb_playbook "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/backup.yml"
+        rec=$(find "$store" -name 'bench.pgdump.zst.record.json' | head -1)
+        end_row "pipeline=$(jq .extra.seconds "$rec") size=$(jq .size "$rec")"
+    fi
 
     sid=$(start_set)
     printf '{"ANSIBLE_MODULE_ARGS": {"set_id": "%s", "host": "localhost", "store": %s, %s, "databases": ["bench"], "globals": false}}\n' \
@@ -249,9 +272,20 @@ for r in $(seq 1 "$runs"); do
     end_row "$(module_rss "$LAST_LOG")"
     commit_set "$sid"
 
-    rm -f "$W/out/default.pgdump"
-    measure pg_dump_default "$r" "$PG_BIN/pg_dump" -Fc -d bench -f "$W/out/default.pgdump"
-    end_row "size=$(stat -c %s "$W/out/default.pgdump")"
+    if [ "$encrypt" = 1 ]; then
+        sid=$(start_set "$enc_store" "$enc_store_json")
+        printf '{"ANSIBLE_MODULE_ARGS": {"set_id": "%s", "host": "localhost", "store": %s, %s, "databases": ["bench"], "globals": false%s}}\n' \
+            "$sid" "$enc_store_json" "$conn_json" "$encryption_json" > "$W/args-backup-enc.json"
+        measure lb_module_enc "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_backup.py" "$W/args-backup-enc.json"
+        end_row "$(module_rss "$LAST_LOG")"
+        commit_set "$sid" "$enc_store_json"
+    fi
+
+    if [ "$modules_only" = 0 ]; then
+        rm -f "$W/out/default.pgdump"
+        measure pg_dump_default "$r" "$PG_BIN/pg_dump" -Fc -d bench -f "$W/out/default.pgdump"
+        end_row "size=$(stat -c %s "$W/out/default.pgdump")"
+    fi
 
     if [ "$have_cpg" = 1 ]; then
         rm -f "$W/out/community.pgc"
@@ -264,23 +298,25 @@ for r in $(seq 1 "$runs"); do
     fi
 
     log "round $r/$runs: restores"
-    dropdb_q r_ref2
-    measure ref_restore_j2 "$r" bash -c "$PSQL -c 'CREATE DATABASE r_ref2' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$raw_dump'"
-    end_checked r_ref2
+    if [ "$modules_only" = 0 ]; then
+        dropdb_q r_ref2
+        measure ref_restore_j2 "$r" bash -c "$PSQL -c 'CREATE DATABASE r_ref2' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$raw_dump'"
+        end_checked r_ref2
 
-    dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
-    measure ref_restore_j2_staged "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref2' && zstd -q -dc '$ref_out' > '$W/out/staged.pgdump' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$W/out/staged.pgdump'"
-    end_checked r_ref2; rm -f "$W/out/staged.pgdump"
+        dropdb_q r_ref2; rm -f "$W/out/staged.pgdump"
+        measure ref_restore_j2_staged "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref2' && zstd -q -dc '$ref_out' > '$W/out/staged.pgdump' && '$PG_BIN/pg_restore' -j 2 --exit-on-error -d r_ref2 '$W/out/staged.pgdump'"
+        end_checked r_ref2; rm -f "$W/out/staged.pgdump"
 
-    dropdb_q r_lb2
-    measure lb_restore_j2 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb2 -e jobs=2
-    end_checked r_lb2
+        dropdb_q r_lb2
+        measure lb_restore_j2 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb2 -e jobs=2
+        end_checked r_lb2
 
-    dropdb_q r_lb2
-    printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "store": %s, %s, "databases": ["bench"], "target_database": "r_lb2", "globals": false, "jobs": 2}}\n' \
-        "$store_json" "$conn_json" > "$W/args-restore2.json"
-    measure lb_restore_j2_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore2.json"
-    end_checked r_lb2 "$(module_rss "$LAST_LOG")"
+        dropdb_q r_lb2
+        printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "store": %s, %s, "databases": ["bench"], "target_database": "r_lb2", "globals": false, "jobs": 2}}\n' \
+            "$store_json" "$conn_json" > "$W/args-restore2.json"
+        measure lb_restore_j2_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore2.json"
+        end_checked r_lb2 "$(module_rss "$LAST_LOG")"
+    fi
 
     dropdb_q r_ref1
     measure ref_restore_stream "$r" bash -c "set -o pipefail; $PSQL -c 'CREATE DATABASE r_ref1' && zstd -q -dc '$ref_out' | '$PG_BIN/pg_restore' --exit-on-error -d r_ref1"
@@ -292,8 +328,18 @@ for r in $(seq 1 "$runs"); do
     measure lb_restore_j1_module "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore.json"
     end_checked r_lb1 "$(module_rss "$LAST_LOG")"
 
-    measure lb_restore_j1 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb1 -e jobs=1
-    end_checked r_lb1
+    if [ "$encrypt" = 1 ]; then
+        dropdb_q r_lb1
+        printf '{"ANSIBLE_MODULE_ARGS": {"host": "localhost", "store": %s, %s, "databases": ["bench"], "target_database": "r_lb1", "globals": false%s}}\n' \
+            "$enc_store_json" "$conn_json" "$decryption_json" > "$W/args-restore-enc.json"
+        measure lb_restore_j1_module_enc "$r" env PYTHONPATH="$W/coll" "$PY" "$W/run-module.py" "$MODULES/postgresql_restore.py" "$W/args-restore-enc.json"
+        end_checked r_lb1 "$(module_rss "$LAST_LOG")"
+    fi
+
+    if [ "$modules_only" = 0 ]; then
+        measure lb_restore_j1 "$r" "$PYBIN/ansible-playbook" -i localhost, -c local "$W/restore.yml" -e target=r_lb1 -e jobs=1
+        end_checked r_lb1
+    fi
 done
 
 # ------------------------------------------------------------------ report
@@ -339,18 +385,28 @@ print()
 print('| operation | wall s | CPU-s | peak RSS MiB | ratio | others CPU-s | note |')
 print('|---|---|---|---|---|---|---|')
 ref_size = med([int(x['extra']['size']) for x in rows['ref']])
-lb = rows['lb_playbook']
+
+
+def rss_note(name):
+    m = rows[name]
+    return 'module process %.0f MiB, largest child %.0f MiB' % (med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
+                                                                med([int(x['extra']['children_maxrss_kb']) for x in m]) / 1024)
+
+
 line('`pg_dump -Fc -Z0 \\| zstd -T0 -3` (reference)', 'ref', note='%.0f MiB' % (ref_size / 1048576))
 line('ansible-playbook alone: 3 trivial tasks (fixed cost)', 'ansible_noop')
-line('postgresql_backup via ansible-playbook', 'lb_playbook', 'ref',
-     'vs reference; module pipeline %.1f s, %.0f MiB' % (med([float(x['extra']['pipeline']) for x in lb]),
-                                                         med([int(x['extra']['size']) for x in lb]) / 1048576))
-m = rows['lb_module']
-line('postgresql_backup module run directly', 'lb_module', 'ref',
-     'module process %.0f MiB, largest child %.0f MiB' % (med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
-                                                          med([int(x['extra']['children_maxrss_kb']) for x in m]) / 1024))
-line('`pg_dump -Fc` (gzip inside pg_dump)', 'pg_dump_default', 'ref',
-     '%.0f MiB' % (med([int(x['extra']['size']) for x in rows['pg_dump_default']]) / 1048576))
+if 'lb_playbook' in rows:
+    lb = rows['lb_playbook']
+    line('postgresql_backup via ansible-playbook', 'lb_playbook', 'ref',
+         'vs reference; module pipeline %.1f s, %.0f MiB' % (med([float(x['extra']['pipeline']) for x in lb]),
+                                                             med([int(x['extra']['size']) for x in lb]) / 1048576))
+line('postgresql_backup module run directly', 'lb_module', 'ref', rss_note('lb_module'))
+if 'lb_module_enc' in rows:
+    line('postgresql_backup module, **encrypted** (age, one X25519 recipient)', 'lb_module_enc', 'lb_module',
+         'vs the plain module run of the same round (target <= 1.10x); ' + rss_note('lb_module_enc'))
+if 'pg_dump_default' in rows:
+    line('`pg_dump -Fc` (gzip inside pg_dump)', 'pg_dump_default', 'ref',
+         '%.0f MiB' % (med([int(x['extra']['size']) for x in rows['pg_dump_default']]) / 1048576))
 for name, label in (('community_pgc', 'community.postgresql.postgresql_db dump `.pgc` (= `pg_dump -Fc`)'),
                     ('community_sqlgz', 'community.postgresql.postgresql_db dump `.sql.gz` (pg_dump \\| pigz)')):
     if name in rows:
@@ -362,15 +418,17 @@ line('CREATE DATABASE + `zstd -dc` of the stream-written dump to a file + `pg_re
      'ref_restore_j2_staged', 'ref_restore_j2', 'vs pg_restore -j 2 from a file pg_dump wrote itself')
 line('postgresql_restore jobs=2 via ansible-playbook', 'lb_restore_j2', 'ref_restore_j2',
      'vs pg_restore -j 2; vs the same work: %.2fx' % (ratio('lb_restore_j2', 'ref_restore_j2_staged') or 0))
-m = rows['lb_restore_j2_module']
-line('postgresql_restore jobs=2 module run directly', 'lb_restore_j2_module', 'ref_restore_j2',
-     'vs the same work: %.2fx; module process %.0f MiB, largest child %.0f MiB' % (ratio('lb_restore_j2_module', 'ref_restore_j2_staged') or 0, med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
-                                                          med([int(x['extra']['children_maxrss_kb']) for x in m]) / 1024))
+if 'lb_restore_j2_module' in rows:
+    line('postgresql_restore jobs=2 module run directly', 'lb_restore_j2_module', 'ref_restore_j2',
+         'vs the same work: %.2fx; %s' % (ratio('lb_restore_j2_module', 'ref_restore_j2_staged') or 0,
+                                           rss_note('lb_restore_j2_module')))
 line('CREATE DATABASE + `zstd -dc \\| pg_restore` streamed (reference)', 'ref_restore_stream')
 line('postgresql_restore jobs=1 (streamed) via ansible-playbook', 'lb_restore_j1', 'ref_restore_stream', 'vs streamed reference')
-m = rows['lb_restore_j1_module']
 line('postgresql_restore jobs=1 module run directly', 'lb_restore_j1_module', 'ref_restore_stream',
-     'module process %.0f MiB, largest child %.0f MiB' % (med([int(x['extra']['self_maxrss_kb']) for x in m]) / 1024,
-                                                          med([int(x['extra']['children_maxrss_kb']) for x in m]) / 1024))
+     rss_note('lb_restore_j1_module'))
+if 'lb_restore_j1_module_enc' in rows:
+    line('postgresql_restore jobs=1 module, **encrypted** (age identity file)', 'lb_restore_j1_module_enc',
+         'lb_restore_j1_module', 'vs the plain module restore of the same round (target <= 1.10x); '
+         + rss_note('lb_restore_j1_module_enc'))
 PY
 log "report: $report (raw: $raw)"

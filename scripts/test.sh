@@ -27,6 +27,13 @@ setup() {
   install_collection
 }
 
+build_opensearch_launcher() {
+  # The real OpenSearch nodes of tests/integration/opensearch: a small Java launcher built with Maven (jars from
+  # Maven Central into ~/.m2) when it is missing or older than its sources (docs/opensearch.md).
+  log "OpenSearch test launcher"
+  "$LIFEBOAT_VENV/bin/python" "$LIFEBOAT_ROOT/tests/integration/opensearch/osnode.py" build
+}
+
 run_lint() {
   log "ruff"
   (cd "$LIFEBOAT_ROOT" && ruff check .)
@@ -112,6 +119,7 @@ mkdir -p "$LIFEBOAT_WORK"
 : > "$LIFEBOAT_WORK/stages.txt"
 t_setup=$(date +%s)
 setup
+case "$what" in integration|all) build_opensearch_launcher ;; esac
 printf '==> setup: ok in %ss\n' "$(( $(date +%s) - t_setup ))" | tee -a "$LIFEBOAT_WORK/stages.txt"
 case "$what" in
   lint) stage lint run_lint ;;

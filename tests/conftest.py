@@ -3,6 +3,10 @@
 
 LIFEBOAT_COLLECTIONS_PATH (set by scripts/test.sh) points at a path where the *built and installed*
 collection lives; without it, a temp dir with a symlink to this checkout is used (development).
+
+LIFEBOAT_PLAYBOOK_COLLECTIONS_PATH, when set, is what ansible-playbook runs use instead (the tests' own in-process
+helpers keep this checkout): point it at another version of the collection, e.g. a worktree of 0.1.0 under
+.../ansible_collections/lifeboat/backup, to see that a test fails on the bug it is about.
 """
 import json
 import os
@@ -33,6 +37,7 @@ def _collections_path():
 
 COLLECTIONS_PATH = _collections_path()
 os.environ['LIFEBOAT_COLLECTIONS_PATH'] = COLLECTIONS_PATH
+PLAYBOOK_COLLECTIONS_PATH = os.environ.get('LIFEBOAT_PLAYBOOK_COLLECTIONS_PATH') or COLLECTIONS_PATH
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 
@@ -94,15 +99,24 @@ class PlaybookResult(object):
         return '<PlaybookResult rc=%s>\n%s' % (self.rc, self.output[-6000:])
 
 
+def playbook_path(playbook):
+    """A playbook path, or a name under playbooks/ of the collection the playbooks run from."""
+    pb = str(playbook)
+    if not os.path.isabs(pb) and not os.path.exists(pb):
+        root = REPO
+        if PLAYBOOK_COLLECTIONS_PATH != COLLECTIONS_PATH:
+            root = pathlib.Path(PLAYBOOK_COLLECTIONS_PATH) / 'ansible_collections' / 'lifeboat' / 'backup'
+        pb = str(root / 'playbooks' / pb)
+    return pb
+
+
 def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False, env=None, args=(), cwd=None,
                  timeout=900, argv_prefix=None):
     """Run ansible-playbook for real. ``playbook`` is a path, or a name under playbooks/ of the repo.
 
     ``argv_prefix`` runs it through a wrapper (the test cluster uses ``ip netns exec HUB``).
     """
-    pb = str(playbook)
-    if not os.path.isabs(pb) and not os.path.exists(pb):
-        pb = str(REPO / 'playbooks' / pb)
+    pb = playbook_path(playbook)
     tmp = tempfile.mkdtemp(prefix='lifeboat-pb-')
     argv = list(argv_prefix or []) + [tool('ansible-playbook'), pb, '-i', str(inventory)]
     if extra_vars:
@@ -115,7 +129,7 @@ def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False,
     argv += list(args)
     e = dict(os.environ)
     e.update({
-        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_PATH,
+        'ANSIBLE_COLLECTIONS_PATH': PLAYBOOK_COLLECTIONS_PATH,
         'ANSIBLE_HOST_KEY_CHECKING': 'True',
         'ANSIBLE_RETRY_FILES_ENABLED': 'False',
         'ANSIBLE_NOCOLOR': '1',

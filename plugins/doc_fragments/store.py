@@ -126,8 +126,14 @@ options:
       private_key:
         description: For C(sftp), path of a private key file on the host that runs the module.
         type: path
+      private_key_content:
+        description:
+          - For C(sftp), the private key itself (its PEM or OpenSSH text) instead of a file in O(store.private_key),
+            the way an AWX credential hands it to every host (C(lifeboat_secrets)). Never written to disk.
+        type: str
+        version_added: 0.2.0
       private_key_passphrase:
-        description: For C(sftp), the passphrase of O(store.private_key).
+        description: For C(sftp), the passphrase of O(store.private_key) or O(store.private_key_content).
         type: str
       known_hosts:
         description: For C(sftp), a known_hosts file. Defaults to C(~/.ssh/known_hosts).

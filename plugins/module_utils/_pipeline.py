@@ -29,11 +29,12 @@ from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as 
 
 CHUNK = 1 << 20
 STDERR_LIMIT = 256 * 1024
+PROGRESS_EVERY = 1.0  # seconds between two calls of a pipeline's progress hook
 PIPE_SIZE = 1 << 20  # Linux pipes hold 64 KiB by default: 16x fewer wake-ups between the stages
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux); the fcntl module names it only from Python 3.10
 
 COMPRESSIONS = ('zstd', 'gzip', 'none')
-ENCRYPTIONS = ('none',)
+ENCRYPTIONS = ('none', 'age')
 EXTENSIONS = {'zstd': '.zst', 'gzip': '.gz', 'none': ''}
 
 
@@ -83,17 +84,31 @@ def decompressor_argv(compression):
     raise LifeboatError('artifact uses compression %r, which this version cannot read' % (compression,))
 
 
+def encryption_name(encryption):
+    """'none', or the name of an encryption stage (``_encryption.age.Encryption``: 'age')."""
+    return 'none' if encryption in (None, 'none') else getattr(encryption, 'name', encryption)
+
+
 def encryptor_argv(encryption):
-    """The encryption stage. Only 'none' exists in this version; the stage is where it will go."""
+    """argv of the encryption stage, or None. ``encryption`` is None/'none' or an object with ``argv()``
+    (``_encryption.age.Encryption``, which holds the recipients)."""
     if encryption in (None, 'none'):
-        return
-    raise LifeboatError('encryption %r is not supported by this version of lifeboat.backup' % (encryption,))
+        return None
+    if hasattr(encryption, 'argv'):
+        return encryption.argv()
+    raise LifeboatError('encryption %r needs recipients (module option encryption.recipients)' % (encryption,))
 
 
-def decryptor_argv(encryption):
-    if encryption in (None, 'none'):
-        return
-    raise LifeboatError('artifact is encrypted with %r, which this version cannot decrypt' % (encryption,))
+def decryption_stage(decryption):
+    """The decryption stage ``(name, argv, pass_fds)``, or None. ``decryption`` is None/'none', or a stage object
+    with ``name``, ``argv`` and ``pass_fds`` (``_encryption.age.Decryption.stage()``, or ``planned_stage()`` for a
+    command list). The name of an encryption alone cannot decrypt anything: it needs an identity."""
+    if decryption in (None, 'none'):
+        return None
+    if hasattr(decryption, 'argv'):
+        return (decryption.name, decryption.argv, tuple(decryption.pass_fds))
+    raise LifeboatError('artifact is encrypted with %r: decrypting it needs an identity (module option decryption)'
+                        % (decryption,))
 
 
 def stage_tools(compression, encryption='none', runner=None):
@@ -117,16 +132,19 @@ def backup_stages(source_argv=None, source_name='source', compression='zstd', le
         stages.append((os.path.basename(comp[0]), comp))
     enc = encryptor_argv(encryption)
     if enc:
-        stages.append(('encrypt', enc))
+        stages.append((os.path.basename(enc[0]), enc))
     return stages
 
 
-def restore_stages(sink_argv, sink_name='sink', compression='zstd', encryption='none'):
-    """The processes of a restore pipeline, [(name, argv), ...]: decrypt | decompress | sink."""
+def restore_stages(sink_argv, sink_name='sink', compression='zstd', decryption=None):
+    """The processes of a restore pipeline, [(name, argv), ...]: decrypt | decompress | sink.
+
+    The decryption stage is ``(name, argv, pass_fds)``: age inherits the pipe its identity comes on.
+    """
     stages = []
-    dec = decryptor_argv(encryption)
+    dec = decryption_stage(decryption)
     if dec:
-        stages.append(('decrypt', dec))
+        stages.append(dec)
     dcomp = decompressor_argv(compression)
     if dcomp:
         stages.append((os.path.basename(dcomp[0]), dcomp))
@@ -181,10 +199,10 @@ class _Procs(object):
         self.procs = []
         self.drains = []
 
-    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None):
+    def spawn(self, name, argv, stdin, stdout, cwd=None, env=None, pass_fds=()):
         try:
             proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                                    close_fds=True)
+                                    close_fds=True, pass_fds=tuple(pass_fds))
         except OSError as err:
             self.kill()
             raise LifeboatError('cannot start %s (%s): %s' % (name, argv[0], err.strerror or err))
@@ -217,16 +235,19 @@ def _chain(procs, stages, first_stdin, last_stdout, cwd=None, env=None, env_stag
     """Spawn [(name, argv), ...] connected pipe to pipe. Returns the last process.
 
     ``cwd`` and ``env`` apply to the stage at index ``env_stage`` (0: the source of a backup; -1: the sink
-    of a restore); the other stages inherit this process's.
+    of a restore); the other stages inherit this process's. A stage ``(name, argv, pass_fds)`` also inherits
+    those file descriptors (the decryption stage: the pipe its identity comes on); no other stage does.
     """
     target = env_stage % len(stages)
     stdin = first_stdin
     last = None
-    for index, (name, argv) in enumerate(stages):
+    for index, stage in enumerate(stages):
+        name, argv = stage[0], stage[1]
         is_last = index == len(stages) - 1
         out = last_stdout if is_last else subprocess.PIPE
         mine = index == target
-        proc = procs.spawn(name, argv, stdin, out, cwd=cwd if mine else None, env=env if mine else None)
+        proc = procs.spawn(name, argv, stdin, out, cwd=cwd if mine else None, env=env if mine else None,
+                           pass_fds=stage[2] if len(stage) > 2 else ())
         if last is not None and last.stdout is not None:
             last.stdout.close()  # the next process holds it now
         last = proc
@@ -234,7 +255,55 @@ def _chain(procs, stages, first_stdin, last_stdout, cwd=None, env=None, env_stag
     return last
 
 
-def _hash_into(fd, writer, progress=None):
+def proc_io(pid, field):
+    """One counter of /proc/<pid>/io (``rchar``: bytes a process read; ``wchar``: bytes it wrote), or None."""
+    try:
+        with open('/proc/%d/io' % pid) as counters:
+            for line in counters:
+                name, _sep, value = line.partition(':')
+                if name == field:
+                    return int(value)
+    except (IOError, OSError, ValueError):
+        pass
+    return None
+
+
+class _Meter(object):
+    """The ``progress`` hook of a pipeline, called as progress(stored, plain) at most every PROGRESS_EVERY seconds.
+
+    stored -- bytes of the stored (compressed, encrypted) stream so far, counted by the pipeline itself;
+    plain  -- bytes of the plain data so far where the pipeline can tell without touching it: what the
+              compressor read (backup) or the decompressor wrote (restore), from its /proc/<pid>/io counter
+              (Linux); the stored count when there is no compression stage; None when it cannot tell.
+    The counter is read only when the hook is due, so the hot loop stays one comparison per chunk.
+    """
+
+    def __init__(self, progress, proc=None, field=None, same=False):
+        self.progress = progress
+        self.proc = proc
+        self.field = field
+        self.same = same
+        self.next = 0.0
+
+    def __call__(self, stored, final=False):
+        if self.progress is None:
+            return
+        now = time.time()
+        if now < self.next and not final:
+            return
+        self.next = now + PROGRESS_EVERY
+        plain = stored if self.same else (proc_io(self.proc.pid, self.field) if self.proc is not None else None)
+        self.progress(stored, plain)
+
+
+def _stage_proc(procs, name):
+    for stage_name, _argv, proc in procs.procs:
+        if stage_name == name:
+            return proc
+    return None
+
+
+def _hash_into(fd, writer, meter=None):
     """Copy fd to the writer in CHUNKs, hashing. Returns (size, hash object)."""
     digest = hashlib.sha256()
     size = 0
@@ -245,8 +314,10 @@ def _hash_into(fd, writer, progress=None):
         digest.update(chunk)
         writer.write(chunk)
         size += len(chunk)
-        if progress:
-            progress(size)
+        if meter is not None:
+            meter(size)
+    if meter is not None:
+        meter(size, final=True)
     return size, digest
 
 
@@ -256,6 +327,7 @@ def stream_to_store(writer, source_argv=None, source_file=None, source_name='sou
 
     Exactly one of ``source_argv`` (a command whose stdout is the data) or ``source_file`` (an open
     binary file) is given. Does not commit the writer: the caller checks the stage results first.
+    ``progress(stored, plain)`` is called now and then (see _Meter): plain is what the compressor read.
     Returns dict(size, sha256, seconds, source=StageResult|None, stages=[StageResult...]).
     Raises LifeboatError when writing to the store fails or a compression/encryption stage fails.
     """
@@ -270,7 +342,10 @@ def stream_to_store(writer, source_argv=None, source_file=None, source_name='sou
             out = last.stdout
         else:
             out = source_file
-        size, digest = _hash_into(out.fileno(), writer, progress)
+        comp = compressor_argv(compression, level, threads) if compression != 'none' else None
+        meter = _Meter(progress, _stage_proc(procs, os.path.basename(comp[0])) if comp else None, 'rchar',
+                       same=comp is None) if progress else None
+        size, digest = _hash_into(out.fileno(), writer, meter)
     except BaseException:
         procs.kill()
         procs.wait()
@@ -306,7 +381,7 @@ def _start_restore_chain(procs, stages, cwd, env, on_sink_line):
     return os.fdopen(stdin_w, 'wb', buffering=0), listing
 
 
-def _feed(reader, stdin, expected_size):
+def _feed(reader, stdin, expected_size, meter=None):
     """Read the artifact to its end, hashing all of it, and write it into the chain while the chain reads.
 
     Returns (size, hash object, broken) where ``broken`` tells the chain stopped reading (or more than
@@ -318,9 +393,13 @@ def _feed(reader, stdin, expected_size):
     while True:
         chunk = reader.read(CHUNK)
         if not chunk:
+            if meter is not None:
+                meter(size, final=True)
             break
         digest.update(chunk)
         size += len(chunk)
+        if meter is not None:
+            meter(size)
         if expected_size is not None and size > expected_size:
             return size, digest, True
         if broken:
@@ -338,22 +417,28 @@ def _feed(reader, stdin, expected_size):
     return size, digest, broken
 
 
-def stream_from_store(reader, sink_argv, compression, encryption='none', sink_name='sink', cwd=None, env=None,
-                      on_sink_line=None, expected_size=None):
+def stream_from_store(reader, sink_argv, compression, decryption=None, sink_name='sink', cwd=None, env=None,
+                      on_sink_line=None, expected_size=None, progress=None):
     """Feed a stored artifact through decrypt | decompress | sink, hashing what is read.
 
+    ``decryption`` is None for a plain artifact, or the stage of ``_encryption.age.Decryption.stage()``.
+
     ``on_sink_line`` receives each line of the sink's stdout (e.g. tar's verbose listing).
+    ``progress(stored, plain)`` is called now and then (see _Meter): plain is what the decompressor wrote.
     Keeps reading (and hashing) to the end even when the sink stops early, so the caller can always
     tell a corrupt artifact (checksum) from a failing tool.
     Returns dict(size, sha256, seconds, sink=StageResult, stages=[...], broken_pipe=bool).
     """
-    stages = restore_stages(sink_argv, sink_name, compression, encryption)
+    stages = restore_stages(sink_argv, sink_name, compression, decryption)
     procs = _Procs()
     started = time.time()
     stdin = None
     try:
         stdin, listing = _start_restore_chain(procs, stages, cwd, env, on_sink_line)
-        size, digest, broken = _feed(reader, stdin, expected_size)
+        dcomp = decompressor_argv(compression)
+        meter = _Meter(progress, _stage_proc(procs, os.path.basename(dcomp[0])) if dcomp else None, 'wchar',
+                       same=dcomp is None) if progress else None
+        size, digest, broken = _feed(reader, stdin, expected_size, meter)
     except BaseException:
         procs.kill()
         if stdin is not None:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The command runner: every subprocess outside the streaming pipeline (_pipeline.py) goes through it.
 
-- argv only, never a shell; stdin is /dev/null;
+- argv only, never a shell; stdin is /dev/null, or a few bytes given as ``input`` (a key a tool reads on stdin:
+  never on the command line, never in the record);
 - ``LC_ALL=C`` on top of the environment given, so tools answer in words the callers can parse;
 - a timeout (``timeout=None`` only for work bounded by something else, e.g. a database dump);
 - stdout and stderr captured in bounded memory (their last ``limit`` bytes each);
@@ -151,9 +152,10 @@ class Runner(object):
         if self.record:
             self.commands.append(entry)
 
-    def run(self, argv, timeout=-1, env=None, cwd=None, probe=False, what=None):
+    def run(self, argv, timeout=-1, env=None, cwd=None, probe=False, what=None, input=None):  # pylint: disable=redefined-builtin
         """Run ``argv`` to completion and return its CommandResult (a non-zero exit is not an exception:
         the caller judges it). ``timeout=-1`` means the runner's default; None means no timeout.
+        ``input``: bytes written to the command's stdin (at most a pipe's 64 KiB, so the write cannot block).
 
         Raises CommandError when the command cannot be started or overruns its timeout (it is killed).
         """
@@ -168,8 +170,9 @@ class Runner(object):
         timeout = self.timeout if timeout == -1 else timeout
         started = time.time()
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    cwd=cwd, env=command_env(env), close_fds=True)
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=command_env(env),
+                                    close_fds=True)
         except OSError as err:
             self._note({'argv': argv, 'ran': False, 'rc': None, 'seconds': None})
             raise CommandError('%s could not be started (%s): %s' % (what, argv[0], err.strerror or err))
@@ -177,6 +180,16 @@ class Runner(object):
         errs = Drain(proc.stderr, self.limit, keep='tail')
         out.start()
         errs.start()
+        if input is not None:
+            try:
+                proc.stdin.write(input)
+            except OSError:
+                pass  # it exited without reading: its exit code says why
+            finally:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -197,10 +210,11 @@ class Runner(object):
         return result
 
     def record_pipeline(self, stages, ran=True):
-        """Record the stages ``[(name, argv), ...]`` of one streaming pipeline (run by _pipeline.py)."""
+        """Record the stages ``[(name, argv), ...]`` (or ``(name, argv, pass_fds)``) of one streaming pipeline (run
+        by _pipeline.py)."""
         self._pipelines += 1
-        for _name, argv in stages:
-            self._note({'argv': [str(arg) for arg in argv], 'ran': bool(ran) and not self.check_mode,
+        for stage in stages:
+            self._note({'argv': [str(arg) for arg in stage[1]], 'ran': bool(ran) and not self.check_mode,
                         'pipeline': self._pipelines})
 
     def probe(self, argv):

@@ -14,9 +14,11 @@ description:
   - A backup set is one backup run across any number of hosts, identified by a UTC timestamp id
     (for example C(20261122T031500Z), optionally followed by C(-label)). See C(docs/format.md).
   - O(state=started) creates a new set in progress and takes the store lock (one writing run per store).
-  - O(state=committed) checks that every artifact recorded in the set is present with its recorded size
-    (and that every expected host and component wrote one), then writes the manifest, last; that write
-    is the commit. A set that fails verification is marked failed.
+  - O(state=committed) checks, from the store alone, every part each host declared before writing it. Each must
+    have its record and its object, of the recorded size (a declared part without a record is unfinished, because
+    its module failed, was cancelled or was killed), and every host in O(hosts) must have written at least one. Then
+    it writes the manifest, last; that write is the commit. A set that fails verification is marked failed.
+    Nothing it checks comes from values returned to the controller, which Ansible may have masked (no_log).
   - O(state=failed) marks a set failed with a reason. Failed and interrupted sets are never restorable.
   - Run it once per set (C(run_once)), on a host that reaches the store.
 author:
@@ -47,16 +49,25 @@ options:
     description: With O(state=failed), why the set failed (stored in the set and shown by M(lifeboat.backup.backup_set_info)).
     type: str
   hosts:
-    description: With O(state=committed), hosts that must each have written at least one artifact.
+    description: With O(state=committed), hosts that must each have written at least one complete artifact.
     type: list
     elements: str
     default: []
   expect:
     description:
-      - With O(state=committed), the artifacts each host must have written, as a mapping of host to a list of
-        C(component/name) strings (for example C(files/app)).
+      - With O(state=committed), artifacts each host must have written, as a mapping of host to a list of
+        C(component/name) strings (for example C(files/app)). Optional, since the parts every host declared in the
+        store are always checked.
     type: dict
     default: {}
+  empty_hosts:
+    description:
+      - With O(state=committed), hosts of the play that had nothing to back up and were allowed to
+        (C(lifeboat_allow_empty_hosts)); recorded in the manifest as C(empty_hosts).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
   allow_missing_hosts:
     description:
       - With O(state=committed), commit even when hosts in O(hosts) wrote nothing, recording them in the
@@ -65,10 +76,21 @@ options:
     default: false
   lock_ttl:
     description:
-      - With O(state=started), seconds after which the store lock counts as stale (a run killed without
-        releasing it). Set it longer than your longest backup.
+      - With O(state=started), the longest the store lock lives, even while its run renews it (against a run
+        that hangs). Set it longer than your longest backup. A run that died is detected much sooner, see
+        O(lock_expiry).
     type: int
     default: 86400
+  lock_expiry:
+    description:
+      - With O(state=started), seconds without a heartbeat after which the store lock is stale. Every lifeboat
+        module writing into the open set renews it (every O(lock_expiry)/5 seconds, at most every 30 s), and the
+        gap between two modules of one play is seconds, so a few minutes are safe. A lock is also stale at once
+        when its owner is provably gone (its controller process or its last module is no longer alive on the
+        machine that checks, or a module was cancelled by SIGTERM/SIGINT). Never longer than O(lock_ttl).
+    type: int
+    default: 300
+    version_added: 0.2.0
   break_lock:
     description:
       - With O(state=started), break an existing lock even when it has not expired. The set that held it is
@@ -76,7 +98,10 @@ options:
     type: bool
     default: false
   owner:
-    description: With O(state=started), extra facts stored with the lock owner (for example the controller and job id).
+    description:
+      - With O(state=started), extra facts stored with the lock owner (for example the job id).
+      - C(controller), a mapping of C(pid), C(host), C(boot_id) and C(pid_ns) of the controller's
+        ansible-playbook process (the role passes it), lets a later run on the same machine see that it is gone.
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -175,10 +200,21 @@ owner:
   type: dict
   sample: {host: controller, pid: 4242, user: root, play_hosts: 3}
 lock_expires:
-  description: When the lock taken by O(state=started) becomes stale.
+  description: The latest the lock taken by O(state=started) can live (O(lock_ttl)), renewed or not.
   returned: when O(state=started)
   type: str
   sample: '2026-11-23T03:15:00Z'
+lock_expiry:
+  description: Seconds without a heartbeat after which the lock is stale.
+  returned: when O(state=started)
+  type: int
+  sample: 300
+empty_hosts:
+  description: Hosts recorded in the manifest as having had nothing to back up.
+  returned: when some are
+  type: list
+  elements: str
+  sample: [web3]
 broken_lock:
   description: The stale lock that was broken to start this set, and why.
   returned: when O(state=started)
@@ -202,8 +238,10 @@ def argument_spec():
         reason=dict(type='str'),
         hosts=dict(type='list', elements='str', default=[]),
         expect=dict(type='dict', default={}),
+        empty_hosts=dict(type='list', elements='str', default=[]),
         allow_missing_hosts=dict(type='bool', default=False),
         lock_ttl=dict(type='int', default=86400),
+        lock_expiry=dict(type='int', default=300),
         break_lock=dict(type='bool', default=False),
         owner=dict(type='dict', default={}),
     )
@@ -219,10 +257,11 @@ def run(store, params, check_mode):
     state = params['state']
     if state == 'started':
         return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
-                               break_lock=params['break_lock'], check_mode=check_mode)
+                               lock_expiry=params['lock_expiry'], break_lock=params['break_lock'], check_mode=check_mode)
     if state == 'committed':
         return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
-                                allow_missing_hosts=params['allow_missing_hosts'], check_mode=check_mode)
+                                allow_missing_hosts=params['allow_missing_hosts'], empty_hosts=params['empty_hosts'],
+                                check_mode=check_mode)
     return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)', check_mode=check_mode)
 
 

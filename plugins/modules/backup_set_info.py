@@ -15,7 +15,11 @@ description:
   - The status is derived from what is in the store. C(completed) means the manifest exists (the commit).
     A set whose run ended without committing or failing (killed, lost its controller) is shown as C(failed)
     with the reason C(interrupted) once no live lock belongs to it. Only completed sets are restorable.
-  - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set).
+  - A set whose manifest (or, without one, its status) cannot be read or fails validation (bad JSON, an unknown
+    C(schema_version), a field of the wrong type) is listed as C(damaged) with the reason, and warned about; it
+    never stops the listing nor the use of the other sets.
+  - With O(latest=true), or O(set_id), returns that one set with its manifest in RV(set). O(latest) skips damaged
+    sets (RV(skipped_damaged), and a warning); a damaged O(set_id) is refused.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 attributes:
@@ -80,7 +84,7 @@ sets:
       type: str
       sample: 20261122T031500Z-nightly
     status:
-      description: C(completed), C(failed) or C(in_progress).
+      description: C(completed), C(failed), C(in_progress) or C(damaged).
       type: str
       sample: completed
     restorable:
@@ -88,7 +92,7 @@ sets:
       type: bool
       sample: true
     reason:
-      description: Why a set failed.
+      description: Why a set failed, or what is damaged.
       type: str
       sample: 'commit failed: web2: unreachable'
     age_seconds:
@@ -120,6 +124,18 @@ set:
     {id: 20261122T031500Z-nightly, status: completed, restorable: true, size: 104857600, hosts: [web1],
      components: {web1: [files/awx]}, manifest_sha256: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4,
      manifest: {schema_version: 1, set_id: 20261122T031500Z-nightly, hosts: [web1], artifacts: []}}
+damaged:
+  description: Ids of the damaged sets.
+  returned: always
+  type: list
+  elements: str
+  sample: [20261121T031500Z-nightly]
+skipped_damaged:
+  description: With O(latest=true), the damaged sets newer than the one returned.
+  returned: when O(latest=true) skipped some
+  type: list
+  elements: str
+  sample: [20261121T031500Z-nightly]
 problems:
   description: With O(verify=true), what is missing or has the wrong size (empty when all is well).
   returned: when O(verify=true)

@@ -23,8 +23,13 @@ def test_the_documented_profiles_exist():
 @pytest.mark.parametrize('name', PROFILES)
 def test_profile_shape(name):
     data = yaml.safe_load((VARS / ('%s.yml' % name)).read_text())
-    assert set(data) - {'__lifeboat_profile_postgresql_needs'} == {
-        '__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
+    required = {'__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
+    optional = {'__lifeboat_profile_opensearch', '__lifeboat_profile_postgresql_needs'}
+    assert required <= set(data) <= required | optional
+    search = data.get('__lifeboat_profile_opensearch', {})
+    assert isinstance(search, dict)
+    if search:
+        assert search['cluster'] and search['discover'] and search['repository']
     files = data['__lifeboat_profile_files']
     assert isinstance(files, list)
     names = [f['name'] for f in files]

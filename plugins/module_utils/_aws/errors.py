@@ -18,13 +18,7 @@ __metaclass__ = type
 
 import re
 import socket
-
-try:
-    from botocore import exceptions as botocore_errors
-    HAS_BOTOCORE = True
-except ImportError:  # pragma: no cover - depends on the host
-    botocore_errors = None
-    HAS_BOTOCORE = False
+import sys
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import (
     ConfigError, DamagedError, DeniedError, LifeboatError, NotFoundError, ThrottledError, UnreachableError)
@@ -176,8 +170,16 @@ def error_message(exc):
     return (response.get('Error') or {}).get('Message') or ''
 
 
+def _botocore_errors():
+    """botocore.exceptions when botocore is loaded, else None. Never imported from here: an exception can only be
+    botocore's when something already imported botocore, and modules that never talk to AWS (filesystem and SFTP
+    stores) then do not pay for importing it on every host."""
+    return sys.modules.get('botocore.exceptions')
+
+
 def is_aws_error(exc):
-    return HAS_BOTOCORE and isinstance(exc, (botocore_errors.BotoCoreError, botocore_errors.ClientError))
+    botocore_errors = _botocore_errors()
+    return botocore_errors is not None and isinstance(exc, (botocore_errors.BotoCoreError, botocore_errors.ClientError))
 
 
 def _s3_entry(code, context):
@@ -253,7 +255,7 @@ def translate(exc, context):
                                 % (target, context.action, context.where, exc.__class__.__name__), reason='unreachable')
     if not is_aws_error(exc):
         return exc
-    if isinstance(exc, botocore_errors.ClientError):
+    if isinstance(exc, _botocore_errors().ClientError):
         return _client_error(exc, context)
     translated = _client_failure(exc, context)
     if translated is not None:

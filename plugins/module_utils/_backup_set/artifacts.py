@@ -3,16 +3,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Artifacts: the one way any component puts data into a set and gets it back.
 
-write_artifact(): source -> pipeline -> store, checked (source verdict, size read back), then its record.
+write_artifact(): declare the part (exclusive create), source -> pipeline -> store, checked (source verdict,
+                  size read back), then its record. A declared part without a record is unfinished.
 read_artifact():  store -> pipeline -> sink, with size and sha256 compared against the record.
 Files, PostgreSQL, uploads and later components all call these two; none has a pipeline of its own.
+put_small_artifact() / get_small_artifact(): a small document (the record of EBS or OpenSearch snapshots, which
+live outside the store) as bytes through the store, with the same kind of part declaration and record.
+Every write renews this process's heartbeat in the set and is cancelled cleanly by SIGTERM/SIGINT
+(heartbeat.py): the pipeline stops, nothing half-written becomes visible, the part stays unfinished.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import CancelledError, ConfigError, DamagedError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 
@@ -29,32 +36,46 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
 
     ``check_source(StageResult or None) -> dict`` judges the source process (raise LifeboatError when it
     failed) and returns extra facts for the record (warnings, totals...). Nothing is committed unless the
-    source verdict, every stage's exit code and the stored size all check out.
+    source verdict, every stage's exit code and the stored size all check out. The part is declared in the store
+    first (exclusively: a second part of the same name in the set is refused before any data is written).
     Returns the record.
     """
-    lifecycle.require_open(store, set_id)
     key = set_format.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
-    started = set_format.iso(set_format.utcnow())
-    all_tools = pipeline.stage_tools(compression, encryption)
-    all_tools.update(tools or {})
-    with store.open_write(key, exclusive=True) as writer:  # a part of an open set is never replaced
-        res = pipeline.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
-                                       compression=compression, level=level, threads=threads, encryption=encryption,
-                                       cwd=cwd, env=env, progress=progress)
-        facts = check_source(res['source']) or {}
-        writer.commit()
-    info = store.stat(key)
-    if info is None or info.size != res['size']:
-        store.delete(key)
-        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
-                            % (store.describe(), key, 'no' if info is None else info.size, res['size']))
-    merged = dict(extra or {})
-    merged.update(facts)
-    merged['seconds'] = round(res['seconds'], 3)
-    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
-                                    encryption or 'none', res['size'], res['sha256'], started, set_format.iso(set_format.utcnow()),
-                                    all_tools, extra=merged)
-    lifecycle.put_record(store, record)
+    heartbeat.raise_if_cancelled('%s was not written' % key)
+    lifecycle.require_open(store, set_id, host=host)
+    beat = heartbeat.ensure(store, set_id, host)
+    try:
+        all_tools = pipeline.stage_tools(compression, encryption)
+        all_tools.update(tools or {})
+        lifecycle.declare_part(store, set_id, host, component, name, key,
+                               owner={'node': beat.node, 'pid': beat.pid, 'module': beat.module})
+        started = set_format.iso(set_format.utcnow())
+        with store.open_write(key, exclusive=True) as writer:  # a part of an open set is never replaced
+            res = pipeline.stream_to_store(writer, source_argv=source_argv, source_file=source_file, source_name=source_name,
+                                           compression=compression, level=level, threads=threads, encryption=encryption,
+                                           cwd=cwd, env=env, progress=progress)
+            facts = check_source(res['source']) or {}
+            try:
+                writer.commit()
+            except AlreadyExistsError:
+                raise ConfigError('set %s already has the artifact %s of host %s, written outside its part declaration; '
+                                  'it was not replaced, and this part is left unfinished' % (set_id, key, host), artifact=key)
+        info = store.stat(key)
+        if info is None or info.size != res['size']:
+            store.delete(key)
+            raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                                % (store.describe(), key, 'no' if info is None else info.size, res['size']))
+        merged = dict(extra or {})
+        merged.update(facts)
+        merged['seconds'] = round(res['seconds'], 3)
+        record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
+                                        encryption or 'none', res['size'], res['sha256'], started,
+                                        set_format.iso(set_format.utcnow()), all_tools, extra=merged)
+        lifecycle.put_record(store, record)
+    except CancelledError as e:
+        heartbeat.mark_cancelled()
+        raise CancelledError('%s while writing %s into set %s: the part is left unfinished, so the set will not be '
+                             'committed' % (e.msg, key, set_id), artifact=key, **e.details)
     return record
 
 
@@ -91,3 +112,47 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
         if r.failed():
             raise LifeboatError('the %s stage failed while reading %s: %s' % (r.name, record['key'], r.describe()))
     return res
+
+
+# ---------------------------------------------------------------- small documents (records of things kept outside the store)
+
+def put_small_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, data, extra=None):
+    """Store ``data`` (small bytes, e.g. a JSON document) as an artifact of an open set, with its record.
+
+    The same rules as write_artifact without the pipeline: the part is declared first and every write is
+    exclusive. Raises AlreadyExistsError (PartExistsError) when the part exists already: the caller may find
+    it is its own repeated write. Returns the record.
+    """
+    key = set_format.artifact_key(set_id, host, component, name + fmt_ext)
+    heartbeat.raise_if_cancelled('%s was not written' % key)
+    lifecycle.require_open(store, set_id, host=host)
+    beat = heartbeat.ensure(store, set_id, host)
+    lifecycle.declare_part(store, set_id, host, component, name, key,
+                           owner={'node': beat.node, 'pid': beat.pid, 'module': beat.module})
+    started = set_format.iso(set_format.utcnow())
+    store.put_new(key, data)
+    info = store.stat(key)
+    if info is None or info.size != len(data):
+        store.delete(key)
+        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
+                            % (store.describe(), key, 'no' if info is None else info.size, len(data)))
+    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, 'none', 'none',
+                                    len(data), set_format.sha256_hex(data), started, set_format.iso(set_format.utcnow()),
+                                    {}, extra=dict(extra or {}, seconds=0.0))
+    lifecycle.put_record(store, record)
+    return record
+
+
+def get_small_artifact(store, record):
+    """The bytes of a small artifact, checked against its record (size and sha256)."""
+    data = store.get_bytes(record['key'])
+    if data is None:
+        raise DamagedError('artifact %s of set %s is missing from the %s'
+                           % (record['key'], record['set_id'], store.describe()), artifact=record['key'])
+    digest = set_format.sha256_hex(data)
+    if len(data) != record['size'] or digest != record['sha256']:
+        raise DamagedError('artifact %s failed verification: the store holds %d bytes with sha256 %s, the record says '
+                           '%d bytes with sha256 %s. It was changed or damaged after the backup; nothing was restored '
+                           'from it' % (record['key'], len(data), digest, record['size'], record['sha256']),
+                           artifact=record['key'])
+    return data

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DamagedError, LifeboatError
 
 SCHEMA_VERSION = 1
 
@@ -22,10 +22,27 @@ STATUS_KEY = 'status.json'
 MANIFEST_KEY = 'manifest.json'
 LOCK_KEY = 'lock.json'
 RECORD_SUFFIX = '.record.json'
+PART_SUFFIX = '.part.json'
+HEARTBEAT_DIR = 'heartbeats'
 
 IN_PROGRESS = 'in_progress'
 COMPLETED = 'completed'
 FAILED = 'failed'
+DAMAGED = 'damaged'
+STATUSES = (IN_PROGRESS, COMPLETED, FAILED)
+
+KIND_STATUS = 'lifeboat.backup/status'
+KIND_MANIFEST = 'lifeboat.backup/manifest'
+KIND_RECORD = 'lifeboat.backup/record'
+KIND_PART = 'lifeboat.backup/part'
+KIND_HEARTBEAT = 'lifeboat.backup/heartbeat'
+KIND_LOCK = 'lifeboat.backup/lock'
+
+# heartbeat states: a module still working, one that ended normally, one stopped by SIGTERM/SIGINT
+RUNNING = 'running'
+ENDED = 'ended'
+CANCELLED = 'cancelled'
+HEARTBEAT_STATES = (RUNNING, ENDED, CANCELLED)
 
 _ID_RE = re.compile(r'^(?P<ts>\d{8}T\d{6}Z)(?:-(?P<label>[a-z0-9][a-z0-9_.-]{0,62}))?$')
 _LABEL_RE = re.compile(r'^[a-z0-9][a-z0-9_.-]{0,62}$')
@@ -44,6 +61,14 @@ def iso(dt):
 
 def parse_iso(text):
     return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+
+
+def parse_iso_or_none(text):
+    """A datetime for an ISO 8601 UTC time as written here, or None when it is not one."""
+    try:
+        return parse_iso(text)
+    except (TypeError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------- ids and names
@@ -115,6 +140,33 @@ def record_key_for(artifact_key_):
     return artifact_key_ + RECORD_SUFFIX
 
 
+def part_key_for(artifact_key_):
+    """The part declaration of an artifact: written (exclusively) before the artifact is streamed."""
+    return artifact_key_ + PART_SUFFIX
+
+
+def heartbeat_prefix(set_id):
+    return set_key(set_id, HEARTBEAT_DIR)
+
+
+def heartbeat_key(set_id, host, pid, token):
+    """One heartbeat object per module process: <set>/heartbeats/<host>-<pid>-<token>.json."""
+    return set_key(set_id, HEARTBEAT_DIR, '%s-%d-%s.json' % (validate_host(host), int(pid), token))
+
+
+def artifact_key_of(key, suffix):
+    """The artifact key a record/part key belongs to, or None when ``key`` does not end with ``suffix``."""
+    if key.endswith(suffix) and len(key) > len(suffix):
+        return key[:-len(suffix)]
+    return None
+
+
+def is_part_area_key(set_id, key):
+    """True for keys below <set>/<host>/<component>/ (artifacts, records, part declarations)."""
+    parts = key.split('/')
+    return len(parts) == 4 and parts[0] == set_id and parts[1] != HEARTBEAT_DIR
+
+
 # ---------------------------------------------------------------- documents
 
 def dumps(doc):
@@ -123,17 +175,277 @@ def dumps(doc):
 
 
 def loads(data, what):
+    """Parse a stored document; DamagedError when it is not JSON, not an object or of an unknown schema."""
     try:
         doc = json.loads(data.decode('utf-8'))
     except (ValueError, UnicodeDecodeError) as e:
-        raise LifeboatError('%s is not valid JSON: %s' % (what, e))
+        raise DamagedError('%s is not valid JSON: %s' % (what, e))
     if not isinstance(doc, dict):
-        raise LifeboatError('%s is not a JSON object' % what)
+        raise DamagedError('%s is not a JSON object' % what)
     schema = doc.get('schema_version')
-    if not isinstance(schema, int) or schema > SCHEMA_VERSION:
-        raise LifeboatError(
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise DamagedError('%s has schema_version %r, which is not a schema version of lifeboat.backup' % (what, schema))
+    if schema > SCHEMA_VERSION:
+        raise DamagedError(
             '%s has schema_version %r; this collection reads up to %d: upgrade lifeboat.backup to read it'
             % (what, schema, SCHEMA_VERSION))
+    return doc
+
+
+# ---------------------------------------------------------------- validation of documents read from a store
+#
+# Everything read from a store is checked field by field before use: a damaged or hand-edited document
+# gives one readable DamagedError naming the document, the field, what it must be and what it is.
+
+_SHA_RE = re.compile(r'^[0-9a-f]{64}$')
+
+
+def describe_value(value):
+    """A short, readable description of a JSON value for error messages."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'the boolean %s' % ('true' if value else 'false')
+    if isinstance(value, str):
+        return 'the string %s' % json.dumps(value if len(value) <= 80 else value[:77] + '...', ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return 'the number %r' % (value,)
+    if isinstance(value, list):
+        return 'a list'
+    if isinstance(value, dict):
+        return 'an object'
+    return 'a %s' % type(value).__name__
+
+
+def _text(value):
+    return None if isinstance(value, str) and value else 'a non-empty string'
+
+
+def _text_or_empty(value):
+    return None if isinstance(value, str) else 'a string'
+
+
+def _count(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return None
+    return 'a whole number (0 or more)'
+
+
+def _bytes(value):
+    return None if _count(value) is None else 'a whole number of bytes (0 or more)'
+
+
+def _positive(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return None
+    return 'a whole number (1 or more)'
+
+
+def _sha256(value):
+    return None if isinstance(value, str) and _SHA_RE.match(value) else 'a SHA-256 in lower-case hex (64 characters)'
+
+
+def _time(value):
+    return None if parse_iso_or_none(value) is not None else 'a UTC time like 2026-11-22T03:15:00Z'
+
+
+def _time_or_null(value):
+    return None if value is None else _time(value)
+
+
+def _mapping(value):
+    return None if isinstance(value, dict) else 'an object'
+
+
+def _mapping_or_null(value):
+    return None if value is None else _mapping(value)
+
+
+def _host(value):
+    return None if isinstance(value, str) and _HOST_RE.match(value) and value not in ('.', '..') else 'a host name'
+
+
+def _artifact_name(value):
+    return None if isinstance(value, str) and _NAME_RE.match(value) else "a name of letters, digits, '.', '_', '-', '@' or '+'"
+
+
+def _hosts(value):
+    if isinstance(value, list) and all(_host(v) is None for v in value):
+        return None
+    return 'a list of host names'
+
+
+def _one_of(*choices):
+    def check(value):
+        return None if value in choices else 'one of %s' % ', '.join(json.dumps(c) for c in choices)
+    return check
+
+
+def _label(value):
+    return None if value is None or (isinstance(value, str) and _LABEL_RE.match(value)) else 'a set label or null'
+
+
+def check_fields(doc, spec, what):
+    """Check ``doc`` against ``spec``: (field, required, check) where check(value) -> None or 'what it must be'."""
+    for field, required, check in spec:
+        if field not in doc:
+            if required:
+                raise DamagedError('%s has no %r field' % (what, field))
+            continue
+        must = check(doc[field])
+        if must is not None:
+            raise DamagedError('%s: %r must be %s, not %s' % (what, field, must, describe_value(doc[field])))
+    return doc
+
+
+def _same_set(doc, set_id, what):
+    if doc.get('set_id') != set_id:
+        raise DamagedError('%s belongs to set %r, not %r' % (what, doc.get('set_id'), set_id))
+
+
+STATUS_SPEC = (
+    ('kind', False, _one_of(KIND_STATUS)),
+    ('set_id', True, _text),
+    ('status', True, _one_of(*STATUSES)),
+    ('started', False, _time_or_null),
+    ('finished', False, _time_or_null),
+    ('reason', False, _text_or_empty),
+    ('owner', False, _mapping_or_null),
+    ('manifest_sha256', False, _sha256),
+)
+
+
+def validate_status(doc, set_id):
+    what = 'the status of set %s' % set_id
+    check_fields(doc, STATUS_SPEC, what)
+    _same_set(doc, set_id, what)
+    return doc
+
+
+RECORD_SPEC = (
+    ('kind', True, _one_of(KIND_RECORD)),
+    ('set_id', True, _text),
+    ('host', True, _host),
+    ('component', True, _artifact_name),
+    ('name', True, _artifact_name),
+    ('artifact_kind', False, _text),
+    ('key', True, _text),
+    ('source', False, _text_or_empty),
+    ('format', True, _text),
+    ('compression', True, _text),
+    ('encryption', True, _text),
+    ('size', True, _bytes),
+    ('sha256', True, _sha256),
+    ('started', False, _time_or_null),
+    ('finished', False, _time_or_null),
+    ('tools', False, _mapping),
+    ('extra', False, _mapping),
+)
+
+
+def validate_record(rec, set_id, what=None):
+    """Check a record read back from a store (its own file, or a manifest entry); return it or raise DamagedError."""
+    if not isinstance(rec, dict):
+        raise DamagedError('%s is not a JSON object' % (what or 'an artifact record of set %s' % set_id))
+    what = what or 'artifact record %s' % (rec.get('key') if isinstance(rec.get('key'), str) else '?')
+    check_fields(rec, RECORD_SPEC, what)
+    _same_set(rec, set_id, what)
+    prefix = '%s/%s/%s/' % (set_id, rec['host'], rec['component'])
+    rest = rec['key'][len(prefix):]
+    if not rec['key'].startswith(prefix) or not rest or '/' in rest or rest in ('.', '..'):
+        raise DamagedError("%s: 'key' must name an object under %s, not %s" % (what, prefix, describe_value(rec['key'])))
+    return rec
+
+
+def check_record(rec, set_id):
+    """Validate a record read back from the store; return it or raise (kept for callers of 0.1.0)."""
+    return validate_record(rec, set_id)
+
+
+MANIFEST_SPEC = (
+    ('kind', True, _one_of(KIND_MANIFEST)),
+    ('set_id', True, _text),
+    ('label', False, _label),
+    ('status', True, _one_of(COMPLETED)),
+    ('started', False, _time_or_null),
+    ('finished', True, _time),
+    ('owner', False, _mapping_or_null),
+    ('hosts', True, _hosts),
+    ('components', True, _mapping),
+    ('artifact_count', True, _count),
+    ('size', True, _bytes),
+    ('artifacts', True, lambda v: None if isinstance(v, list) else 'a list of artifact records'),
+    ('missing_hosts', False, _hosts),
+    ('empty_hosts', False, _hosts),
+)
+
+
+def validate_manifest(doc, set_id):
+    """Check a manifest read from a store, every record in it included; return it or raise DamagedError."""
+    what = 'the manifest of set %s' % set_id
+    check_fields(doc, MANIFEST_SPEC, what)
+    _same_set(doc, set_id, what)
+    keys = set()
+    for i, rec in enumerate(doc['artifacts']):
+        validate_record(rec, set_id, what='%s, artifact %d' % (what, i + 1))
+        if rec['key'] in keys:
+            raise DamagedError('%s lists artifact %s twice' % (what, rec['key']))
+        keys.add(rec['key'])
+    if doc['artifact_count'] != len(doc['artifacts']):
+        raise DamagedError('%s says it has %d artifacts but lists %d' % (what, doc['artifact_count'], len(doc['artifacts'])))
+    total = sum(r['size'] for r in doc['artifacts'])
+    if doc['size'] != total:
+        raise DamagedError('%s says its artifacts hold %d bytes but they add up to %d' % (what, doc['size'], total))
+    hosts = sorted({r['host'] for r in doc['artifacts']})
+    if sorted(doc['hosts']) != hosts:
+        raise DamagedError('%s lists hosts %s but its artifacts belong to %s'
+                           % (what, ', '.join(doc['hosts']) or 'none', ', '.join(hosts) or 'none'))
+    return doc
+
+
+PART_SPEC = (
+    ('kind', True, _one_of(KIND_PART)),
+    ('set_id', True, _text),
+    ('host', True, _host),
+    ('component', True, _artifact_name),
+    ('name', True, _artifact_name),
+    ('key', True, _text),
+    ('started', True, _time),
+    ('owner', False, _mapping),
+)
+
+
+def validate_part(doc, set_id, key):
+    """Check a part declaration read from ``key``; return it or raise DamagedError."""
+    what = 'the part declaration %s' % key
+    check_fields(doc, PART_SPEC, what)
+    _same_set(doc, set_id, what)
+    if part_key_for(doc['key']) != key:
+        raise DamagedError('%s names artifact %s, which is not its own' % (what, doc['key']))
+    return doc
+
+
+HEARTBEAT_SPEC = (
+    ('kind', True, _one_of(KIND_HEARTBEAT)),
+    ('set_id', True, _text),
+    ('host', True, _host),
+    ('node', True, _text),
+    ('pid', True, _positive),
+    ('boot_id', False, _text_or_empty),
+    ('pid_ns', False, _text_or_empty),
+    ('pid_start', False, lambda v: None if v is None else _count(v)),
+    ('module', False, _text_or_empty),
+    ('started', True, _time),
+    ('renewed', True, _time),
+    ('state', True, _one_of(*HEARTBEAT_STATES)),
+    ('reason', False, _text_or_empty),
+)
+
+
+def validate_heartbeat(doc, set_id):
+    what = 'a heartbeat of set %s' % set_id
+    check_fields(doc, HEARTBEAT_SPEC, what)
+    _same_set(doc, set_id, what)
     return doc
 
 
@@ -144,7 +456,7 @@ def sha256_hex(data):
 def status_doc(set_id, status, started, owner=None, reason=None, finished=None):
     doc = {
         'schema_version': SCHEMA_VERSION,
-        'kind': 'lifeboat.backup/status',
+        'kind': KIND_STATUS,
         'set_id': set_id,
         'status': status,
         'started': started,
@@ -167,7 +479,7 @@ def make_record(set_id, host, component, name, kind, key, source, fmt, compressi
     """The record of one artifact. ``extra`` holds component-specific facts (paths, database, sizes...)."""
     rec = {
         'schema_version': SCHEMA_VERSION,
-        'kind': 'lifeboat.backup/record',
+        'kind': KIND_RECORD,
         'set_id': set_id,
         'host': host,
         'component': component,
@@ -189,28 +501,56 @@ def make_record(set_id, host, component, name, kind, key, source, fmt, compressi
     return rec
 
 
-def check_record(rec, set_id):
-    """Validate a record read back from the store; return it or raise."""
-    what = 'artifact record %s' % rec.get('key', '?')
-    for field in ('host', 'component', 'name', 'key', 'size', 'sha256', 'compression', 'encryption', 'format'):
-        if field not in rec:
-            raise LifeboatError('%s has no %r field' % (what, field))
-    if rec.get('set_id') != set_id:
-        raise LifeboatError('%s belongs to set %r, not %r' % (what, rec.get('set_id'), set_id))
-    if not re.match(r'^[0-9a-f]{64}$', str(rec['sha256'])):
-        raise LifeboatError('%s has no valid sha256' % what)
-    if not isinstance(rec['size'], int) or rec['size'] < 0:
-        raise LifeboatError('%s has no valid size' % what)
-    return rec
+def make_part(set_id, host, component, name, key, started, owner):
+    """A part declaration: what a module is about to write, stored before the artifact (exclusive create).
+
+    A declared part without a record is unfinished: its module failed, was cancelled or was killed.
+    """
+    return {
+        'schema_version': SCHEMA_VERSION,
+        'kind': KIND_PART,
+        'set_id': set_id,
+        'host': host,
+        'component': component,
+        'name': name,
+        'key': key,
+        'started': started,
+        'owner': dict(owner or {}),
+    }
 
 
-def make_manifest(set_id, status_document, records, finished, missing_hosts=None):
-    """The manifest: every record of the set. Writing it is the commit."""
+def make_heartbeat(set_id, host, node, pid, started, renewed, state, module=None, boot_id=None, pid_ns=None,
+                   pid_start=None, reason=None):
+    """A heartbeat: one module process working on an open set, renewed while it runs."""
+    doc = {
+        'schema_version': SCHEMA_VERSION,
+        'kind': KIND_HEARTBEAT,
+        'set_id': set_id,
+        'host': host,
+        'node': node,
+        'pid': int(pid),
+        'started': started,
+        'renewed': renewed,
+        'state': state,
+    }
+    for field, value in (('module', module), ('boot_id', boot_id), ('pid_ns', pid_ns), ('pid_start', pid_start),
+                         ('reason', reason)):
+        if value is not None:
+            doc[field] = value
+    return doc
+
+
+def make_manifest(set_id, status_document, records, finished, missing_hosts=None, empty_hosts=None):
+    """The manifest: every record of the set. Writing it is the commit.
+
+    ``missing_hosts``: hosts committed without a backup (allow_missing_hosts); ``empty_hosts``: hosts of the
+    play that had nothing to back up, allowed explicitly (allow_empty_hosts).
+    """
     records = sorted(records, key=lambda r: (r['host'], r['component'], r['name']))
     hosts = sorted({r['host'] for r in records})
     doc = {
         'schema_version': SCHEMA_VERSION,
-        'kind': 'lifeboat.backup/manifest',
+        'kind': KIND_MANIFEST,
         'set_id': set_id,
         'label': parse_set_id(set_id)[1],
         'status': COMPLETED,
@@ -224,7 +564,9 @@ def make_manifest(set_id, status_document, records, finished, missing_hosts=None
         'artifacts': records,
     }
     if missing_hosts:
-        doc['missing_hosts'] = missing_hosts
+        doc['missing_hosts'] = sorted(missing_hosts)
+    if empty_hosts:
+        doc['empty_hosts'] = sorted(empty_hosts)
     return doc
 
 
@@ -253,16 +595,95 @@ def verify_parts(records, present):
     return problems
 
 
-def set_summary(set_id, status_document, manifest, now, lock_doc=None):
+def audit_parts(parts, records, present):
+    """What each host of an open set really wrote, from the store alone.
+
+    ``parts``: artifact key -> part declaration; ``records``: artifact key -> record; ``present``: key -> size
+    of every object. Returns {host: {'records': [...], 'unfinished': [part declaration, ...],
+    'problems': [...]}}: a declared part without a record is unfinished (its module failed, was cancelled or
+    killed); a record without a declaration, or an object of another size than its record, is a problem.
+    """
+    out = {}
+
+    def host_entry(host):
+        return out.setdefault(host, {'records': [], 'unfinished': [], 'problems': []})
+
+    for key in sorted(parts):
+        part = parts[key]
+        entry = host_entry(part['host'])
+        rec = records.get(key)
+        if rec is None:
+            entry['unfinished'].append(part)
+        elif (rec['host'], rec['component'], rec['name']) != (part['host'], part['component'], part['name']):
+            entry['problems'].append('host %s: the record of %s names %s/%s/%s, not what was declared'
+                                     % (part['host'], key, rec['host'], rec['component'], rec['name']))
+    for key in sorted(records):
+        rec = records[key]
+        entry = host_entry(rec['host'])
+        if key not in parts:
+            entry['problems'].append('host %s: %s has a record but was never declared as a part (not written by '
+                                     'this collection\'s write path)' % (rec['host'], key))
+            continue
+        problems = verify_parts([rec], present)
+        entry['problems'].extend('host %s: %s' % (rec['host'], p) for p in problems)
+        entry['records'].append(rec)
+    return out
+
+
+def commit_plan(audit, hosts=None, expect=None, allow_missing_hosts=False):
+    """Decide a commit from ``audit_parts``: (records, missing_hosts, problems).
+
+    ``hosts``: hosts that must each have written at least one complete part. ``expect``: {host: ['component/name',
+    ...]} that must be among them. With ``allow_missing_hosts``, a host of ``hosts`` that wrote nothing, or left a
+    part unfinished, is recorded as missing and none of its parts go into the manifest; any other problem (a
+    missing object, a wrong size, an undeclared record) always fails the commit.
+    """
+    problems = []
+    missing = []
+    records = []
+    wanted = list(hosts or [])
+    for host in sorted(set(audit) | set(wanted) | set(expect or {})):
+        entry = audit.get(host) or {'records': [], 'unfinished': [], 'problems': []}
+        have = {'%s/%s' % (r['component'], r['name']) for r in entry['records']}
+        lacking = []
+        for item in (expect or {}).get(host) or []:
+            if isinstance(item, dict):
+                item = '%s/%s' % (item.get('component'), item.get('name'))
+            if item not in have:
+                lacking.append(item)
+        if host in wanted and allow_missing_hosts and not entry['problems'] and (
+                entry['unfinished'] or not entry['records'] or lacking):
+            missing.append(host)
+            continue
+        problems.extend(entry['problems'])
+        problems.extend('host %s: part %s/%s was started at %s but never finished (its module failed, was cancelled '
+                        'or was killed)' % (host, p['component'], p['name'], p['started']) for p in entry['unfinished'])
+        problems.extend('host %s has no artifact %s' % (host, item) for item in lacking)
+        if host in wanted and not entry['records'] and not entry['unfinished']:
+            missing.append(host)
+        records.extend(entry['records'])
+    if missing and not allow_missing_hosts:
+        problems.append('no artifacts from host(s) %s' % ', '.join(missing))
+    if not records and not problems:
+        problems.append('the set has no artifacts')
+    return records, (sorted(missing) if allow_missing_hosts else []), problems
+
+
+def set_summary(set_id, status_document, manifest, now, lock_doc=None, damaged=None):
     """One line of backup_set_info: derive the status from what is in the store.
 
-    completed  -- a manifest exists (the commit point)
-    failed     -- the status says failed, or it says in_progress but no live lock belongs to this set
-                  (the run was interrupted)
+    completed   -- a manifest exists (the commit point)
+    damaged     -- its manifest (or, without one, its status) cannot be read: ``damaged`` says why
+    failed      -- the status says failed, or it says in_progress but no live lock belongs to this set
+                   (the run was interrupted)
     in_progress -- a live lock belongs to this set
     """
     dt, label = parse_set_id(set_id)
     out = {'id': set_id, 'label': label, 'timestamp': iso(dt), 'age_seconds': int((now - dt).total_seconds())}
+    if damaged:
+        out.update({'status': DAMAGED, 'restorable': False, 'reason': damaged, 'size': 0, 'hosts': [],
+                    'components': {}, 'artifact_count': 0})
+        return out
     if manifest is not None:
         out.update({
             'status': COMPLETED,
@@ -274,8 +695,9 @@ def set_summary(set_id, status_document, manifest, now, lock_doc=None):
             'components': manifest.get('components', {}),
             'artifact_count': manifest.get('artifact_count', 0),
         })
-        if manifest.get('missing_hosts'):
-            out['missing_hosts'] = manifest['missing_hosts']
+        for field in ('missing_hosts', 'empty_hosts'):
+            if manifest.get(field):
+                out[field] = manifest[field]
         return out
     out.update({'restorable': False, 'size': 0, 'hosts': [], 'components': {}, 'artifact_count': 0})
     if status_document is None:

@@ -109,7 +109,7 @@ def _check_options(opts, set_id, host, region, check_mode):
         set_format.parse_set_id(set_id)
         set_format.validate_host(host)
         if not check_mode:  # in check mode the backup set was not really started
-            snapshot_record.check_record_target(opts['store'], set_id)
+            snapshot_record.check_record_target(opts['store'], set_id, host=host)
     if opts.get('copy_to_region') and not opts.get('wait'):
         raise LifeboatError('copy_to_region needs wait=true: EC2 copies a snapshot only once it is completed')
     if opts.get('copy_to_region') == region:

@@ -3,65 +3,31 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A snapshot group's record in a backup set: a small JSON artifact (component ``snapshot``, name ``ec2``).
 
-Small documents are written and read as bytes through the store (put_small_artifact / get_small_artifact),
-not through the streaming pipeline; they still get a proper artifact record (size, sha256), so the set's
-commit verifies them like any artifact and a read checks them against it.
+Small documents are written and read as bytes through the store (artifacts.put_small_artifact /
+get_small_artifact, shared with the OpenSearch record), not through the streaming pipeline; they still get a
+proper artifact record (size, sha256), so the set's commit verifies them like any artifact and a read checks
+them against it.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DamagedError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set.artifacts import get_small_artifact, put_small_artifact
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic
 
 ARTIFACT_KIND = 'ebs-snapshot-set'   # the record's artifact_kind (stored format: kept as it was)
 
 
-def put_small_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, data, extra=None):
-    """Store ``data`` (bytes) as an artifact of an open set, with its record, in two exclusive writes.
-
-    Returns the record. Raises AlreadyExistsError when the artifact exists already (parts of an open set
-    are never replaced).
-    """
-    lifecycle.require_open(store, set_id)
-    key = set_format.artifact_key(set_id, host, component, name + fmt_ext)
-    started = set_format.iso(set_format.utcnow())
-    store.put_new(key, data)
-    info = store.stat(key)
-    if info is None or info.size != len(data):
-        store.delete(key)
-        raise LifeboatError('%s: the stored object %s has %s bytes after writing %d; the artifact was removed'
-                            % (store.describe(), key, 'no' if info is None else info.size, len(data)))
-    record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, 'none', 'none',
-                                    len(data), set_format.sha256_hex(data), started, set_format.iso(set_format.utcnow()),
-                                    {}, extra=dict(extra or {}, seconds=0.0))
-    lifecycle.put_record(store, record)
-    return record
-
-
-def get_small_artifact(store, record):
-    """The bytes of a small artifact, checked against its record (size and sha256)."""
-    data = store.get_bytes(record['key'])
-    if data is None:
-        raise DamagedError('artifact %s of set %s is missing from the %s'
-                           % (record['key'], record['set_id'], store.describe()), artifact=record['key'])
-    digest = set_format.sha256_hex(data)
-    if len(data) != record['size'] or digest != record['sha256']:
-        raise DamagedError('artifact %s failed verification: the store holds %d bytes with sha256 %s, the record says '
-                           '%d bytes with sha256 %s. It was changed or damaged after the backup; nothing was restored '
-                           'from it' % (record['key'], len(data), digest, record['size'], record['sha256']),
-                           artifact=record['key'])
-    return data
-
-
-def check_record_target(store_params, set_id):
-    """Before any snapshot is taken: the backup set to record into exists and is open."""
+def check_record_target(store_params, set_id, host=None):
+    """Before any snapshot is taken: the backup set to record into exists and is open. With ``host``, this
+    module's heartbeat in the set starts now, so the store lock stays alive while the snapshots complete."""
     from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
     with open_store(store_params) as store:
-        lifecycle.require_open(store, set_id)
+        lifecycle.require_open(store, set_id, host=host)
 
 
 def _existing(store, set_id, host, data):

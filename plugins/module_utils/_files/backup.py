@@ -7,11 +7,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
+import stat
+import tempfile
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import paths as path_rules
 from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import tar_features
@@ -74,11 +79,170 @@ def source_paths(name, paths):
     return archived, links
 
 
+def _link_groups(whole, paths, since):
+    """{inode: [names]} of the files archived again in ``whole`` directories that did not change since the last
+    level and have other names (hard links): those names are found by walking ``paths``. Usually there is none,
+    and nothing is walked."""
+    wanted = {}
+    for directory, names in whole.items():
+        for name in names:
+            try:
+                st = os.lstat(b'/' + directory + b'/' + name)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and max(st.st_mtime, st.st_ctime) < since:
+                wanted[(st.st_dev, st.st_ino)] = []
+    if wanted:
+        for path in paths:
+            _walk_for(os.fsencode(path), wanted)
+    return {key[1]: names for key, names in wanted.items() if len(names) > 1}
+
+
+def _walk_for(top, wanted):
+    """Add to ``wanted`` {(dev, ino): [names]} every name below ``top`` (bytes, absolute) of those files."""
+    try:
+        top_st = os.lstat(top)
+    except OSError:
+        return
+    if not stat.S_ISDIR(top_st.st_mode):
+        if (top_st.st_dev, top_st.st_ino) in wanted:
+            wanted[(top_st.st_dev, top_st.st_ino)].append(top[1:])
+        return
+    stack = [top]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if st.st_dev == top_st.st_dev:
+                    stack.append(entry.path)
+            elif (st.st_dev, st.st_ino) in wanted:
+                wanted[(st.st_dev, st.st_ino)].append(entry.path[1:])
+
+
+def _dev_ino(name):
+    """(device, inode) of a directory named as in a snapshot file (relative to /), or None."""
+    try:
+        st = os.lstat(b'/' + name)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class Incremental(object):
+    """What an incremental archive needs: the decision (level, base), and the snapshot file tar works on.
+
+    The snapshot file of the base is fetched from the store into a private temporary directory, tar updates
+    it while it archives, and it is stored in the set as ``<name>.snar``; the directory is removed in every path.
+    """
+
+    def __init__(self, store, set_id, host, name, paths, exclude, one_file_system, full_every, full, base_host):
+        set_format.validate_host(base_host or host)
+        self.policy = incremental.parse_full_every(full_every)
+        self.store = store
+        self.name = name
+        self.found = chain.find_base(store, set_id, base_host or host, name, set_format.parse_set_id(set_id)[1])
+        base = self.found['record']
+        self.decision = incremental.decide(
+            base, self.policy, chain.set_epoch(set_id), force=full, base_problem=self.found['problem'],
+            source_problem=None if base is None else incremental.same_source(base, paths, exclude, one_file_system),
+            full_time=self.found['full_time'])
+        self.warnings = []
+        if self.decision['level'] == 0 and base is not None and incremental.facts_of(base) is not None and not full \
+                and (self.found['problem'] or incremental.same_source(base, paths, exclude, one_file_system)):
+            self.warn_full(self.decision['reason'])
+        self.tmp = None
+        self.snapshot = None
+        self.stale = []
+        self.base_records = []
+        self.base_time = None
+        self.facts = None
+
+    def warn_full(self, why):
+        self.warnings.append('files entry %s is archived as a full (level 0) instead of an increment: %s' % (self.name, why))
+
+    def summary(self):
+        out = {'level': self.decision['level'], 'base': (self.decision['base'] or {}).get('set_id'),
+               'full_set': self.decision['full_set'], 'reason': self.decision['reason'],
+               'full_every': incremental.policy_text(self.policy)}
+        if self.found['passed_over']:
+            out['passed_over'] = self.found['passed_over']
+        if self.stale:
+            out['archived_whole_next'] = self.stale[:files_logic.MAX_REPORTED]
+        return out
+
+    def __enter__(self):
+        self.tmp = tempfile.mkdtemp(prefix='lifeboat-snar-')
+        self.snapshot = os.path.join(self.tmp, 'snapshot')
+        if self.decision['level'] > 0:
+            why = self._fetch(self.found['snar'])
+            if why:
+                reason = 'the snapshot file of set %s could not be used: %s' % (self.found['record']['set_id'], why)
+                self.warn_full(reason)
+                self.decision = incremental.full_decision(reason)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def after_tar(self, paths):
+        """Once tar archived the level: the hard links it breaks (into the record), and the new snapshot file
+        without the directories tar recorded with a stale name or inode (incremental.stale_directories), which
+        the next level then archives whole instead of losing files."""
+        with open(self.snapshot, 'rb') as f:
+            data = f.read()
+        records = incremental.snar_directories(data)
+        if self.decision['level'] > 0:
+            whole = incremental.new_directories(self.base_records, records)
+            repairs = incremental.hard_link_repairs(_link_groups(whole, paths, self.base_time), whole)
+            self.facts['hard_links'] = [[incremental.encode_name(kept), [incremental.encode_name(name) for name in others]]
+                                        for kept, others in repairs]
+        stale = incremental.stale_directories(records, _dev_ino)
+        if stale:
+            with open(self.snapshot, 'wb') as f:
+                f.write(incremental.drop_directories(data, records, stale))
+        self.stale = [os.fsdecode(b'/' + name) for name in stale]
+
+    def _fetch(self, snar):
+        """Copy the base's snapshot file into the private directory, checked; why it cannot be used, or None."""
+        dd = pipeline.need_tool('dd', 'incremental files backups')
+        try:
+            res = artifacts.read_artifact(self.store, snar, [dd, 'of=' + self.snapshot, 'bs=1M', 'status=none'],
+                                          sink_name='dd', env=dict(os.environ, LC_ALL='C'))
+        except LifeboatError as e:
+            return e.msg
+        if res['sink'].failed():
+            return res['sink'].describe()
+        with open(self.snapshot, 'rb') as f:
+            data = f.read()
+        try:
+            self.base_records = incremental.snar_directories(data)
+            self.base_time = incremental.snar_time(data)
+            data = incremental.without_devices(data, self.base_records)
+        except ValueError as e:
+            os.unlink(self.snapshot)
+            return str(e)
+        with open(self.snapshot, 'wb') as f:
+            f.write(data)
+        return None
+
+
 def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', level=None, threads=0,
-           encryption='none', one_file_system=False, check_mode=False):
+           encryption='none', one_file_system=False, incremental_mode=False, full_every=None, full=False,
+           base_host=None, check_mode=False):
     set_format.validate_name(name, 'files entry name')
     if not paths:
         raise ConfigError('files entry %s has no paths' % name)
+    if incremental_mode and incremental.is_snar_name(name):
+        raise ConfigError('files entry %s: names ending in %s are taken by the snapshot files of incremental entries'
+                          % (name, incremental.SNAR_SUFFIX))
     paths, links = source_paths(name, paths)
     unreadable = [p for p in paths if not os.access(p, os.R_OK)]
     if unreadable:
@@ -86,28 +250,85 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     tar = pipeline.need_tool('tar', 'files_backup')
     feats = tar_features(tar)
     pipeline.compressor_argv(compression, level, threads)  # validates compression and level before anything starts
+    inc = None
+    if incremental_mode:
+        inc = Incremental(store, set_id, host, name, paths, exclude, one_file_system, full_every, full, base_host)
     if check_mode:
         msg = 'would archive %s into set %s as %s/%s' % (', '.join(paths), set_id, files_logic.COMPONENT, name)
-        return {'changed': True, 'records': [], 'paths': paths, 'links': links, 'msg': msg + _links_note(links)}
-    argv = files_logic.tar_create_argv(tar, paths, exclude, feats, one_file_system)
-    env = dict(os.environ, LC_ALL='C')
+        out = {'changed': True, 'records': [], 'paths': paths, 'links': links, 'msg': msg + _links_note(links)}
+        if inc is not None:
+            out['incremental'] = inc.summary()
+            out['msg'] += ' (%s)' % _level_note(inc.decision)
+            out['tar_warnings'] = inc.warnings
+        return out
+    spec = {'store': store, 'set_id': set_id, 'host': host, 'name': name, 'paths': paths, 'links': links,
+            'exclude': exclude, 'compression': compression, 'level': level, 'threads': threads, 'encryption': encryption,
+            'one_file_system': one_file_system, 'tar': tar, 'feats': feats}
+    if inc is None:
+        return _result(spec, _archive(spec), None)
+    with inc:
+        record = _archive(spec, inc)
+        snar = _store_snapshot(spec, inc, record)
+    return _result(spec, record, snar, inc)
+
+
+def _archive(spec, inc=None):
+    argv = files_logic.tar_create_argv(spec['tar'], spec['paths'], spec['exclude'], spec['feats'], spec['one_file_system'],
+                                       snapshot=inc.snapshot if inc else None)
 
     def check(res):
-        return files_logic.judge_tar_create(res.rc, res.stderr)
+        facts = files_logic.judge_tar_create(res.rc, res.stderr)
+        if inc is not None:
+            inc.after_tar(spec['paths'])
+        return facts
 
-    record = artifacts.write_artifact(
-        store, set_id, host, files_logic.COMPONENT, name, 'files', 'tar', '.tar', source='files:' + ','.join(paths),
-        check_source=check, source_argv=argv, source_name='tar', compression=compression, level=level,
-        threads=threads, encryption=encryption, tools={'tar': feats['version']},
-        extra={'paths': paths, 'links': links, 'exclude': list(exclude or []), 'xattrs': feats['xattrs'],
-               'acls': feats['acls']},
-        env=env)
+    extra = {'paths': spec['paths'], 'links': spec['links'], 'exclude': list(spec['exclude'] or []),
+             'xattrs': spec['feats']['xattrs'], 'acls': spec['feats']['acls']}
+    if inc is not None:
+        snar_key = set_format.artifact_key(spec['set_id'], spec['host'], files_logic.COMPONENT, artifacts.artifact_filename(
+            incremental.snar_name(spec['name']), incremental.SNAR_EXT, spec['compression'], spec['encryption']))
+        extra['one_file_system'] = bool(spec['one_file_system'])
+        inc.facts = incremental.new_facts(inc.decision, spec['name'], snar_key, inc.policy)
+        extra['incremental'] = inc.facts
+    return artifacts.write_artifact(
+        spec['store'], spec['set_id'], spec['host'], files_logic.COMPONENT, spec['name'], 'files', 'tar', '.tar',
+        source='files:' + ','.join(spec['paths']), check_source=check, source_argv=argv, source_name='tar',
+        compression=spec['compression'], level=spec['level'], threads=spec['threads'], encryption=spec['encryption'],
+        tools={'tar': spec['feats']['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
+
+
+def _store_snapshot(spec, inc, record):
+    """tar's new snapshot file, as the artifact <name>.snar of the set (what the next level continues from)."""
+    with open(inc.snapshot, 'rb') as source:
+        return artifacts.write_artifact(
+            spec['store'], spec['set_id'], spec['host'], files_logic.COMPONENT, incremental.snar_name(spec['name']),
+            incremental.SNAR_KIND, incremental.SNAR_FORMAT, incremental.SNAR_EXT, source='files-snapshot:' + spec['name'],
+            check_source=lambda res: {}, source_file=source, compression=spec['compression'], level=spec['level'],
+            threads=spec['threads'], encryption=spec['encryption'], tools={'tar': spec['feats']['version']},
+            extra={'archive': record['key'], 'level': inc.decision['level'], 'dropped_directories': len(inc.stale)})
+
+
+def _result(spec, record, snar, inc=None):
     ex = record['extra']
-    summary = {'host': host, 'component': files_logic.COMPONENT, 'name': name, 'size': record['size'],
+    summary = {'host': spec['host'], 'component': files_logic.COMPONENT, 'name': spec['name'], 'size': record['size'],
                'uncompressed_size': ex.get('uncompressed_size'), 'seconds': ex['seconds']}
-    return {'changed': True, 'records': [record], 'record': record, 'summary': [summary], 'paths': paths, 'links': links,
-            'size': record['size'], 'sha256': record['sha256'], 'changed_files': ex.get('changed_files', []),
-            'tar_warnings': ex.get('warnings', [])}
+    out = {'changed': True, 'records': [record], 'record': record, 'summary': [summary], 'paths': spec['paths'],
+           'links': spec['links'], 'size': record['size'], 'sha256': record['sha256'],
+           'changed_files': ex.get('changed_files', []), 'tar_warnings': ex.get('warnings', [])}
+    if inc is not None:
+        out['records'].append(snar)
+        out['snapshot'] = snar
+        out['incremental'] = inc.summary()
+        out['tar_warnings'] = inc.warnings + out['tar_warnings']
+        summary['level'] = inc.decision['level']
+        summary['size'] += snar['size']
+    return out
+
+
+def _level_note(decision):
+    if decision['level'] == 0:
+        return 'a full, level 0: %s' % decision['reason']
+    return 'an increment, %s' % decision['reason']
 
 
 def _links_note(links):

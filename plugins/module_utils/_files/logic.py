@@ -58,11 +58,20 @@ def exclude_args(patterns):
     return args
 
 
-def tar_create_argv(tar, paths, exclude=None, features=None, one_file_system=False):
-    """GNU tar reading ``paths`` (absolute) relative to /, writing a POSIX archive to stdout."""
+def tar_create_argv(tar, paths, exclude=None, features=None, one_file_system=False, snapshot=None):
+    """GNU tar reading ``paths`` (absolute) relative to /, writing a POSIX archive to stdout.
+
+    ``snapshot``: the path of a listed-incremental snapshot file (an empty or missing one makes a level 0);
+    tar reads it, archives what changed since, and writes the new state into it. Directories are compared by
+    name and inode only (the snapshot files lifeboat gives tar carry no devices: incremental.without_devices).
+    Its notes about new and renamed directories (one per directory at level 0) are left out.
+    """
     features = features or {}
     argv = [tar, '--create', '--file=-', '--directory=/', '--format=posix', '--sparse', '--totals',
             '--pax-option=delete=atime,delete=ctime', '--warning=no-file-ignored']
+    if snapshot:
+        argv += ['--listed-incremental=' + snapshot, '--no-check-device', '--warning=no-new-directory',
+                 '--warning=no-rename-directory']
     if features.get('xattrs'):
         argv += ['--xattrs', '--xattrs-include=*']
     if features.get('acls'):
@@ -73,6 +82,12 @@ def tar_create_argv(tar, paths, exclude=None, features=None, one_file_system=Fal
     argv.append('--')
     argv += [p.lstrip('/') for p in paths]
     return argv
+
+
+def tar_list_incremental_argv(tar):
+    """GNU tar listing an incremental archive from stdin with every directory's dumpdir (for tarsafe)."""
+    return [tar, '--list', '--file=-', '-vv', '--incremental', '--quoting-style=c', '--warning=no-timestamp',
+            '--warning=no-unknown-keyword']
 
 
 def tar_extract_argv(tar, staging, features=None, as_root=True, keep_capabilities=True):

@@ -22,11 +22,14 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Con
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import apply as chain_apply
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import fsops
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import paths as path_rules
 from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import tar_features
-from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import MemberChecker
+from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import IncrementalChecker, MemberChecker
 
 _NEVER_THROUGH = ('a restore never writes through a symlink that is not part of the restored tree: remove it, or '
                   'restore under another dest. Nothing was changed')
@@ -172,6 +175,9 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     record = artifacts.find_record(manifest, host, files_logic.COMPONENT, name)
     dest = check_dest(dest)
     targets = plan_restore(record, dest, force)
+    levels = chain.resolve(store, record) if incremental.facts_of(record) else [(record, None)]
+    for level, _snapshot in levels[1:]:
+        _link_repairs(level)   # a record that lies is refused before anything is read
     links = path_rules.record_links(record, path_rules.record_paths(record))
     drop_setid = bool(dest) and not keep_setid
     base = {'set_id': manifest['set_id'], 'manifest_sha256': digest, 'artifact': record['key'],
@@ -180,13 +186,18 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
             'links': [dict(link, path=files_logic.restore_target(link['path'], dest),
                            resolved=files_logic.restore_target(link['resolved'], dest)) for link in links],
             'setid': 'dropped' if drop_setid else 'kept'}
+    if incremental.facts_of(record):
+        base['chain'] = [{'set_id': level['set_id'], 'level': incremental.facts_of(level)['level'], 'artifact': level['key'],
+                          'size': level['size']} for level, _snapshot in levels]
     if check_mode:
-        base.update({'changed': True, 'msg': 'would restore %s from %s' % (', '.join(base['paths']), record['key'])})
+        what = record['key'] if len(levels) == 1 else 'the %d levels of its chain (%s)' % (
+            len(levels), ', '.join(level['set_id'] for level, _snapshot in levels))
+        base.update({'changed': True, 'msg': 'would restore %s from %s' % (', '.join(base['paths']), what)})
         return base
     tar = pipeline.need_tool('tar', 'files_restore')
     feats = tar_features(tar)
     stage_parent = _stage_parent(targets, staging_dir)
-    need = (record.get('extra') or {}).get('uncompressed_size')
+    need = sum((level.get('extra') or {}).get('uncompressed_size') or 0 for level, _snapshot in levels)
     if need:
         free = _free_bytes(stage_parent)
         if free < need:
@@ -208,7 +219,7 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
             fsops.remove_tree(parent_fd, staging_name, staging)
             raise LifeboatError('cannot open staging directory %s: %s' % (staging, e))
         try:
-            res, checker = _extract(store, record, tar, feats, staging, keep_capabilities=not drop_setid)
+            seconds, members, sha256 = _extract_levels(store, levels, tar, feats, staging, staging_fd, base, not drop_setid)
             dropped = fsops.drop_setid(staging_fd, staging) if drop_setid else []
             leftovers = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name), moves)
         finally:
@@ -224,8 +235,8 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
         for move in moves:
             move.close()
         os.close(parent_fd)
-    base.update({'changed': True, 'restored': moved, 'members': checker.members, 'seconds': round(res['seconds'], 3),
-                 'sha256': res['sha256'], 'setid_dropped': [_restored_name(p, staging, dest) for p in dropped],
+    base.update({'changed': True, 'restored': moved, 'members': members, 'seconds': round(seconds, 3), 'sha256': sha256,
+                 'setid_dropped': [_restored_name(p, staging, dest) for p in dropped],
                  'leftovers': [{'of': of, 'path': path, 'reason': why} for of, path, why in leftovers]})
     warnings = _leftover_warnings(leftovers) + warnings
     if warnings:
@@ -233,8 +244,91 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     return base
 
 
-def _extract(store, record, tar, feats, staging, keep_capabilities):
-    checker = MemberChecker(record['extra']['paths'])
+def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities):
+    """Extract a full archive, or every level of a chain in order, into the staging directory.
+
+    Returns (seconds, members, sha256 of the last level); each level's facts go into ``result['chain']``.
+    """
+    first = levels[0][0]
+    checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
+    res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker)
+    steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
+    state = chain_apply.tree_state(checker) if len(levels) > 1 else None
+    for record, snapshot in levels[1:]:
+        roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
+        if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
+            dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots)
+            how = 'snapshot file'
+        else:
+            dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar))
+            how = 'listing'
+        step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
+        res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
+                                IncrementalChecker(record['extra']['paths'], dumpdirs=False))
+        unlisted = [segs for segs in checker.directories if b'/'.join(segs) not in dumpdirs]
+        if unlisted:
+            raise DamagedError('the increment %s holds the directory %s, which its %s does not list: it cannot be applied; '
+                               'nothing was changed' % (record['key'], b'/'.join(unlisted[0]).decode('utf-8', 'replace'), how))
+        step['linked'] = chain_apply.repair_links(staging_fd, staging, _link_repairs(record), roots)
+        step.update({'members': checker.members, 'seconds': round(res['seconds'], 3), 'deletions_from': how})
+        steps.append(step)
+    for entry, step in zip(result.get('chain') or [], steps):
+        entry.update(step)
+    return sum(step['seconds'] for step in steps), sum(step['members'] for step in steps), res['sha256']
+
+
+def _read_snapshot(store, record, snapshot, roots):
+    """The dumpdirs of an increment from the snapshot file stored with it (a few kB instead of a second read of the
+    archive), checked: ({directory: {name: flag}}, {root: is a directory})."""
+    cat = pipeline.need_tool('cat', 'incremental restores')
+    chunks = []
+    try:
+        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=chunks.append)
+    except LifeboatError as e:
+        raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
+    if res['sink'].failed():
+        raise LifeboatError('reading %s failed, nothing was changed: %s' % (snapshot['key'], res['sink'].describe()))
+    try:
+        records = incremental.snar_directories(b''.join(chunks))
+    except ValueError as e:
+        raise DamagedError('the snapshot file %s of %s cannot be read (%s); nothing was changed' % (snapshot['key'], record['key'], e))
+    dumpdirs, problems = incremental.snapshot_dumpdirs(records, roots)
+    if problems:
+        raise DamagedError('the snapshot file %s of %s is not safe to apply (nothing was changed): %s'
+                           % (snapshot['key'], record['key'], '; '.join(problems[:10])), unsafe_members=problems)
+    return dumpdirs, {root: root in dumpdirs for root in roots}
+
+
+def _link_repairs(record):
+    try:
+        return incremental.link_repairs_of(record)
+    except ValueError as e:
+        raise DamagedError('the record of %s has hard links to repair that are not valid (%s); nothing was changed'
+                           % (record['key'], e))
+
+
+def _list_increment(store, record, tar):
+    """Read a level of a chain once with tar's incremental listing: every member and dumpdir checked, and the
+    renames and deletions it makes collected, before anything of it is extracted."""
+    checker = IncrementalChecker(record['extra']['paths'])
+    try:
+        res = artifacts.read_artifact(store, record, files_logic.tar_list_incremental_argv(tar), sink_name='tar',
+                                      env=dict(os.environ, LC_ALL='C'), on_sink_line=checker.feed)
+    except LifeboatError as e:
+        raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
+    checker.finish()
+    checker.check_stderr(res['sink'].stderr)
+    if checker.problems:
+        raise DamagedError('the increment %s (level %d of the chain) has unsafe members or dumpdirs, refusing to restore '
+                           'it (nothing was changed): %s' % (record['key'], incremental.facts_of(record)['level'],
+                                                             '; '.join(checker.problems[:10])), unsafe_members=checker.problems)
+    if res['sink'].failed():
+        raise LifeboatError('listing %s failed, nothing was changed: %s' % (record['key'], res['sink'].describe()))
+    return checker
+
+
+def _extract(store, record, tar, feats, staging, keep_capabilities, checker=None):
+    checker = checker or MemberChecker(record['extra']['paths'])
     argv = files_logic.tar_extract_argv(tar, staging, feats, as_root=os.geteuid() == 0, keep_capabilities=keep_capabilities)
     try:
         res = artifacts.read_artifact(store, record, argv, sink_name='tar', env=dict(os.environ, LC_ALL='C'),
@@ -242,6 +336,8 @@ def _extract(store, record, tar, feats, staging, keep_capabilities):
     except LifeboatError as e:
         raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
     sink = res['sink']
+    if hasattr(checker, 'finish'):
+        checker.finish()
     checker.check_stderr(sink.stderr)
     if checker.problems:
         raise DamagedError('the archive %s has unsafe members, refusing to restore it (nothing was changed): %s'

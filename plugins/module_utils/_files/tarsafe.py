@@ -11,6 +11,17 @@ symlink there would send the recorded path elsewhere), lies beneath a symlink of
 classic "write through a symlink" escape), is a symlink whose relative target climbs above the archive
 root, or is a hard link whose target is absolute or has '..'. Symlinks with absolute targets are kept as they
 were (system trees have them) because nothing is ever written through a symlink.
+
+Incremental archives (GNU tar's listed-incremental mode) are read with ``tar -tvv --incremental``, which also
+prints each directory's "dumpdir": its entries, one per line, flagged Y (in this archive), N (kept from the
+earlier level) or D (a directory), and tar's directory renames (R old, T new, X a temporary place).
+``IncrementalChecker`` splits that listing into members and dumpdirs and adds the rules an increment needs,
+because it is applied over the tree its earlier levels left: every member below a backed-up path lies in a
+directory of the same archive (an increment holds every directory, so nothing can be written through a symlink
+an earlier level left), a hard link points to a file of the same archive, every directory is a D entry of its
+parent's dumpdir, dumpdir entries are plain names, and there are no renames (lifeboat's increments never have
+any: a renamed directory is archived whole, see docs/incremental.md). The dumpdirs are collected for the
+restore, which removes what they no longer list itself (``apply.py``) instead of letting tar do it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -156,3 +167,196 @@ def member_problem(m, roots, symlinks):
     if m['type'] == 'h' and target is not None and (target.startswith(b'/') or b'..' in _segments(target)):
         return 'hard link to %s' % target.decode('utf-8', 'replace')
     return None
+
+
+# ---------------------------------------------------------------- incremental archives
+
+# a member line of a verbose listing: type and mode, owner, size (or major,minor), date, time, "name"
+HEADER_RE = re.compile(br'^[-a-zA-Z][-rwxsStT]{9}\S*\s+\S+\s+(?:\d+|\d+,\s*\d+)\s+\S+\s+\S+\s+"')
+
+
+class Dumpdir(object):
+    """The dumpdir of one directory member: ``entries`` [(flag, name)], names as bytes (flag a one-byte bytes)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.entries = []
+        self.terminated = False   # closed by its empty line (tar -xvv prints no dumpdirs: never)
+
+    def add(self, flag, text):
+        self.entries.append([flag, text])
+
+    def extend_last(self, text):
+        self.entries[-1][1] += text
+
+    def names(self):
+        """{name: flag} of the directory's entries (renames left out)."""
+        return {name: flag for flag, name in self.entries if flag in (b'Y', b'N', b'D')}
+
+
+class ListingReader(object):
+    """Splits the lines of ``tar -tvv --incremental --quoting-style=c`` into members and dumpdirs.
+
+    Member lines are C-quoted and unambiguous. Dumpdir entries are printed raw (``F name``, then one empty line
+    closes the dumpdir), so a name with a newline continues on the next line: a line that is neither a member
+    nor an entry continues the entry before it, and empty lines followed by another entry were newlines at the
+    end of a name. Only a name made to look like an entry or a member line can be misread, and what is read
+    is only ever applied inside the staging directory, below the backed-up paths.
+    """
+
+    def __init__(self, on_member, on_dumpdir, on_problem):
+        self.on_member = on_member
+        self.on_dumpdir = on_dumpdir
+        self.on_problem = on_problem
+        self.block = None
+        self.blank = 0
+
+    def feed(self, line):
+        if isinstance(line, str):
+            line = line.encode('ascii', 'surrogateescape')
+        if line[-1:] == b'\n':
+            line = line[:-1]
+        block = self.block
+        if block is not None:
+            # most lines of an incremental listing are dumpdir entries: they are told apart first (a member line's
+            # second character is a mode letter, never a space)
+            if line[1:2] == b' ' and line[:1] in b'YNDRTX':
+                if self.blank:
+                    if block.entries:
+                        block.extend_last(b'\n' * self.blank)
+                    else:
+                        self.on_problem(block.name, 'a dumpdir that goes on after its end')
+                    self.blank = 0
+                block.entries.append([line[:1], line[2:]])
+                return
+            if not line:
+                self.blank += 1
+                return
+        if HEADER_RE.match(line):
+            self.close()
+            self._member(line)
+        elif b'Creating directory:' in line:
+            return   # tar -xvv notes the parents it makes (they are no members)
+        elif block is None:
+            if line.strip():
+                self.on_problem(b'?', 'unparseable listing line %r' % (line[:200],))
+        elif block.entries:
+            block.extend_last(b'\n' * (self.blank + 1) + line)
+            self.blank = 0
+        else:
+            self.on_problem(block.name, 'unparseable dumpdir line %r' % (line[:200],))
+
+    def close(self):
+        """End the dumpdir being read (at the next member, and at the end of the listing)."""
+        if self.block is not None:
+            self.block.terminated = self.blank > 0
+            if self.blank > 1 and self.block.entries:
+                self.block.extend_last(b'\n' * (self.blank - 1))
+            self.on_dumpdir(self.block)
+        self.block = None
+        self.blank = 0
+
+    def _member(self, line):
+        try:
+            member = parse_listing_line(line)
+        except (ValueError, IndexError):
+            self.on_problem(b'?', 'unparseable listing line %r' % (line[:200],))
+            return
+        if member is None:
+            return
+        self.on_member(member)
+        if member['type'] == 'd':
+            self.block = Dumpdir(member['name'].rstrip(b'/'))
+
+
+def _entry_problem(name):
+    if not name:
+        return 'an empty name'
+    if b'/' in name or b'\x00' in name:
+        return "a name with '/' or NUL"
+    if name in (b'.', b'..'):
+        return "'.' or '..'"
+    return None
+
+
+class IncrementalChecker(MemberChecker):
+    """MemberChecker for a level of an incremental chain, listed with ``tar -tvv --incremental`` (``dumpdirs``)
+    or extracted with ``tar -xvv`` (no dumpdirs: only the member rules).
+
+    After ``finish()``: ``problems``, and for the restore ``dumpdirs`` [Dumpdir] in archive order, ``directories``
+    and ``files`` (member names as tuples of names).
+    """
+
+    def __init__(self, roots, dumpdirs=True):
+        super(IncrementalChecker, self).__init__(roots)
+        self.root_segments = [tuple(root) for root in self.roots]
+        self.expect_dumpdirs = dumpdirs
+        self.directories = set()
+        self.files = set()
+        self.dumpdirs = []
+        self.renames = False
+        self.reader = ListingReader(self._on_member, self._on_dumpdir, self._problem)
+
+    def feed(self, line):
+        self.reader.feed(line)
+
+    def _on_member(self, member):
+        self.members += 1
+        self.check(member)
+        segs = tuple(_segments(member['name']))
+        why = self._chain_problem(member, segs)
+        if why:
+            self._problem(member['name'], why)
+        if member['type'] == 'd':
+            self.directories.add(segs)
+        else:
+            self.files.add(segs)
+
+    def _root_of(self, segs):
+        for root in self.root_segments:
+            if len(segs) > len(root) and segs[:len(root)] == root:
+                return root
+        return None
+
+    def _chain_problem(self, member, segs):
+        root = self._root_of(segs)
+        if root is not None:
+            for end in range(len(root), len(segs)):
+                if segs[:end] not in self.directories:
+                    return ('its directory %s is not in this level (an incremental archive holds every directory before '
+                            'what is in them)' % b'/'.join(segs[:end]).decode('utf-8', 'replace'))
+        target = member.get('target')
+        if member['type'] == 'h' and target is not None and tuple(_segments(target)) not in self.files:
+            return 'hard link to %s, which is not a file of this level' % target.decode('utf-8', 'replace')
+        return None
+
+    def _on_dumpdir(self, block):
+        if not self.expect_dumpdirs:
+            return
+        for flag, name in block.entries:
+            if flag in (b'Y', b'N', b'D'):
+                why = _entry_problem(name)
+                if why:
+                    self._problem(block.name, 'its dumpdir has %s (%r)' % (why, name[:100]))
+            elif not self.renames:
+                self.renames = True
+                self._problem(block.name, "its dumpdir renames directories (%s %s): lifeboat's increments never do, and "
+                              "a restore does not apply tar's renames" % (flag.decode('ascii'), name[:200].decode('utf-8', 'replace')))
+        self.dumpdirs.append(block)
+
+    def finish(self):
+        """The end of the listing: checks that need all of it. Returns self."""
+        self.reader.close()
+        if not self.expect_dumpdirs:
+            return self
+        listed = {}
+        for block in self.dumpdirs:
+            if block.terminated:
+                listed[tuple(_segments(block.name))] = block.names()
+        for segs in sorted(self.directories):
+            parent = segs[:-1]
+            if self._root_of(segs) is not None and parent in listed and listed[parent].get(segs[-1]) != b'D':
+                self._problem(b'/'.join(segs), "it is a directory of this level, but not a D entry of its parent's dumpdir")
+        if self.directories and not any(block.terminated for block in self.dumpdirs):
+            self._problem(b'(archive)', 'no dumpdirs: this is not an incremental archive')
+        return self

@@ -141,11 +141,11 @@ class Backup(object):
         self.runner.record_pipeline(pipeline.backup_stages(source_argv, source_name, params['compression'],
                                                            params['level'], params['threads']))
 
-    def _dump_argv(self, conninfo, dump_format, out_dir=None):
+    def _dump_argv(self, conninfo, dump_format, out_dir=None, snapshot=None):
         params = self.params
         return pg_client.as_user(self.user, pg_logic.pg_dump_argv(
             self.tools['pg_dump'][0], conninfo, dump_format, jobs=params['jobs'], out_dir=out_dir,
-            lock_wait_timeout=params['lock_wait_timeout']))
+            lock_wait_timeout=params['lock_wait_timeout'], snapshot=snapshot))
 
     def _dumpall_argv(self):
         params = self.params
@@ -183,15 +183,23 @@ class Backup(object):
                       name=artifact, kind='database', source=pg_logic.source_uri(params, name),
                       compression=params['compression'], level=params['level'], threads=params['threads'],
                       tools={'pg_dump': self.tools['pg_dump'][2]}, extra=extra)
+        snap_conn = self._counted_snapshot(name, extra) if params.get('row_counts', True) else None
+        snapshot = extra.pop('_snapshot', None)
         try:
             if params['format'] == 'custom':
-                record = self._dump_custom(pg_logic.conninfo(params, name), what, common)
+                record = self._dump_custom(pg_logic.conninfo(params, name), what, common, snapshot)
             else:
-                record = self._dump_directory(pg_logic.conninfo(params, name), what, qname, extra, common)
+                record = self._dump_directory(pg_logic.conninfo(params, name), what, qname, extra, common, snapshot)
         except _ToolFailed:
             raise
         except LifeboatError as err:
             raise rewrap(err, what, database=name)
+        finally:
+            if snap_conn is not None:
+                try:
+                    pg_client.end_snapshot(snap_conn)
+                finally:
+                    snap_conn.close()
         for warning in (record.get('extra') or {}).get('warnings') or []:
             self.warnings.append('pg_dump %s: %s' % (qname, warning))
         self.records.append(record)
@@ -199,14 +207,32 @@ class Backup(object):
                              'size': record['size'], 'uncompressed_size': None, 'database_size': database['size'],
                              'seconds': record['extra']['seconds']})
 
-    def _dump_custom(self, conninfo, what, common):
-        argv = self._dump_argv(conninfo, 'custom')
+    def _counted_snapshot(self, name, extra):
+        """Row counts of every table, taken in the snapshot pg_dump will dump (an open REPEATABLE READ transaction
+        that exported it; the caller ends it after the dump). Returns the connection holding it, or None when the
+        server cannot export a snapshot (then the dump goes on without counts, with a warning)."""
+        conn = pg_client.connect(self.params, name)
+        try:
+            extra['_snapshot'] = pg_client.begin_snapshot(conn)
+            extra['row_counts'] = pg_client.exact_row_counts(conn)
+            extra['row_counts_snapshot'] = True
+        except LifeboatError as err:
+            conn.close()
+            extra.pop('_snapshot', None)
+            extra.pop('row_counts', None)
+            self.warnings.append('database %s: rows not counted (%s); a restore drill will compare its tables only'
+                                 % (pg_logic.quote_ident(name), err.msg))
+            return None
+        return conn
+
+    def _dump_custom(self, conninfo, what, common, snapshot=None):
+        argv = self._dump_argv(conninfo, 'custom', snapshot=snapshot)
         self._record_pipeline('pg_dump', argv)
         return artifacts.write_artifact(
             fmt_name=pg_logic.FORMAT_CUSTOM, fmt_ext=pg_logic.EXTENSIONS[pg_logic.FORMAT_CUSTOM],
             check_source=_judge('pg_dump', what), source_name='pg_dump', source_argv=argv, env=self.env, **common)
 
-    def _dump_directory(self, conninfo, what, qname, extra, common):
+    def _dump_directory(self, conninfo, what, qname, extra, common, snapshot=None):
         """pg_dump -Fd -j into a temp directory (as os_user), then tar of it streamed into the set."""
         params = self.params
         extra['jobs'] = params['jobs']
@@ -214,7 +240,7 @@ class Backup(object):
         try:
             if self.user is not None:
                 self.user.give(tmp)  # pg_dump writes the directory as os_user; tar reads it as root
-            argv = self._dump_argv(conninfo, 'directory', os.path.join(tmp, pg_logic.DUMP_DIR_NAME))
+            argv = self._dump_argv(conninfo, 'directory', os.path.join(tmp, pg_logic.DUMP_DIR_NAME), snapshot=snapshot)
             rc, err = pg_client.run_tool(self.runner, argv, self.env)
             verdict = pg_logic.judge_tool('pg_dump', rc, err)
             if not verdict['ok']:

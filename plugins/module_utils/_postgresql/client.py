@@ -251,6 +251,36 @@ def table_estimates(conn, limit=2000):
     return tables, len(rows) > limit
 
 
+# every table whose rows a dump carries: ordinary and partitioned tables, populated materialized views
+ROW_COUNT_TABLES_SQL = (
+    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p', 'm') AND (c.relkind <> 'm' OR c.relispopulated)"
+    " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'"
+    " ORDER BY 1, 2")
+
+
+def begin_snapshot(conn):
+    """Open a REPEATABLE READ READ ONLY transaction on ``conn`` and export its snapshot; returns the snapshot id.
+
+    pg_dump --snapshot=<id> then dumps exactly what this transaction sees, as long as it stays open.
+    """
+    conn.execute('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    return conn.one('SELECT pg_export_snapshot()')[0]
+
+
+def end_snapshot(conn):
+    conn.execute('COMMIT')
+
+
+def exact_row_counts(conn):
+    """{"schema"."table": rows} of every table, counted exactly, in the transaction ``conn`` is in (if any)."""
+    counts = {}
+    for schema, name in conn.rows(ROW_COUNT_TABLES_SQL):
+        key = '%s.%s' % (pg_logic.quote_ident(schema), pg_logic.quote_ident(name))
+        counts[key] = int(conn.one('SELECT count(*) FROM %s' % key)[0])
+    return counts
+
+
 def content_counts(conn):
     """What a database holds besides what CREATE DATABASE gives it (to tell empty from non-empty)."""
     row = conn.one(

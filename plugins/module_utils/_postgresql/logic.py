@@ -247,9 +247,9 @@ def tool_can_dump(tool_num, server_num):
 # ---------------------------------------------------------------- argv
 
 def pg_dump_argv(pg_dump, conninfo_str, dump_format='custom', jobs=1, out_dir=None, lock_wait_timeout=None,
-                 compress_level=0):
+                 compress_level=0, snapshot=None):
     """pg_dump argv. custom: to stdout, uncompressed (-Z0; the pipeline compresses). directory: into
-    out_dir with --jobs."""
+    out_dir with --jobs. ``snapshot``: an exported snapshot to dump (the one the row counts were taken in)."""
     argv = [pg_dump, '--no-password', '--no-sync']
     if dump_format == 'custom':
         argv += ['--format=custom', '--compress=%d' % compress_level]
@@ -262,6 +262,8 @@ def pg_dump_argv(pg_dump, conninfo_str, dump_format='custom', jobs=1, out_dir=No
         raise LifeboatError('unknown dump format %r (use custom or directory)' % (dump_format,))
     if lock_wait_timeout:
         argv.append('--lock-wait-timeout=%s' % lock_wait_timeout)
+    if snapshot:
+        argv.append('--snapshot=' + snapshot)
     argv += ['--dbname=' + conninfo_str]
     return argv
 

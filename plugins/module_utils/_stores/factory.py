@@ -43,6 +43,7 @@ STORE_SPEC = dict(
     user=dict(type='str'),
     password=dict(type='str', no_log=True),
     private_key=dict(type='path', no_log=False),
+    private_key_content=dict(type='str', no_log=True),
     private_key_passphrase=dict(type='str', no_log=True),
     known_hosts=dict(type='path'),
     host_key_policy=dict(type='str', default='strict', choices=['strict', 'accept_new']),
@@ -144,6 +145,8 @@ def _sftp(params):
         raise ConfigError('store.path %r must be an absolute path on the SFTP server' % (path,))
     if posixpath.normpath(path) != path.rstrip('/') and path != '/':
         raise ConfigError("store.path %r must be normalized (no '.', '..' or empty segments)" % (path,))
+    if params.get('private_key') and params.get('private_key_content'):
+        raise ConfigError('give store.private_key (a file) or store.private_key_content (the key itself), not both')
 
 
 _CHECKS = {'filesystem': _filesystem, 's3': _s3, 'sftp': _sftp}

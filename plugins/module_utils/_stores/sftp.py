@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import io
 import os
 import posixpath
 import random
@@ -288,11 +289,28 @@ class SftpStore(Store):
     def _where(self):
         return '%s:%d' % (self.host, self.port)
 
+    def _load_key_content(self, content, passphrase):
+        """The key of store.private_key_content (its text, e.g. from an AWX credential); never on disk, never in a message."""
+        encrypted = ConfigError('store.private_key_content is encrypted: set store.private_key_passphrase')
+        last = None
+        for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            try:
+                return key_class.from_private_key(io.StringIO(content.strip() + '\n'), password=passphrase)
+            except paramiko.PasswordRequiredException:
+                raise encrypted
+            except Exception as err:  # pylint: disable=broad-except
+                # paramiko and cryptography raise many kinds for a key they cannot load: all mean the same here
+                last = err
+        raise ConfigError('cannot load store.private_key_content: wrong passphrase or not a private key in a supported '
+                          'format (%s)' % last.__class__.__name__)
+
     def _load_key(self):
         path = self.params.get('private_key')
+        passphrase = self.params.get('private_key_passphrase') or None
+        if self.params.get('private_key_content'):
+            return self._load_key_content(self.params['private_key_content'], passphrase)
         if not path:
             return None
-        passphrase = self.params.get('private_key_passphrase') or None
         if not os.path.exists(path):
             raise ConfigError('store.private_key %s does not exist on this host' % path)
         encrypted = ConfigError('store.private_key %s is encrypted: set store.private_key_passphrase' % path)

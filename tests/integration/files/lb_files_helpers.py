@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 INFO_PLAYBOOK = HERE / 'info.yml'
@@ -440,9 +441,7 @@ def inventory(path, hosts):
 def start_playbook(playbook, log_path, extra_vars, inventory='localhost,'):
     """ansible-playbook in the background, in its own session (so its whole process group can be killed)."""
     top = _top_conftest()
-    pb = str(playbook)
-    if not os.path.isabs(pb):
-        pb = str(top.REPO / 'playbooks' / pb)
+    pb = top.playbook_path(playbook)
     ev_path = str(log_path) + '.vars.json'
     with open(ev_path, 'w') as f:
         json.dump(extra_vars, f)
@@ -450,7 +449,7 @@ def start_playbook(playbook, log_path, extra_vars, inventory='localhost,'):
     if inventory == 'localhost,':
         argv += ['-c', 'local']
     env = dict(os.environ)
-    env.update({'ANSIBLE_COLLECTIONS_PATH': top.COLLECTIONS_PATH, 'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+    env.update({'ANSIBLE_COLLECTIONS_PATH': top.PLAYBOOK_COLLECTIONS_PATH, 'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
                 'ANSIBLE_NOCOLOR': '1', 'ANSIBLE_RETRY_FILES_ENABLED': 'False', 'PYTHONWARNINGS': 'ignore'})
     env.update(ENV)
     log = open(str(log_path), 'wb')
@@ -480,6 +479,40 @@ def alive(pids):
     return [p for p in pids if p in procs and procs[p][0] != 'Z']
 
 
+def wait_for(what, check, timeout):
+    """Poll ``check()`` until it returns something true (returned), or fail after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
+
+
+def descendants(pid):
+    """``pid`` and every process below it (read from /proc)."""
+    procs = _procs()
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, (_state, ppid, _pgid) in procs.items():
+            if ppid in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sorted(tree)
+
+
+def kill_pids(pids):
+    """SIGKILL what is left of ``pids`` (the end of a test that left a run's modules going on purpose)."""
+    for pid in alive(pids):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def kill_run(proc):
     """SIGKILL a backgrounded ansible-playbook run and everything it started; returns the PIDs killed.
 
@@ -492,14 +525,7 @@ def kill_run(proc):
     except ProcessLookupError:
         pass  # it already ended
     procs = _procs()
-    tree = {proc.pid}
-    grew = True
-    while grew:
-        grew = False
-        for pid, (_state, ppid, _pgid) in procs.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
+    tree = set(descendants(proc.pid))
     for pgid in sorted({procs[p][2] for p in tree if p in procs}):
         try:
             os.killpg(pgid, signal.SIGKILL)

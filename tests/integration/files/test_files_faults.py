@@ -33,16 +33,10 @@ def test_missing_source_path(scratch):
     store = scratch / 'store'
     r = h.backup(store, [{'name': 'data', 'paths': [good, missing]}])
     assert r.rc != 0, r
-    item = h.failure_msgs(r)[0]
-    assert item == 'files entry data: %s does not exist on this host' % missing
-    (sid,) = h.set_ids(store)
-    msg = h.final_msg(r)
-    assert msg == ('Backup set %s FAILED and was not committed (earlier sets are untouched): localhost: Archive files '
-                   'entries into the set: files entry data: %s does not exist on this host' % (sid, missing))
-    s = h.lifecycle.list_sets(h.fs_store(store))[0]
-    assert s['status'] == 'failed' and missing in s['reason'] and not s['restorable']
-    assert h.store_objects(store) == [sid + '/status.json']
-    assert h.temp_files(store) == []
+    # found by the preflight, before the set starts (0.1.0 started it and left a failed set behind)
+    assert h.final_msg(r) == ('Preflight failed, nothing was started (no set, no lock): localhost: files entry data: %s '
+                              'does not exist on this host' % missing)
+    assert h.set_ids(store) == [] and h.store_objects(store) == []
 
 
 def test_store_on_a_read_only_mount(scratch, tmpfs):
@@ -51,7 +45,8 @@ def test_store_on_a_read_only_mount(scratch, tmpfs):
     store = tmpfs(scratch / 'ro', 'ro,size=64k')
     r = h.backup(store, [{'name': 'data', 'paths': [src]}])
     assert r.rc != 0, r
-    assert h.final_msg(r) == 'cannot write to %s: read-only filesystem' % store
+    assert h.final_msg(r) == ('Preflight failed, nothing was started (no set, no lock): localhost: store: cannot write '
+                              'to %s: read-only filesystem' % store)
     assert os.listdir(str(store)) == []
 
 
@@ -79,13 +74,62 @@ def test_disk_full_mid_write(scratch, tmpfs):
     s = h.lifecycle.list_sets(h.fs_store(store))[0]
     assert s['id'] == sid and s['status'] == 'failed' and 'no space left on device' in s['reason']
     _no_completed_set_but(store, [earlier])
-    # nothing of the failed write lists as an object, and no temp file holds the space
-    assert h.store_objects(store, sid) == [sid + '/status.json']
+    # nothing of the failed write lists as an object (its part stays declared, unfinished), no temp file holds space
+    objects = h.store_objects(store, sid)
+    assert [k for k in objects if '/heartbeats/' not in k] == [sid + '/localhost/files/big.tar.zst.part.json',
+                                                               sid + '/status.json']
     assert h.temp_files(store) == []
     # the earlier set in the same store is intact and still verifies
     assert h.set_bytes(store, earlier) == earlier_bytes
     assert h.lifecycle.info(h.fs_store(store), set_id=earlier, verify=True)['problems'] == []
     assert h.fs_store(store).stat('lock.json') is None
+
+
+def _fill(mount, leave_pages):
+    """Fill a tmpfs, then give back exactly ``leave_pages`` pages (4 KiB): a store that is all but full."""
+    filler = os.path.join(str(mount), 'filler')
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b'\0' * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    size = os.path.getsize(filler)
+    os.truncate(filler, size - size % 4096 - leave_pages * 4096)
+    return filler
+
+
+def test_disk_full_even_for_the_status_does_not_block_the_next_run(scratch, tmpfs):
+    """A store so full that, after the set started, neither the part nor the set's failed status can be written.
+
+    0.1.0 left the set in_progress with its lock held (the status write failed before the lock was released): the
+    next run failed with "locked by ..." for 24 h. Now the lock is released even when the status cannot be written,
+    so the set reads as failed (interrupted) and the next run starts as soon as there is space again.
+    """
+    mount = tmpfs(scratch / 'full', 'size=1m')
+    store = mount / 'store'
+    src = _src(scratch / 'src')
+    store.mkdir()
+    filler = _fill(mount, 2)   # room for the lock and the status of one start, nothing more
+    r = h.backup(store, [{'name': 'data', 'paths': [src]}])
+    assert r.rc != 0, r
+    (sid,) = h.set_ids(store)
+    assert h.fs_store(store).stat('lock.json') is None
+    msgs = h.failure_msgs(r)
+    assert msgs[-1] == ('set %s could not be marked failed (cannot write %s/%s/status.json: no space left on device); '
+                        'its lock was released, so it reads as failed (interrupted) and does not block the next run'
+                        % (sid, store, sid)), msgs
+    s = h.lifecycle.list_sets(h.fs_store(store))[0]
+    assert (s['id'], s['status']) == (sid, 'failed') and s['reason'].startswith('interrupted')
+    assert h.temp_files(store) == []
+
+    os.unlink(filler)   # space again: the next run needs no lifeboat_break_lock
+    r = h.backup(store, [{'name': 'data', 'paths': [src]}])
+    assert r.rc == 0, r
+    sets = h.lifecycle.list_sets(h.fs_store(store))
+    assert [s['status'] for s in sets] == ['completed', 'failed'] and sets[1]['id'] == sid
 
 
 # ---------------------------------------------------------------- the lock

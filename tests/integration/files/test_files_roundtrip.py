@@ -53,9 +53,13 @@ def test_backup_wrote_one_completed_set(world):
     summary = h.lifecycle.list_sets(store)[0]
     assert summary['status'] == 'completed' and summary['hosts'] == ['localhost']
     assert summary['components'] == {'localhost': ['files/data']}
-    assert h.store_objects(world['store']) == sorted([
+    objects = h.store_objects(world['store'])
+    assert [k for k in objects if '/heartbeats/' not in k] == sorted([
         world['set_id'] + '/manifest.json', world['set_id'] + '/status.json',
-        world['set_id'] + '/localhost/files/data.tar.zst', world['set_id'] + '/localhost/files/data.tar.zst.record.json'])
+        world['set_id'] + '/localhost/files/data.tar.zst', world['set_id'] + '/localhost/files/data.tar.zst.part.json',
+        world['set_id'] + '/localhost/files/data.tar.zst.record.json'])
+    beats = [k for k in objects if '/heartbeats/' in k]
+    assert len(beats) == 1 and beats[0].startswith(world['set_id'] + '/heartbeats/localhost-')   # files_backup's
     assert h.temp_files(world['store']) == []
     assert store.stat('lock.json') is None  # released
 

@@ -1,99 +1,142 @@
 # -*- coding: utf-8 -*-
-"""A backup run killed with SIGKILL mid-write leaves a stale lock and an in-progress set behind.
+"""A backup run killed or cancelled mid-write leaves its lock and an in-progress set behind; the next run
+breaks that lock by itself, without lifeboat_break_lock, and the interrupted set ends failed.
 
-The next run fails and names the holder; with lifeboat_break_lock=true it succeeds and the killed set is
-marked failed (interrupted), is never restorable, and the sets before it are untouched.
+0.1.0 kept such a lock for lifeboat_lock_ttl (24 h): the next nightly run failed with "locked by ..." until an
+operator set lifeboat_break_lock=true. Now the lock lives only while its run does (heartbeats, docs/ha.md):
+
+* SIGTERM / SIGINT to ansible-playbook (AWX cancel, systemctl stop, Ctrl-C): Ansible passes the signal on to the
+  running modules; each stops its pipeline (tar, zstd), leaves its part declared but unfinished, writes a
+  ``cancelled`` heartbeat and exits non-zero; the next run sees the cancelled run and breaks the lock at once;
+* SIGKILL of the run and everything it started: the module's last heartbeat still says ``running`` but its
+  process is gone on this machine: the next run breaks the lock at once;
+* SIGKILL of ansible-playbook alone: the modules keep going, but the controller process recorded in the lock is
+  gone on this machine: the next run breaks the lock at once (on another machine the expiry,
+  lifeboat_lock_expiry, does it).
 """
 
 import os
+import signal
 import socket
-import time
+
+import pytest
 
 import lb_files_helpers as h
 
 
-def _wait_for(what, check, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
+def _start_slow_backup(scratch, store, big):
+    # 48 MiB of random data at zstd level 19 on one thread: many seconds of work, stopped in its first seconds
+    big.mkdir()
+    for i in range(6):
+        (big / ('random-%d' % i)).write_bytes(os.urandom(8 << 20))
+    log = scratch / 'killed.log'
+    proc = h.start_playbook('backup.yml', log, {
+        'lifeboat_store': h.store_spec(store), 'lifeboat_files': [{'name': 'big', 'paths': [str(big)]}],
+        'lifeboat_compression_level': 19, 'lifeboat_compression_threads': 1})
+
+    def writing():
+        if proc.poll() is not None:
+            raise AssertionError('the run ended before it was stopped:\n' + open(str(log)).read())
+        for t in h.temp_files(store):
+            if os.path.basename(t).startswith('.lifeboat-tmp-big.tar.zst') and os.path.getsize(t) > 0:
+                return t
+        return None
+    try:
+        partial = h.wait_for('the artifact to be half written', writing, 300)
+    except BaseException:
+        h.kill_run(proc)
+        raise
+    return proc, partial, log
 
 
-def test_killed_run_then_break_lock(scratch):
+EXPECT = {
+    'sigterm': 'stale: its run was cancelled (files_backup (pid {pid} on {node}, host localhost) stopped on SIGTERM at ',
+    'sigint': 'stale: its run was cancelled (files_backup (pid {pid} on {node}, host localhost) stopped on SIGINT at ',
+    'sigkill-everything': 'stale: files_backup (pid {pid} on {node}, host localhost) died without finishing (last heartbeat ',
+    'sigkill-controller': 'stale: the ansible-playbook process that holds it (pid {controller} on {node}) is gone',
+}
+
+
+@pytest.mark.parametrize('how', sorted(EXPECT))
+def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
     store = scratch / 'store'
     small = scratch / u'sm\u00e4ll'
     small.mkdir()
     (small / 'f').write_text('small\n')
     earlier = h.inprocess_set(store, {'localhost': {'small': [str(small)]}})
     earlier_bytes = h.set_bytes(store, earlier)
-
-    # 48 MiB of random data at zstd level 19 on one thread: many seconds of work, killed in its first second
+    files = [{'name': 'small', 'paths': [str(small)]}]
     big = scratch / 'big'
-    big.mkdir()
-    for i in range(6):
-        (big / ('random-%d' % i)).write_bytes(os.urandom(8 << 20))
-    proc = h.start_playbook('backup.yml', scratch / 'killed.log', {
-        'lifeboat_store': h.store_spec(store), 'lifeboat_files': [{'name': 'big', 'paths': [str(big)]}],
-        'lifeboat_compression_level': 19, 'lifeboat_compression_threads': 1})
-    try:
-        def writing():
-            if proc.poll() is not None:
-                raise AssertionError('the run ended before it was killed:\n' + open(str(scratch / 'killed.log')).read())
-            for t in h.temp_files(store):
-                if os.path.basename(t).startswith('.lifeboat-tmp-big.tar.zst') and os.path.getsize(t) > 0:
-                    return t
-            return None
-        partial = _wait_for('the artifact to be half written', writing, 180)
-    finally:
-        pids = h.kill_run(proc)
-    # the whole run is gone: ansible-playbook, its worker, the module, tar and zstd
-    assert len(pids) >= 5, pids
-    _wait_for('the killed run to be gone', lambda: not h.alive(pids), 10)
-    assert h.processes_mentioning(str(big).lstrip('/')) == []
 
+    proc, partial, log = _start_slow_backup(scratch, store, big)
+    tree = h.descendants(proc.pid)
     killed = partial.split(os.sep)[-4]
     assert h.set_format.is_set_id(killed) and killed != earlier
-    st = h.fs_store(store)
-    lock, _exists = h.store_lock.read_lock(st)
-    assert lock['set_id'] == killed
-    assert h.store_objects(store, killed) == [killed + '/status.json']  # the half-written artifact is no object
-    # while its lock lives, the killed set cannot be told from a running one
-    assert h.lifecycle.list_sets(st)[0]['status'] == 'in_progress'
+    try:
+        if how == 'sigint':
+            # while the run lives, its lock holds: a second run is refused, naming the holder
+            r = h.backup(store, files)
+            assert r.rc != 0, r
+            live_msg = h.final_msg(r)
+            assert live_msg.startswith('the filesystem store %s is locked by host %s (pid ' % (store, socket.gethostname()))
+            assert 'for set %s, expires ' % killed in live_msg
+        if how in ('sigterm', 'sigint'):
+            proc.send_signal(signal.SIGTERM if how == 'sigterm' else signal.SIGINT)
+            proc.wait(timeout=300)
+            # every module stopped its pipeline and exited: nothing of the run is left
+            h.wait_for('the cancelled run to be gone', lambda: not h.alive(tree), 120)
+            assert proc.returncode != 0
+        elif how == 'sigkill-everything':
+            h.kill_run(proc)
+            h.wait_for('the killed run to be gone', lambda: not h.alive(tree), 10)
+        else:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            assert h.alive(tree), 'the module stopped with its controller'
 
-    # a new run: refused, naming the holder
-    files = [{'name': 'small', 'paths': [str(small)]}]
-    r = h.backup(store, files)
-    assert r.rc != 0, r
-    msg = h.final_msg(r)
-    assert msg.startswith('the filesystem store %s is locked by host %s (pid %s, user '
-                          % (store, socket.gethostname(), lock['owner']['pid'])), msg
-    assert 'for set %s, expires %s' % (killed, lock['expires']) in msg
-    assert h.set_ids(store) == [killed, earlier]
+        lock, _exists = h.store_lock.read_lock(h.fs_store(store))
+        assert lock['set_id'] == killed
 
-    # breaking the lock on request
-    r = h.backup(store, files, lifeboat_break_lock=True)
-    assert r.rc == 0, r
-    assert 'Broke a stale lock: broken on request (break_lock); the set it held was marked failed.' in r.stdout
-    listed = h.lifecycle.list_sets(h.fs_store(store))  # what backup_set_info returns (the module is run elsewhere)
-    sets = {s['id']: s for s in listed}
-    newest = listed[0]['id']
-    assert [s['id'] for s in listed] == [newest, killed, earlier]
-    assert sets[newest]['status'] == 'completed'
-    assert sets[killed]['status'] == 'failed' and sets[killed]['restorable'] is False
-    assert sets[killed]['reason'] == 'interrupted: its lock was broken (broken on request (break_lock))'
-    assert sets[earlier]['status'] == 'completed'
-    assert h.set_bytes(store, earlier) == earlier_bytes
-    # what the killed writer left on disk is cleaned up by the next run that holds the lock
-    assert h.temp_files(store) == []
+        # the next run starts by itself
+        r = h.backup(store, files)
+        assert r.rc == 0, r
+        # what the stopped run left: its module's last heartbeat, its part declared but unfinished
+        st = h.fs_store(store)
+        beats = h.store_lock.read_heartbeats(st, killed)
+        (beat,) = [b for b in beats if b.get('module') == 'files_backup']
+        if how in ('sigterm', 'sigint'):
+            assert (beat['state'], beat['reason']) == ('cancelled', 'SIGTERM' if how == 'sigterm' else 'SIGINT')
+        else:
+            assert beat['state'] == 'running'
+        keys = h.store_objects(store, killed)
+        part = killed + '/localhost/files/big.tar.zst'
+        assert part + '.part.json' in keys and part not in keys and part + '.record.json' not in keys
+        if how != 'sigkill-controller':
+            assert h.processes_mentioning(str(big).lstrip('/')) == []
 
-    # the killed set is never restorable
+        if how == 'sigint':
+            assert '(ansible-playbook pid %d on ' % proc.pid in live_msg
+        reason = EXPECT[how].format(pid=beat['pid'], node=socket.gethostname(), controller=proc.pid)
+        assert 'Broke a stale lock: %s' % reason in r.stdout, r
+        listed = h.lifecycle.list_sets(h.fs_store(store))
+        sets = {s['id']: s for s in listed}
+        newest = listed[0]['id']
+        assert [s['id'] for s in listed] == [newest, killed, earlier]
+        assert sets[newest]['status'] == 'completed'
+        assert sets[killed]['status'] == 'failed' and sets[killed]['restorable'] is False
+        assert sets[killed]['reason'].startswith('interrupted: its lock was broken (%s' % reason)
+        assert sets[earlier]['status'] == 'completed'
+        assert h.set_bytes(store, earlier) == earlier_bytes
+    finally:
+        h.kill_pids(tree)   # the modules of a controller killed alone are still going
+    h.wait_for('the rest of the run to be gone', lambda: not h.alive(tree), 30)
+    if how != 'sigkill-controller':   # (a module writing into an unlinked temp file was just killed)
+        assert h.temp_files(store) == []  # what the stopped writer left is cleaned by the next run
+
+    # the interrupted set is never restorable
     dest = scratch / 'dest'
     r = h.restore(store, lifeboat_set_id=killed, lifeboat_restore_dest=str(dest))
     assert r.rc != 0, r
-    assert h.final_msg(r) == ('set %s is failed (interrupted: its lock was broken (broken on request (break_lock))); '
-                              'only completed sets can be restored' % killed)
+    assert h.final_msg(r).startswith('set %s is failed (interrupted: its lock was broken (stale: ' % killed)
     assert not os.path.lexists(str(dest))
     assert h.set_bytes(store, earlier) == earlier_bytes

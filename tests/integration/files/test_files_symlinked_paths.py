@@ -86,8 +86,10 @@ def test_dangling_symlink_fails_the_backup(world):
     store = s / 'store-dangling'
     r = h.backup(store, [{'name': 'broken', 'paths': [str(s / 'opt/broken')]}])
     assert r.rc != 0, r
-    assert h.failure_msgs(r)[0] == (
-        'files entry broken: %s is a symlink to %s, which does not exist (a dangling link): nothing to back up '
-        'there. Fix the link, or list what it should point to' % (s / 'opt/broken', s / 'srv/app-0.9'))
+    # found by the backup preflight, before the set starts
+    assert h.final_msg(r) == (
+        'Preflight failed, nothing was started (no set, no lock): localhost: files entry broken: %s is a symlink to '
+        '%s, which does not exist (a dangling link): nothing to back up there. Fix the link, or list what it should '
+        'point to' % (s / 'opt/broken', s / 'srv/app-0.9'))
     # (whether a set was started and failed, or a preflight stopped the run first, no set completed)
     assert [x for x in h.lifecycle.list_sets(h.fs_store(store)) if x['status'] == 'completed'] == []

@@ -6,6 +6,7 @@ and restores onto a second, fresh server with lifeboat_postgresql / lifeboat_pos
 """
 import json
 import os
+import sys
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_role_os_user_connects_by_peer_authentication_while_the_store_stays_root
     for path in (os.path.join(fs_store['path'], sets[0]), part):
         st = os.stat(path)
         assert (st.st_uid, st.st_mode & 0o777) == (0, 0o700), path
-    assert sorted(f for f in os.listdir(part) if not f.endswith('.record.json')) == \
+    assert sorted(f for f in os.listdir(part) if not f.endswith(('.record.json', '.part.json'))) == \
         ['globals.sql.zst', 'peerdb.pgdir.tar.zst']
 
     # restore by peer authentication too: globals through psql, the directory dump through pg_restore -j 2
@@ -103,3 +104,61 @@ def test_awx_profile_dumps_awx_database_merged_under_the_users_connection(pg_fac
     with open(os.path.join(fs_store['path'], sets[0], 'manifest.json')) as f:
         manifest = json.load(f)
     assert sorted(manifest['components']['localhost']) == ['files/awx-config', 'postgresql/awx', 'postgresql/globals']
+def _inventory(path, hosts):
+    doc = {'all': {'hosts': {name: dict({'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}, **hv)
+                             for name, hv in hosts.items()}}}
+    with open(str(path), 'w') as f:
+        json.dump(doc, f)
+    return str(path)
+
+
+def test_role_with_a_password_that_is_part_of_names_hosts_and_paths(pg_factory, fs_store, scratch):
+    """login_password: postgres, the most common one, is a substring of the component (postgresql/...), of the host
+    name and of a files path. Ansible masks it in everything postgresql_backup returns ("********ql/appdb").
+
+    0.1.0 built the commit's list of expected artifacts from those returned records: every backup failed with
+    "host localhost has no artifact ********ql/appdb". Now the commit takes what it checks from the store alone.
+    """
+    src = pg_factory(password='postgres')
+    dst = pg_factory(password='postgres')
+    src.psql('CREATE DATABASE appdb')
+    src.psql("CREATE TABLE t AS SELECT g AS id, 'postgres row ' || g AS v FROM generate_series(1, 3000) g", 'appdb')
+    conf = scratch / 'postgres-etc'
+    conf.mkdir()
+    (conf / 'postgresql.conf').write_text('# postgres settings\n')
+    host = 'postgres-db1'
+    inv = _inventory(scratch / 'hosts.json', {host: {
+        'lifeboat_postgresql': dict(src.conn_params(), databases=['appdb']),
+        'lifeboat_files': [{'name': 'postgres-conf', 'paths': [str(conf)]}]}})
+    run = _top_conftest().run_playbook
+    r = run('backup.yml', inventory=inv, extra_vars={'lifeboat_store': fs_store, 'lifeboat_label': 'postgres'})
+    assert r.rc == 0, r
+    sets = [s for s in os.listdir(fs_store['path']) if s.endswith('-postgres')]
+    assert len(sets) == 1
+    with open(os.path.join(fs_store['path'], sets[0], 'manifest.json')) as f:
+        manifest = json.load(f)
+    assert manifest['components'] == {host: ['files/postgres-conf', 'postgresql/appdb', 'postgresql/globals']}
+
+    dest = scratch / 'restored'
+    inv = _inventory(scratch / 'hosts-restore.json', {host: {'lifeboat_postgresql': dst.conn_params()}})
+    r = run('restore.yml', inventory=inv, extra_vars={'lifeboat_store': fs_store, 'lifeboat_set_id': sets[0],
+                                                      'lifeboat_restore_dest': str(dest)})
+    assert r.rc == 0, r
+    assert fingerprint(dst, 'appdb') == fingerprint(src, 'appdb')
+    assert (dest / str(conf).lstrip('/') / 'postgresql.conf').read_text() == '# postgres settings\n'
+
+
+def test_role_wrong_password_is_found_before_the_set_starts(pg_factory, fs_store):
+    """0.1.0 took the lock, started the set and left it failed; now the preflight refuses before anything starts."""
+    server = pg_factory(password='right-password')
+    run = _top_conftest().run_playbook
+    r = run('backup.yml', extra_vars={'lifeboat_store': fs_store,
+                                      'lifeboat_postgresql': dict(server.conn_params(), login_password='wrong-pass-xyz')})
+    assert r.rc != 0, r
+    msgs = [line for line in r.stdout.splitlines() if line.startswith('fatal: [')]
+    final = json.loads(msgs[-1].split(' => ', 1)[1])['msg']
+    assert final.startswith('Preflight failed, nothing was started (no set, no lock): localhost: PostgreSQL: cannot '
+                            'connect to PostgreSQL at 127.0.0.1:%d' % server.port), final
+    assert 'password authentication failed for user "postgres"' in final
+    assert 'wrong-pass-xyz' not in r.output
+    assert os.listdir(fs_store['path']) == []

@@ -185,6 +185,18 @@ def test_upload_module_edges_on_a_filesystem_store(workdir):
     assert r['records'][0]['size'] == len(payload) and r['records'][0]['extra']['src_type'] == 'fifo'
     assert r['records'][0]['sha256'] == hashlib.sha256(payload).hexdigest()
 
+    st = open_store(fs_params(os.path.join(workdir, 'store')))
+    assert [i.key for i in st.list(set_id + '/web1/upload')] == [
+        set_id + '/web1/upload/from-a-pipe', set_id + '/web1/upload/from-a-pipe.part.json',
+        set_id + '/web1/upload/from-a-pipe.record.json']
+    assert not run_module('backup_set', {'state': 'committed', 'store': store, 'set_id': set_id}).failed
+    r = run_module('backup_upload', dict(base, src='/etc/hostname'))
+    assert r.failed and r.msg == 'set %s is already completed; a completed set is never changed' % set_id, r
+
+    # a file that changes while it is read is refused; its part stays declared but unfinished, so that set
+    # cannot be committed either (a backup that lost one of its parts is not a complete backup)
+    set_id = run_module('backup_set', {'state': 'started', 'store': store})['set_id']
+    base = {'store': store, 'set_id': set_id, 'host': 'web1'}
     grow = os.path.join(workdir, 'growing.log')
     with open(grow, 'wb') as f:
         f.write(os.urandom(8 * MiB))
@@ -206,10 +218,7 @@ def test_upload_module_edges_on_a_filesystem_store(workdir):
         stop.set()
         t.join()
     assert r.failed and 'changed while it was being uploaded' in r.msg, r
-    st = open_store(fs_params(os.path.join(workdir, 'store')))
-    assert [i.key for i in st.list(set_id + '/web1/upload')] == [
-        set_id + '/web1/upload/from-a-pipe', set_id + '/web1/upload/from-a-pipe.record.json']
-
-    assert not run_module('backup_set', {'state': 'committed', 'store': store, 'set_id': set_id}).failed
-    r = run_module('backup_upload', dict(base, src='/etc/hostname'))
-    assert r.failed and r.msg == 'set %s is already completed; a completed set is never changed' % set_id, r
+    assert [i.key for i in st.list(set_id + '/web1/upload')] == [set_id + '/web1/upload/growing.log.gz.part.json']
+    r = run_module('backup_set', {'state': 'committed', 'store': store, 'set_id': set_id})
+    assert r.failed and 'host web1: part upload/growing.log was started at ' in r.msg, r
+    assert 'but never finished (its module failed, was cancelled or was killed)' in r.msg

@@ -158,13 +158,15 @@ def test_connection_dropped_mid_upload(sshd, workdir):
     left = leftovers(st)
     assert len(left) == 1 and os.path.getsize(left[0]) < 1024 * MiB
     st = open_store(sftp_params(sshd, path))
-    assert [i.key for i in st.list(set_id)] == [set_id + '/status.json']
-    assert st.list_children(set_id + '/web1/upload') == []
+    # nothing of the artifact is visible (its part stays declared, unfinished)
+    assert [i.key for i in st.list(set_id) if '/heartbeats/' not in i.key] == [
+        set_id + '/status.json', set_id + '/web1/upload/big.part.json']
+    assert st.list_children(set_id + '/web1/upload') == ['big.part.json']
     # the next run breaks the dead run's lock, marks its set failed and removes the temp file
     again = run_module('backup_set', {'state': 'started', 'store': store, 'break_lock': True})
     assert not again.failed, again
     assert leftovers(st) == []
-    assert st.list_children(set_id) == ['status.json']              # and the directories it left empty
+    assert st.list_children(set_id + '/web1/upload') == ['big.part.json']   # the temp file is gone
     assert lifecycle.derived_status(st, set_id, set_format.utcnow())['status'] == set_format.FAILED
     shutil.rmtree(os.path.join(path, 'backups'))
 

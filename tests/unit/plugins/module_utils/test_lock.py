@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import datetime
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -122,3 +124,141 @@ def test_live_lock(store):
     assert store_lock.live_lock(store, T0) == d
     assert store_lock.live_lock(store, T0 + datetime.timedelta(seconds=61)) is None
     assert json.loads(store.get_bytes(set_format.LOCK_KEY).decode('utf-8')) == d
+
+
+# ---------------------------------------------------------------- heartbeats and owners that are gone
+
+HERE = {'boot_id': 'boot-1', 'pid_ns': 'pid:[1]'}
+
+
+def beat(pid, renewed, state=set_format.RUNNING, **kw):
+    hb = set_format.make_heartbeat(SID, 'web1', 'node1', pid, '2026-11-22T03:15:00Z', renewed, state,
+                                   module=kw.pop('module', 'files_backup'), boot_id=HERE['boot_id'], pid_ns=HERE['pid_ns'],
+                                   pid_start=kw.pop('pid_start', 100), **kw)
+    return hb
+
+
+def states(alive=(), unknown=()):
+    """process_state for decide(): pids in ``alive`` live, in ``unknown`` cannot be judged, others are gone."""
+    def state(identity, pid, start):
+        if pid in unknown:
+            return None
+        return 'alive' if pid in alive else 'gone'
+    return state
+
+
+def at(seconds):
+    return T0 + datetime.timedelta(seconds=seconds)
+
+
+def new_doc(expiry=300, ttl=86400, controller=None):
+    owner = dict(OWNER, controller=controller) if controller else OWNER
+    return store_lock.make_lock_doc(SID, owner, T0, ttl, 'tok', expiry)
+
+
+def test_make_lock_doc_with_expiry_and_interval():
+    d = new_doc(expiry=120)
+    assert d['heartbeat_expiry'] == 120 and d['expires'] == '2026-11-23T03:15:00Z'
+    assert store_lock.heartbeat_interval(300) == 30.0 and store_lock.heartbeat_interval(10) == 2.0
+    assert store_lock.heartbeat_interval(2) == 1.0
+    assert store_lock.check_expiry(300, 60) == 60  # never longer than lock_ttl
+    with pytest.raises(LifeboatError):
+        store_lock.check_expiry(2, 86400)
+
+
+def test_a_fresh_lock_without_heartbeats_waits_then_expires_without_them():
+    d = new_doc(expiry=300)
+    assert store_lock.decide(d, at(299), None, False, [], states()) == ('wait', None)
+    assert store_lock.decide(d, at(300), None, False, [], states()) == (
+        'break', 'stale: no heartbeat since 2026-11-22T03:15:00Z (lock_expiry 300 s)')
+
+
+def test_heartbeats_keep_it_alive_and_their_end_starts_the_expiry():
+    d = new_doc(expiry=300)
+    beats = [beat(11, '2026-11-22T03:40:00Z', set_format.ENDED), beat(12, '2026-11-22T04:14:00Z')]
+    assert store_lock.decide(d, at(3600), None, False, beats, states(alive=(12,))) == ('wait', None)
+    # the working module ended normally: the run may be between two tasks, so only the expiry applies
+    beats[1]['state'] = set_format.ENDED
+    assert store_lock.decide(d, at(3540 + 299), None, False, beats, states()) == ('wait', None)
+    action, why = store_lock.decide(d, at(3540 + 300), None, False, beats, states())
+    assert action == 'break' and why == 'stale: no heartbeat since 2026-11-22T04:14:00Z (lock_expiry 300 s)'
+
+
+def test_lock_ttl_caps_even_a_live_lock():
+    d = new_doc(expiry=300, ttl=3600)
+    beats = [beat(12, '2026-11-22T04:15:00Z')]
+    assert store_lock.decide(d, at(3600), None, False, beats, states(alive=(12,))) == (
+        'break', 'stale: it expired at 2026-11-22T04:15:00Z')
+
+
+def test_a_cancelled_run_is_stale_at_once():
+    d = new_doc()
+    beats = [beat(11, '2026-11-22T03:16:00Z', set_format.CANCELLED, reason='SIGTERM'),
+             beat(12, '2026-11-22T03:16:00Z', set_format.CANCELLED, reason='SIGTERM', module='postgresql_backup')]
+    action, why = store_lock.decide(d, at(61), None, False, beats, states())
+    assert action == 'break'
+    assert why.startswith('stale: its run was cancelled (') and 'stopped on SIGTERM at 2026-11-22T03:16:00Z' in why
+
+
+def test_a_module_killed_outright_is_stale_at_once_on_its_own_machine():
+    d = new_doc()
+    beats = [beat(11, '2026-11-22T03:15:30Z', set_format.ENDED), beat(12, '2026-11-22T03:16:00Z')]
+    action, why = store_lock.decide(d, at(61), None, False, beats, states())
+    assert action == 'break'
+    assert why == 'stale: files_backup (pid 12 on node1, host web1) died without finishing (last heartbeat 2026-11-22T03:16:00Z)'
+    # another machine cannot judge it: it waits for the expiry
+    assert store_lock.decide(d, at(61), None, False, beats, states(unknown=(12,))) == ('wait', None)
+    # while any module still works, a dead or cancelled one elsewhere does not make the run dead
+    beats.append(beat(13, '2026-11-22T03:15:50Z'))
+    assert store_lock.decide(d, at(61), None, False, beats, states(alive=(13,))) == ('wait', None)
+    beats[1]['state'] = set_format.CANCELLED
+    assert store_lock.decide(d, at(61), None, False, beats, states(unknown=(13,))) == ('wait', None)
+
+
+def test_the_controller_gone_is_stale_at_once():
+    ctl = dict(HERE, pid=4242, host='ctl.example', pid_start=77)
+    d = new_doc(controller=ctl)
+    beats = [beat(12, '2026-11-22T03:16:00Z')]
+    assert store_lock.decide(d, at(61), None, False, beats, states(alive=(12, 4242))) == ('wait', None)
+    assert store_lock.decide(d, at(61), None, False, beats, states(alive=(12,))) == (
+        'break', 'stale: the ansible-playbook process that holds it (pid 4242 on ctl.example) is gone')
+    assert store_lock.decide(d, at(61), None, False, beats, states(alive=(12,), unknown=(4242,))) == ('wait', None)
+
+
+def test_old_locks_without_heartbeat_expiry_keep_their_ttl():
+    d = doc(ttl=86400)  # a 0.1.0 lock
+    assert store_lock.decide(d, at(3600), None, False, [], states()) == ('wait', None)
+    assert store_lock.decide(d, at(86400), None, False, [], states())[0] == 'break'
+
+
+def test_describe_owner_with_heartbeats_and_controller():
+    d = new_doc(expiry=300, controller=dict(HERE, pid=4242, host='ctl.example'))
+    text = store_lock.describe_owner(d, [beat(12, '2026-11-22T03:20:00Z')])
+    assert text.startswith('host ctl.example (pid 4242, user awx) since 2026-11-22T03:15:00Z for set %s, '
+                           'expires 2026-11-22T03:25:00Z' % SID)
+    assert '(ansible-playbook pid 4242 on ctl.example)' in text and 'last heartbeat 2026-11-22T03:20:00Z' in text
+
+
+def test_local_process_state_on_this_machine():
+    here = store_lock.node_identity()
+    if not here.get('boot_id') or not here.get('pid_ns'):
+        pytest.skip('no /proc here')
+    start, zombie = store_lock.process_start(os.getpid())
+    assert start is not None and zombie is False
+    assert store_lock.local_process_state(here, os.getpid(), start) == 'alive'
+    assert store_lock.local_process_state(here, os.getpid(), start + 1) == 'gone'  # the pid was reused
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    assert store_lock.local_process_state(here, gone.pid, None) == 'gone'
+    assert store_lock.local_process_state(dict(here, boot_id='other'), gone.pid, None) is None
+    assert store_lock.local_process_state(dict(here, pid_ns='pid:[0]'), gone.pid, None) is None
+    assert store_lock.local_process_state({}, os.getpid(), None) is None
+
+
+def test_read_heartbeats_skips_damaged_ones(store):
+    good = beat(12, '2026-11-22T03:16:00Z')
+    store.put_bytes(set_format.heartbeat_key(SID, 'web1', 12, 'a'), set_format.dumps(good))
+    store.put_bytes(set_format.heartbeat_key(SID, 'web1', 13, 'b'), b'{"schema_version": 1, "kind": "x"}')
+    store.put_bytes(set_format.heartbeat_key(SID, 'web1', 14, 'c'), b'garbage')
+    assert store_lock.read_heartbeats(store, SID) == [good]
+    assert store_lock.read_heartbeats(store, None) == []

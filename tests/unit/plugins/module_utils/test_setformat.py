@@ -13,7 +13,7 @@ import json
 import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import DamagedError, LifeboatError
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 22, 3, 15, 0, tzinfo=UTC)
@@ -143,9 +143,11 @@ def test_dumps_is_canonical_and_loads_round_trips():
     (b'{"schema_version": 2}', 'upgrade lifeboat.backup'),
     (b'{}', 'schema_version None'),
     (b'{"schema_version": "1"}', "schema_version '1'"),
+    (b'{"schema_version": true}', "schema_version True"),
+    (b'{"schema_version": 0}', "schema_version 0, which is not a schema version of lifeboat.backup"),
 ])
 def test_loads_refuses(data, words):
-    with pytest.raises(LifeboatError) as e:
+    with pytest.raises(DamagedError) as e:
         set_format.loads(data, 'manifest of set X')
     assert e.value.msg.startswith('manifest of set X')
     assert words in e.value.msg
@@ -175,18 +177,165 @@ def test_make_record_and_check_record():
     (lambda r: r.pop('sha256'), "no 'sha256' field"),
     (lambda r: r.pop('host'), "no 'host' field"),
     (lambda r: r.pop('size'), "no 'size' field"),
-    (lambda r: r.update(sha256='AB' * 32), 'no valid sha256'),
-    (lambda r: r.update(sha256='ab' * 31), 'no valid sha256'),
-    (lambda r: r.update(size=-1), 'no valid size'),
-    (lambda r: r.update(size='10'), 'no valid size'),
+    (lambda r: r.update(sha256='AB' * 32), "'sha256' must be a SHA-256 in lower-case hex (64 characters), not the string"),
+    (lambda r: r.update(sha256='ab' * 31), "'sha256' must be a SHA-256 in lower-case hex"),
+    (lambda r: r.update(size=-1), "'size' must be a whole number of bytes (0 or more), not the number -1"),
+    (lambda r: r.update(size='12'), '\'size\' must be a whole number of bytes (0 or more), not the string "12"'),
+    (lambda r: r.update(size=True), "'size' must be a whole number of bytes (0 or more), not the boolean true"),
+    (lambda r: r.update(size=1.5), "not the number 1.5"),
+    (lambda r: r.update(size=None), "'size' must be a whole number of bytes (0 or more), not null"),
     (lambda r: r.update(set_id='20261122T031501Z'), "belongs to set '20261122T031501Z'"),
+    (lambda r: r.update(host='../etc'), "'host' must be a host name, not the string"),
+    (lambda r: r.update(name='a/b'), "'name' must be a name of letters"),
+    (lambda r: r.update(compression=3), "'compression' must be a non-empty string, not the number 3"),
+    (lambda r: r.update(tools=[]), "'tools' must be an object, not a list"),
+    (lambda r: r.update(extra='x'), "'extra' must be an object"),
+    (lambda r: r.update(started='yesterday'), "'started' must be a UTC time like 2026-11-22T03:15:00Z"),
+    (lambda r: r.update(kind='lifeboat.backup/manifest'), "'kind' must be one of"),
+    (lambda r: r.update(key='20261122T031500Z/web2/files/app.tar.zst'), "'key' must name an object under "
+                                                                        "20261122T031500Z/web1/files/"),
+    (lambda r: r.update(key='20261122T031500Z/web1/files/a/b'), "'key' must name an object under"),
 ])
 def test_check_record_refuses(change, words):
     r = rec()
     change(r)
-    with pytest.raises(LifeboatError) as e:
+    with pytest.raises(DamagedError) as e:
         set_format.check_record(r, '20261122T031500Z')
+    assert e.value.msg.startswith('artifact record ')
     assert words in e.value.msg
+    assert '%' not in e.value.msg and 'format' not in e.value.msg
+
+
+def test_describe_value():
+    assert set_format.describe_value('12') == 'the string "12"'
+    assert set_format.describe_value(None) == 'null'
+    assert set_format.describe_value(False) == 'the boolean false'
+    assert set_format.describe_value(7) == 'the number 7'
+    assert set_format.describe_value({}) == 'an object'
+    assert set_format.describe_value([1]) == 'a list'
+    assert set_format.describe_value('x' * 200).endswith('..."')
+
+
+def _manifest(sid='20261122T031500Z', **changes):
+    recs = [rec('web1', 'files', 'a', 3, set_id=sid), rec('db1', 'postgresql', 'awx', 7, set_id=sid)]
+    status = set_format.status_doc(sid, set_format.IN_PROGRESS, '2026-11-22T03:15:00Z', owner={'host': 'ctl'})
+    m = set_format.make_manifest(sid, status, recs, '2026-11-22T03:17:41Z')
+    m.update(changes)
+    return m
+
+
+def test_validate_manifest_accepts_what_make_manifest_writes():
+    m = _manifest(missing_hosts=['web2'], empty_hosts=['web3'])
+    assert set_format.validate_manifest(set_format.loads(set_format.dumps(m), 'm'), '20261122T031500Z') == m
+
+
+@pytest.mark.parametrize('change, words', [
+    (lambda m: m.pop('artifacts'), "has no 'artifacts' field"),
+    (lambda m: m.update(artifacts={}), "'artifacts' must be a list of artifact records, not an object"),
+    (lambda m: m.update(status='failed'), '\'status\' must be one of "completed", not the string "failed"'),
+    (lambda m: m.update(size='10'), "'size' must be a whole number of bytes (0 or more), not the string"),
+    (lambda m: m.update(size=11), 'says its artifacts hold 11 bytes but they add up to 10'),
+    (lambda m: m.update(artifact_count=3), 'says it has 3 artifacts but lists 2'),
+    (lambda m: m.update(hosts=['web1']), 'lists hosts web1 but its artifacts belong to db1, web1'),
+    (lambda m: m.update(set_id='20261122T031501Z'), "belongs to set '20261122T031501Z', not '20261122T031500Z'"),
+    (lambda m: m['artifacts'][1].update(size='7'),
+     'the manifest of set 20261122T031500Z, artifact 2: \'size\' must be a whole number of bytes (0 or more), not the string "7"'),
+    (lambda m: m['artifacts'].append(dict(m['artifacts'][0])), 'lists artifact 20261122T031500Z/db1/postgresql/awx.tar.zst twice'),
+    (lambda m: m.update(missing_hosts='web2'), "'missing_hosts' must be a list of host names"),
+    (lambda m: m.update(label=5), "'label' must be a set label or null"),
+    (lambda m: m.update(finished=None), "'finished' must be a UTC time"),
+])
+def test_validate_manifest_refuses(change, words):
+    m = _manifest()
+    change(m)
+    with pytest.raises(DamagedError) as e:
+        set_format.validate_manifest(m, '20261122T031500Z')
+    assert e.value.msg.startswith('the manifest of set 20261122T031500Z')
+    assert words in e.value.msg
+
+
+def test_validate_status():
+    sid = '20261122T031500Z'
+    doc = set_format.status_doc(sid, set_format.FAILED, '2026-11-22T03:15:00Z', reason='boom', finished='2026-11-22T03:16:00Z')
+    assert set_format.validate_status(doc, sid) is doc
+    for change, words in ((dict(status='done'), "'status' must be one of"), (dict(reason=5), "'reason' must be a string"),
+                          (dict(set_id='20261122T031501Z'), 'belongs to set'), (dict(owner='me'), "'owner' must be an object"),
+                          (dict(manifest_sha256='x'), "'manifest_sha256' must be a SHA-256")):
+        bad = dict(doc, **change)
+        with pytest.raises(DamagedError) as e:
+            set_format.validate_status(bad, sid)
+        assert e.value.msg.startswith('the status of set %s' % sid) and words in e.value.msg
+
+
+def test_part_and_heartbeat_documents():
+    sid = '20261122T031500Z'
+    key = set_format.artifact_key(sid, 'web1', 'files', 'app.tar.zst')
+    part = set_format.make_part(sid, 'web1', 'files', 'app', key, '2026-11-22T03:15:01Z', {'pid': 7})
+    pk = set_format.part_key_for(key)
+    assert pk == key + '.part.json'
+    assert set_format.validate_part(set_format.loads(set_format.dumps(part), 'p'), sid, pk) == part
+    with pytest.raises(DamagedError) as e:
+        set_format.validate_part(part, sid, set_format.part_key_for(key + 'x'))
+    assert 'which is not its own' in e.value.msg
+    hb = set_format.make_heartbeat(sid, 'web1', 'node1', 42, '2026-11-22T03:15:01Z', '2026-11-22T03:15:31Z',
+                                   set_format.RUNNING, module='files_backup', boot_id='b', pid_ns='pid:[1]', pid_start=9)
+    assert set_format.validate_heartbeat(hb, sid) is hb
+    assert set_format.heartbeat_key(sid, 'web1', 42, 'abcd') == sid + '/heartbeats/web1-42-abcd.json'
+    for change in (dict(state='zombie'), dict(pid=0), dict(renewed='now'), dict(pid_start=-1)):
+        with pytest.raises(DamagedError):
+            set_format.validate_heartbeat(dict(hb, **change), sid)
+
+
+def _audit(parts, records, present):
+    return set_format.audit_parts({p['key']: p for p in parts}, {r['key']: r for r in records}, present)
+
+
+def _part(r):
+    return set_format.make_part(r['set_id'], r['host'], r['component'], r['name'], r['key'], '2026-11-22T03:15:01Z', {})
+
+
+def test_audit_and_commit_plan_complete():
+    a, b = rec('web1', name='a', size=3), rec('web2', name='b', size=4)
+    audit = _audit([_part(a), _part(b)], [a, b], {a['key']: 3, b['key']: 4})
+    assert audit['web1']['records'] == [a] and audit['web1']['problems'] == [] and audit['web1']['unfinished'] == []
+    records, missing, problems = set_format.commit_plan(audit, hosts=['web1', 'web2'])
+    assert (records, missing, problems) == ([a, b], [], [])
+
+
+def test_commit_plan_unfinished_undeclared_and_sizes():
+    a, b, c = rec('web1', name='a', size=3), rec('web1', name='b', size=4), rec('web2', name='c', size=5)
+    audit = _audit([_part(a), _part(b)], [a, c], {a['key']: 2, c['key']: 5})
+    _records, _missing, problems = set_format.commit_plan(audit, hosts=['web1', 'web2'])
+    assert problems == [
+        'host web1: %s has 2 bytes, its record says 3' % a['key'],
+        'host web1: part files/b was started at 2026-11-22T03:15:01Z but never finished (its module failed, was '
+        'cancelled or was killed)',
+        "host web2: %s has a record but was never declared as a part (not written by this collection's write path)" % c['key'],
+        'no artifacts from host(s) web2',
+    ]
+
+
+def test_commit_plan_hosts_expect_and_missing():
+    a = rec('web1', name='a', size=3)
+    audit = _audit([_part(a)], [a], {a['key']: 3})
+    assert set_format.commit_plan(audit, hosts=['web1', 'web2'])[2] == ['no artifacts from host(s) web2']
+    assert set_format.commit_plan(audit, expect={'web1': ['files/a', {'component': 'files', 'name': 'z'}]})[2] == \
+        ['host web1 has no artifact files/z']
+    assert set_format.commit_plan({}, hosts=[])[2] == ['the set has no artifacts']
+    # allow_missing_hosts: a host that wrote nothing, or left a part unfinished, is missing and left out entirely
+    b, c = rec('web2', name='b', size=1), rec('web2', name='c', size=1)
+    audit = _audit([_part(a), _part(b), _part(c)], [a, b], {a['key']: 3, b['key']: 1})
+    records, missing, problems = set_format.commit_plan(audit, hosts=['web1', 'web2', 'web3'], allow_missing_hosts=True)
+    assert (records, missing, problems) == ([a], ['web2', 'web3'], [])
+    # ... but never to hide damage
+    audit = _audit([_part(a)], [a], {a['key']: 9})
+    assert set_format.commit_plan(audit, hosts=['web1'], allow_missing_hosts=True)[2] == [
+        'host web1: %s has 9 bytes, its record says 3' % a['key']]
+
+
+def test_summary_damaged():
+    s = set_format.set_summary(SID, None, None, NOW, damaged='the manifest of set X is not valid JSON')
+    assert (s['status'], s['restorable'], s['reason']) == ('damaged', False, 'the manifest of set X is not valid JSON')
 
 
 def test_make_manifest():
@@ -203,8 +352,8 @@ def test_make_manifest():
     assert m['started'] == '2026-11-22T03:15:00Z' and m['finished'] == '2026-11-22T03:17:41Z'
     assert m['owner'] == {'host': 'ctl', 'pid': 1}
     assert 'missing_hosts' not in m
-    m2 = set_format.make_manifest(sid, status, recs, 'f', missing_hosts=['web2'])
-    assert m2['missing_hosts'] == ['web2']
+    m2 = set_format.make_manifest(sid, status, recs, 'f', missing_hosts=['web2'], empty_hosts=['web4', 'web3'])
+    assert m2['missing_hosts'] == ['web2'] and m2['empty_hosts'] == ['web3', 'web4']
     # canonical bytes: the same inputs give the same manifest bytes (its sha256 is what users pin)
     assert set_format.dumps(set_format.make_manifest(sid, status, list(reversed(recs)), '2026-11-22T03:17:41Z')) == set_format.dumps(m)
     json.loads(set_format.dumps(m).decode('utf-8'))

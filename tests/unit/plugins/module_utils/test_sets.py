@@ -10,14 +10,19 @@ import datetime
 import hashlib
 import os
 import socket
+import subprocess
+import time
 
 import pytest
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import (
+    CancelledError, ConfigError, DamagedError, LifeboatError, LockedError)
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
 
 UTC = datetime.timezone.utc
@@ -136,8 +141,8 @@ def test_stale_lock_expired_is_broken_and_its_set_marked_failed(store):
 
 
 def test_live_lock_is_not_broken_without_break_lock(store):
-    started(store, lock_ttl=3600)
-    with pytest.raises(LifeboatError):
+    started(store, lock_ttl=3600, lock_expiry=3600)
+    with pytest.raises(LockedError):
         lifecycle.start(store, now=later(3599))
     res = lifecycle.start(store, now=later(3599), break_lock=True)
     assert res['broken_lock']['reason'] == 'broken on request (break_lock)'
@@ -236,7 +241,7 @@ def test_commit_refuses_a_missing_part(store):
     r = put_artifact(store, sid)
     os.unlink(os.path.join(store.root, r['key']))
     err = _assert_failed_commit(store, sid, '%s is missing' % r['key'], expect={'web1': ['files/app']})
-    assert err.details['problems'] == ['%s is missing' % r['key']]
+    assert err.details['problems'] == ['host web1: %s is missing' % r['key']]
 
 
 def test_commit_refuses_a_part_of_the_wrong_size(store):
@@ -425,3 +430,272 @@ def test_start_cleans_what_a_killed_writer_left(store):
     lifecycle.start(store, now=later(120))
     assert [f for f in snapshot(store) if '.lifeboat-tmp-' in f] == []
     assert lifecycle.read_status(store, old)['status'] == 'failed'
+
+
+# ---------------------------------------------------------------- parts, heartbeats, cancellation
+
+def test_write_declares_the_part_first_and_heartbeats(store):
+    sid = started(store)
+    r = put_artifact(store, sid)
+    keys = sorted(i.key for i in store.list(sid))
+    beats = [k for k in keys if k.startswith(sid + '/heartbeats/web1-%d-' % os.getpid())]
+    assert keys == sorted([sid + '/status.json', r['key'], r['key'] + '.part.json', r['key'] + '.record.json'] + beats)
+    assert len(beats) == 1
+    part = set_format.validate_part(set_format.loads(store.get_bytes(r['key'] + '.part.json'), 'p'), sid, r['key'] + '.part.json')
+    assert (part['host'], part['component'], part['name']) == ('web1', 'files', 'app')
+    assert part['owner']['pid'] == os.getpid()
+    hb = store_lock.read_heartbeats(store, sid)
+    assert [(b['pid'], b['state'], b['host']) for b in hb] == [(os.getpid(), 'running', 'web1')]
+    lifecycle.commit(store, sid, hosts=['web1'])
+    assert [b['state'] for b in store_lock.read_heartbeats(store, sid)] == ['ended']  # ended before the manifest
+
+
+def test_a_second_part_of_the_same_name_is_refused_before_any_data(store):
+    sid = started(store)
+    first = put_artifact(store, sid, data=b'first entry')
+    before = snapshot(store)
+    with pytest.raises(ConfigError) as e:
+        put_artifact(store, sid, data=b'second entry of the same name')
+    assert e.value.msg.startswith('set %s already has a part files/app of host web1 (declared at ' % sid)
+    assert 'two entries with the same name' in e.value.msg and 'Nothing was written' in e.value.msg
+    assert snapshot(store) == before
+    res = lifecycle.commit(store, sid, hosts=['web1'])
+    manifest = set_format.loads(store.get_bytes(sid + '/manifest.json'), 'm')
+    assert res['artifact_count'] == 1 and manifest['artifacts'][0]['sha256'] == first['sha256']
+
+
+def test_a_refused_record_write_is_a_clear_error(store, monkeypatch):
+    sid = started(store)
+    real = store.put_bytes
+
+    def put_bytes(key, data, exclusive=False):
+        if key.endswith('.record.json'):
+            return False  # what an exclusive create answers when the name exists
+        return real(key, data, exclusive)
+    monkeypatch.setattr(store, 'put_bytes', put_bytes)
+    with pytest.raises(ConfigError) as e:
+        put_artifact(store, sid)
+    assert e.value.msg == ('set %s already has a record for %s/web1/files/app.bin: a part is only ever written once; '
+                           'nothing was changed' % (sid, sid))
+
+
+def test_commit_refuses_an_unfinished_part(store):
+    sid = started(store)
+    put_artifact(store, sid)
+    key = set_format.artifact_key(sid, 'web1', 'files', 'other.bin')
+    lifecycle.declare_part(store, sid, 'web1', 'files', 'other', key)  # a module that died after declaring it
+    err = _assert_failed_commit(store, sid, 'host web1: part files/other was started at ', hosts=['web1'])
+    assert 'but never finished (its module failed, was cancelled or was killed)' in err.msg
+
+
+def test_commit_takes_everything_from_the_store_not_from_expect(store):
+    # what the role passes may have been masked by Ansible (no_log): hosts only, the rest comes from the store
+    sid = started(store)
+    put_artifact(store, sid, 'web1', 'app')
+    put_artifact(store, sid, 'db1', 'appdb')
+    res = lifecycle.commit(store, sid, hosts=['web1', 'db1'], empty_hosts=['web3'])
+    assert res['components'] == {'db1': ['files/appdb'], 'web1': ['files/app']} and res['empty_hosts'] == ['web3']
+    manifest = set_format.loads(store.get_bytes(sid + '/manifest.json'), 'm')
+    assert manifest['empty_hosts'] == ['web3'] and manifest['hosts'] == ['db1', 'web1']
+    assert lifecycle.list_sets(store)[0]['empty_hosts'] == ['web3']
+
+
+def test_sigterm_cancels_the_write_and_the_next_start_breaks_the_lock(store, tmp_path):
+    sid = started(store)
+    put_artifact(store, sid, name='done')
+    # the source signals this very process (the "module") while the pipeline runs
+    argv = ['sh', '-c', 'kill -TERM %d; exec sleep 30' % os.getpid()]
+    with pytest.raises(CancelledError) as e:
+        artifacts.write_artifact(store, sid, 'web1', 'files', 'big', 'files', 'raw', '.bin', 'test',
+                                 check_source=lambda res: {}, source_argv=argv, compression='none')
+    key = set_format.artifact_key(sid, 'web1', 'files', 'big.bin')
+    assert e.value.msg == ('cancelled by SIGTERM while writing %s into set %s: the part is left unfinished, so the set '
+                           'will not be committed' % (key, sid))
+    assert e.value.details['signal'] == 'SIGTERM'
+    keys = {i.key for i in store.list(sid)}
+    assert key + '.part.json' in keys and key not in keys and key + '.record.json' not in keys
+    assert [f for f in snapshot(store) if '.lifeboat-tmp-' in f] == []
+    (hb,) = store_lock.read_heartbeats(store, sid)
+    assert (hb['state'], hb['reason']) == ('cancelled', 'SIGTERM')
+    # once cancelled, this process writes nothing more
+    with pytest.raises(CancelledError):
+        put_artifact(store, sid, name='after')
+    res = lifecycle.start(store, now=later(60))
+    assert res['broken_lock']['reason'].startswith('stale: its run was cancelled (')
+    st = lifecycle.read_status(store, sid)
+    assert st['status'] == 'failed' and st['reason'].startswith('interrupted: its lock was broken (stale: its run was cancelled')
+
+
+def _dead_pid():
+    p = subprocess.Popen(['true'])
+    p.wait()
+    return p.pid
+
+
+def test_a_killed_module_or_controller_is_stale_at_once(store):
+    here = store_lock.node_identity()
+    if not here.get('boot_id') or not here.get('pid_ns'):
+        pytest.skip('no /proc here')
+    now = set_format.utcnow()
+    sid = lifecycle.start(store, now=now)['set_id']
+    # a module killed outright (SIGKILL): its heartbeat says running, its process is gone
+    dead = _dead_pid()
+    hb = set_format.make_heartbeat(sid, 'web1', 'node', dead, set_format.iso(now), set_format.iso(now), 'running',
+                                   module='files_backup', boot_id=here['boot_id'], pid_ns=here['pid_ns'])
+    store.put_bytes(set_format.heartbeat_key(sid, 'web1', dead, 'x'), set_format.dumps(hb))
+    res = lifecycle.start(store, now=now)
+    assert res['broken_lock']['reason'] == ('stale: files_backup (pid %d on node, host web1) died without finishing (last '
+                                            'heartbeat %s)' % (dead, set_format.iso(now)))
+    # the controller: alive, the lock holds; gone, it is stale
+    live = lifecycle.start(store, now=now, break_lock=True, owner={'controller': dict(here, pid=os.getpid(), host='ctl')})
+    assert live['owner']['controller']['pid_start'] == store_lock.process_start(os.getpid())[0]
+    with pytest.raises(LockedError) as e:
+        lifecycle.start(store, now=now)
+    assert '(ansible-playbook pid %d on ctl)' % os.getpid() in e.value.msg
+    dead = _dead_pid()
+    lifecycle.start(store, now=now, break_lock=True, owner={'controller': dict(here, pid=dead, host='ctl')})
+    res = lifecycle.start(store, now=now)
+    assert res['broken_lock']['reason'] == 'stale: the ansible-playbook process that holds it (pid %d on ctl) is gone' % dead
+
+
+def test_heartbeat_thread_renews_until_the_process_ends(store, monkeypatch):
+    sid = started(store)
+    writes = []
+
+    class Counting(object):
+        def __init__(self, params):
+            self.inner = FilesystemStore(params)
+
+        def put_bytes(self, key, data, exclusive=False):
+            writes.append(set_format.loads(data, key))
+            return self.inner.put_bytes(key, data, exclusive)
+
+        def close(self):
+            pass
+    monkeypatch.setattr(heartbeat, 'interval_for', lambda expiry: 0.05)
+    hb = heartbeat.ensure(store, sid, 'web1', opener=Counting)
+    assert heartbeat.ensure(store, sid, 'web1') is hb  # once per process and set
+    deadline = time.time() + 60
+    while len(writes) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(writes) >= 3 and all(w['state'] == 'running' for w in writes)
+    heartbeat.finish_set(store, sid)
+    hb._thread.join(30)
+    assert writes[-1]['state'] == 'ended' and not hb._thread.is_alive()
+    count = len(writes)
+    time.sleep(0.2)
+    assert len(writes) == count  # nothing after the end
+
+
+def test_a_failing_heartbeat_never_fails_the_backup(store, monkeypatch):
+    sid = started(store)
+
+    class Broken(object):
+        def __init__(self, params):
+            raise LifeboatError('the store is unreachable')
+    hb = heartbeat.ensure(store, sid, 'web1', opener=Broken)
+    assert hb.errors == ['the store is unreachable']
+    put_artifact(store, sid)
+
+
+# ---------------------------------------------------------------- damaged sets and documents
+
+def _damage(store, sid, data):
+    path = os.path.join(store.root, sid, 'manifest.json')
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def _committed(store, now, name='app'):
+    sid = started(store, now=now)
+    put_artifact(store, sid, name=name)
+    lifecycle.commit(store, sid, hosts=['web1'])
+    return sid
+
+
+def test_damaged_sets_are_listed_skipped_by_latest_and_block_nothing(store):
+    intact = _committed(store, T0)
+    bad_json = _committed(store, later(60))
+    _damage(store, bad_json, b'{"schema_version": 1, "kind": "lifeboat.backup/manifest", ')
+    future = _committed(store, later(120))
+    manifest = set_format.loads(store.get_bytes(future + '/manifest.json'), 'm')
+    _damage(store, future, set_format.dumps(dict(manifest, schema_version=7)))
+    sets = {s['id']: s for s in lifecycle.list_sets(store)}
+    assert [s['status'] for s in lifecycle.list_sets(store)] == ['damaged', 'damaged', 'completed']
+    assert sets[bad_json]['reason'].startswith('the manifest of set %s is not valid JSON: ' % bad_json)
+    assert sets[future]['reason'] == ('the manifest of set %s has schema_version 7; this collection reads up to 1: '
+                                      'upgrade lifeboat.backup to read it' % future)
+    assert sets[future]['restorable'] is False and 'manifest_sha256' not in sets[future]
+    assert lifecycle.latest_completed(store)['id'] == intact
+    res = lifecycle.info(store, latest=True, verify=True)
+    assert res['set']['id'] == intact and res['problems'] == []
+    assert res['skipped_damaged'] == [future, bad_json] and res['damaged'] == [future, bad_json]
+    assert res['warnings'][0].startswith('latest: skipped the newer damaged set %s (the manifest of set' % future)
+    assert lifecycle.resolve_completed(store, intact)[0]['set_id'] == intact
+    with pytest.raises(DamagedError) as e:
+        lifecycle.resolve_completed(store, bad_json)
+    assert e.value.msg.startswith('set %s is damaged and cannot be restored: the manifest of set %s is not valid JSON'
+                                  % (bad_json, bad_json))
+    assert lifecycle.info(store)['warnings'] == ['set %s is damaged: %s' % (s, sets[s]['reason']) for s in (future, bad_json)]
+    assert lifecycle.start(store, now=later(180))['broken_lock'] is None  # a damaged set never blocks a new run
+
+
+def test_a_record_with_a_string_size_gives_a_readable_error(store):
+    sid = _committed(store, T0)
+    manifest = set_format.loads(store.get_bytes(sid + '/manifest.json'), 'm')
+    manifest['artifacts'][0]['size'] = str(manifest['artifacts'][0]['size'])
+    _damage(store, sid, set_format.dumps(manifest))
+    with pytest.raises(DamagedError) as e:
+        lifecycle.resolve_completed(store, sid)
+    assert e.value.msg == ('set %s is damaged and cannot be restored: the manifest of set %s, artifact 1: \'size\' must be '
+                           'a whole number of bytes (0 or more), not the string "7"' % (sid, sid))
+    assert lifecycle.list_sets(store)[0]['status'] == 'damaged'
+
+
+def test_a_damaged_record_fails_the_commit_with_its_reason(store):
+    sid = started(store)
+    r = put_artifact(store, sid)
+    store.put_bytes(r['key'] + '.record.json', set_format.dumps(dict(r, size='7')))
+    err = _assert_failed_commit(store, sid, '\'size\' must be a whole number of bytes (0 or more), not the string "7"')
+    assert err.msg.startswith('set %s cannot be committed, it is marked failed: verification failed: artifact record ' % sid)
+
+
+def test_a_status_that_cannot_be_written_still_releases_the_lock(store, monkeypatch):
+    sid = started(store)
+    real = store.put_bytes
+
+    def full(key, data, exclusive=False):
+        if key.endswith('status.json'):
+            raise LifeboatError('cannot create %s: no space left on device' % key, errno=28)
+        return real(key, data, exclusive)
+    monkeypatch.setattr(store, 'put_bytes', full)
+    with pytest.raises(LifeboatError) as e:
+        lifecycle.fail(store, sid, 'web2 failed')
+    assert e.value.msg == ('set %s could not be marked failed (cannot create %s/status.json: no space left on device); '
+                           'its lock was released, so it reads as failed (interrupted) and does not block the next run'
+                           % (sid, sid))
+    assert e.value.details == {'errno': 28}
+    assert store_lock.read_lock(store) == (None, False)
+    s = lifecycle.list_sets(store)[0]
+    assert s['status'] == 'failed' and s['reason'].startswith('interrupted')
+
+
+def test_small_artifacts_declare_their_part_and_are_written_once(store):
+    sid = started(store)
+    rec = artifacts.put_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
+                                         'ec2:eu-west-1/i-1', b'{"a": 1}\n')
+    assert store.stat(rec['key'] + '.part.json') is not None and rec['size'] == 9
+    with pytest.raises(AlreadyExistsError) as e:
+        artifacts.put_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
+                                       'ec2:eu-west-1/i-1', b'{"a": 2}\n')
+    assert isinstance(e.value, ConfigError) and 'already has a part snapshot/ec2 of host web1' in e.value.msg
+    assert store.get_bytes(rec['key']) == b'{"a": 1}\n'
+    assert lifecycle.commit(store, sid, hosts=['web1'])['components'] == {'web1': ['snapshot/ec2']}
+
+
+def test_require_open_with_a_host_starts_the_heartbeat(store):
+    sid = started(store)
+    lifecycle.require_open(store, sid)
+    assert store_lock.read_heartbeats(store, sid) == []
+    lifecycle.require_open(store, sid, host='web1')
+    assert [b['state'] for b in store_lock.read_heartbeats(store, sid)] == ['running']

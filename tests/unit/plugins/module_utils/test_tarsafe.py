@@ -247,3 +247,113 @@ def test_checker_problem_names_survive_unicode():
     c = tarsafe.MemberChecker(ROOTS)
     c.feed(b'crw-r--r-- root/root 1,3 2026-11-22 01:21 "opt/app/\\303\\274 dev"\n')
     assert c.problems == [u'opt/app/\u00fc dev: device node']
+
+
+# ---------------------------------------------------------------- incremental listings (tar -tvv --incremental)
+
+# `LC_ALL=C tar -tvv --incremental --quoting-style=c` of a level 0 with odd names (GNU tar 1.34): dumpdir names
+# are printed raw, so a newline in a name continues on the next line
+ODD_LEVEL = b'''drwxr-xr-x root/root         0 2026-12-01 11:33 "r/"
+D a
+
+drwxr-xr-x root/root         0 2026-12-01 11:33 "r/a/"
+Y new
+line
+Y q"uote
+D sub dir
+Y trail
+
+
+drwxr-xr-x root/root         0 2026-12-01 11:33 "r/a/sub dir/"
+
+-rw-r--r-- root/root         1 2026-12-01 11:33 "r/a/new\\nline"
+-rw-r--r-- root/root         1 2026-12-01 11:33 "r/a/q\\"uote"
+-rw-r--r-- root/root         1 2026-12-01 11:33 "r/a/trail\\n"
+'''
+
+# a level 1 after: mv src/c src/c2; rm src/a/b/f2; rmdir src/a/b; chmod 600 src/a/f1 (hard linked to src/a/hard),
+# as plain GNU tar writes it: with the rename (lifeboat's increments have none, it removes it in most tests)
+LEVEL_ONE = b'''drwxr-xr-x root/root         0 2026-12-01 11:13 "src/"
+D a
+D c2
+R src/c
+T src/c2
+
+drwxr-xr-x root/root         0 2026-12-01 11:13 "src/a/"
+Y f1
+Y hard
+N lnk
+Y new
+
+drwxr-xr-x root/root         0 2026-12-01 11:13 "src/c2/"
+N f3
+
+-rw------- root/root         4 2026-12-01 11:13 "src/a/f1"
+hrw------- root/root         0 2026-12-01 11:13 "src/a/hard" link to "src/a/f1"
+-rw-r--r-- root/root         4 2026-12-01 11:13 "src/a/new"
+'''
+
+
+def incremental_check(text, roots, dumpdirs=True):
+    checker = tarsafe.IncrementalChecker(roots, dumpdirs=dumpdirs)
+    for line in text.splitlines(True):
+        checker.feed(line)
+    return checker.finish()
+
+
+def test_incremental_listing_with_odd_names():
+    checker = incremental_check(ODD_LEVEL, ['/r'])
+    assert checker.problems == []
+    assert checker.members == 6
+    assert [(b.name, b.entries) for b in checker.dumpdirs] == [
+        (b'r', [[b'D', b'a']]),
+        (b'r/a', [[b'Y', b'new\nline'], [b'Y', b'q"uote'], [b'D', b'sub dir'], [b'Y', b'trail\n']]),
+        (b'r/a/sub dir', [])]
+    assert all(block.terminated for block in checker.dumpdirs)
+
+
+def test_incremental_listing_links():
+    checker = incremental_check(LEVEL_ONE.replace(b'R src/c\nT src/c2\n', b''), ['/src'])
+    assert checker.problems == []
+    assert checker.dumpdirs[1].names() == {b'f1': b'Y', b'hard': b'Y', b'lnk': b'N', b'new': b'Y'}
+    assert checker.directories == {(b'src',), (b'src', b'a'), (b'src', b'c2')}
+
+
+def test_incremental_renames_are_refused():
+    checker = incremental_check(LEVEL_ONE, ['/src'])
+    assert checker.problems == ["src: its dumpdir renames directories (R src/c): lifeboat's increments never do, and a "
+                                "restore does not apply tar's renames"]
+    temp = incremental_check(LEVEL_ONE.replace(b'R src/c\nT src/c2\n', b'X src\nR src/a\nT \n'), ['/src'])
+    assert len(temp.problems) == 1 and '(X src)' in temp.problems[0]
+
+
+def test_incremental_listing_of_extraction_has_no_dumpdirs():
+    members = b''.join(line for line in LEVEL_ONE.splitlines(True) if line[:1] in b'-dh')
+    checker = incremental_check(members, ['/src'], dumpdirs=False)
+    assert checker.problems == [] and checker.members == 6
+
+
+def test_plain_archive_is_not_incremental():
+    members = b''.join(line for line in LEVEL_ONE.splitlines(True) if line[:1] in b'-dh')
+    assert '(archive): no dumpdirs: this is not an incremental archive' in incremental_check(members, ['/src']).problems
+
+
+PLAIN_ONE = LEVEL_ONE.replace(b'R src/c\nT src/c2\n', b'')
+
+
+@pytest.mark.parametrize('change, words', [
+    # a member in a directory this level does not hold: written through whatever an earlier level left there
+    ((b'"src/a/new"', b'"src/lnk/new"'), 'its directory src/lnk is not in this level'),
+    ((b'link to "src/a/f1"', b'link to "src/old"'), 'hard link to src/old, which is not a file of this level'),
+    ((b'D c2\n', b'D c2/x\n'), "its dumpdir has a name with '/' or NUL"),
+    ((b'Y new\n', b'Y ..\n'), "its dumpdir has '.' or '..'"),
+    ((b'D c2\n', b'N c2\n'), "not a D entry of its parent's dumpdir"),
+    ((b'"src/a/new"', b'"../new"'), "'..' in the path"),
+    ((b'"src/a/new"', b'"/etc/new"'), 'absolute path'),
+    ((b'"src/a/new"', b'"srcx/new"'), 'outside the backed-up paths'),
+])
+def test_incremental_listing_refusals(change, words):
+    old, new = change
+    assert old in PLAIN_ONE
+    checker = incremental_check(PLAIN_ONE.replace(old, new, 1), ['/src'])
+    assert any(words in p for p in checker.problems), checker.problems

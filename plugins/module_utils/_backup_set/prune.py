@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pruning a store (backup_prune, docs/retention.md): decide with retention.py, then remove safely.
+
+Under the store lock, for each set the policy removes:
+
+1. ``manifest.json`` goes first: from then on the set is never listed as completed nor offered for a restore.
+   A store that refuses (S3 Object Lock) leaves the set whole; it is reported as retained until its date and
+   the prune goes on with the other sets.
+2. What the set points to outside the store goes next, found in its records (still in the store): the EBS
+   snapshot sets it recorded, in every region they were copied to (``external`` hooks, one per record kind).
+   A hook that fails stops this set here, still listable as ``removing`` with its records, so the next prune
+   retries it: a reference is never lost before what it refers to.
+3. ``status.json`` and every other object of the set (S3: DeleteObjects, 1,000 keys a call), then its check
+   results (``checks/<set>/``).
+
+A set without a manifest whose status still says ``completed`` (or that has no status at all) is one an
+interrupted prune began to remove: it is decided ``removing`` and finished first, whatever the policy.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import concurrent.futures
+import threading
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import retention
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import results as check_results
+
+REMOVED = 'removed'
+RETAINED = 'retained'
+ERROR = 'error'
+PLANNED = 'would remove'
+
+
+def retention_error(error):
+    """The retain-until date when a store refused a delete because of S3 Object Lock (or a legal hold), else None."""
+    details = getattr(error, 'details', None) or {}
+    if details.get('reason') == 'object_locked':
+        return details.get('retain_until') or 'a legal hold is lifted'
+    return None
+
+
+# ---------------------------------------------------------------- what is in the store
+
+def survey(store, now):
+    """The listing as retention.decide takes it: id, status (with ``removing``), reason, needs; plus sizes."""
+    listing = lifecycle.list_sets(store, now)
+    out = []
+    for item in listing:
+        entry = {'id': item['id'], 'status': item['status'], 'reason': item.get('reason'), 'size': item.get('size') or 0,
+                 'needs': list(item.get('needs') or [])}
+        if item['status'] == set_format.FAILED:
+            status = lifecycle.read_status(store, item['id'])
+            if status is None or status.get('status') == set_format.COMPLETED:
+                entry['status'] = retention.REMOVING
+                entry['reason'] = ('its manifest is gone and its status still says completed'
+                                   if status else 'it has neither a manifest nor a status')
+        out.append(entry)
+    return out
+
+
+def plan(store, policy, now=None, remove_ids=()):
+    """The decision for every set (no change): retention.decide on the survey."""
+    now = now or set_format.utcnow()
+    normalized = retention.parse_policy(policy)
+    entries = survey(store, now)
+    decision = retention.decide(entries, normalized, now, remove_ids=remove_ids)
+    sizes = {entry['id']: entry['size'] for entry in entries}
+    for item in decision['sets']:
+        item['size'] = sizes.get(item['id'], 0)
+    return decision
+
+
+# ---------------------------------------------------------------- removing one set
+
+def _records_in_store(objects, store, components):
+    """The records of ``components`` still in the store for a set (the manifest may be gone already)."""
+    out = []
+    for info in objects:
+        parts = info.key.split('/')
+        if not info.key.endswith(set_format.RECORD_SUFFIX) or len(parts) < 4 or parts[2] not in components:
+            continue
+        data = store.get_bytes(info.key)
+        if data is None:
+            continue
+        try:
+            out.append(set_format.loads(data, 'record %s' % info.key))
+        except LifeboatError:
+            continue  # a damaged record: nothing outside the store can be found from it
+    return out
+
+
+def remove_set(store, set_id, external=None, check_mode=False, has_checks=True):
+    """Remove one set in the safe order. Returns {'id', 'outcome', 'bytes', 'objects', 'external', 'error'?, 'retained_until'?}.
+
+    ``external``: {component: {artifact_kind: hook(record)}} for what records point to outside the store.
+    """
+    objects = list(store.list(set_id))
+    out = {'id': set_id, 'bytes': sum(info.size for info in objects), 'objects': len(objects), 'external': []}
+    if check_mode:
+        out['outcome'] = PLANNED
+        return out
+    try:
+        store.delete(set_format.set_key(set_id, set_format.MANIFEST_KEY))
+    except LifeboatError as e:
+        until = retention_error(e)
+        if until is None:
+            out.update({'outcome': ERROR, 'error': e.msg})
+        else:
+            out.update({'outcome': RETAINED, 'retained_until': until, 'error': e.msg})
+        return out
+    external = external or {}
+    for record in _records_in_store(objects, store, external):
+        hook = external.get(record.get('component'), {}).get(record.get('artifact_kind'))
+        if hook is None:
+            continue
+        try:
+            out['external'].append(hook(record))
+        except LifeboatError as e:
+            why = ('removing what %s points to failed (the set stays, without its manifest, for the next prune to '
+                   'finish): %s' % (record['key'], e.msg))
+            out.update({'outcome': ERROR, 'error': why})
+            return out
+    try:
+        store.delete_prefix(set_id)  # the status and every other object (S3: DeleteObjects batches)
+        if has_checks:
+            store.delete_prefix(check_results.set_prefix(set_id))
+    except LifeboatError as e:
+        until = retention_error(e)
+        out.update({'outcome': RETAINED if until else ERROR, 'error': e.msg})
+        if until:
+            out['retained_until'] = until
+        return out
+    out['outcome'] = REMOVED
+    return out
+
+
+# ---------------------------------------------------------------- a prune
+
+def run(store, policy, remove_ids=(), external=None, lock_hooks=None, check_mode=False, now=None, reporter=None, jobs=4):
+    """What backup_prune returns. ``lock_hooks``: (acquire() -> token, release(token)) around the removal.
+
+    Sets are removed ``jobs`` at a time (each in its own safe order; they share nothing).
+    """
+    t0 = time.time()
+    now = now or set_format.utcnow()
+    token = None
+    if not check_mode and lock_hooks:
+        token = lock_hooks[0]()
+    try:
+        decision = plan(store, policy, now, remove_ids)
+        doomed = [item for item in decision['sets'] if item['action'] == retention.REMOVE]
+        checked = {key.split('/')[1] for key in check_results.check_keys(store)} if doomed else set()
+        done = {'count': 0}
+        guard = threading.Lock()
+
+        def one(item):
+            outcome = remove_set(store, item['id'], external, check_mode, has_checks=item['id'] in checked)
+            with guard:
+                done['count'] += 1
+                if reporter is not None:
+                    reporter.phase('removed %d of %d sets (%s)' % (done['count'], len(doomed), item['id']))
+            return outcome
+
+        if jobs > 1 and len(doomed) > 1 and not check_mode:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+                outcomes = list(pool.map(one, doomed))
+        else:
+            outcomes = [one(item) for item in doomed]
+        for item, outcome in zip(doomed, outcomes):
+            item['outcome'] = outcome['outcome']
+            if outcome.get('retained_until'):
+                item['retained_until'] = outcome['retained_until']
+            if outcome.get('error'):
+                item['error'] = outcome['error']
+    finally:
+        if token is not None:
+            lock_hooks[1](token)
+    removed = [outcome for outcome in outcomes if outcome['outcome'] == REMOVED]
+    retained = [outcome for outcome in outcomes if outcome['outcome'] == RETAINED]
+    errors = [outcome for outcome in outcomes if outcome['outcome'] == ERROR]
+    return {
+        'changed': bool(removed) or (check_mode and bool(outcomes)),
+        'sets': decision['sets'],
+        'keep': decision['keep'],
+        'remove': decision['remove'],
+        'removed': [outcome['id'] for outcome in removed],
+        'retained': [{'id': outcome['id'], 'retained_until': outcome['retained_until']} for outcome in retained],
+        'errors': [{'id': outcome['id'], 'error': outcome['error']} for outcome in errors],
+        'bytes_freed': sum(outcome['bytes'] for outcome in removed),
+        'bytes_to_free': sum(outcome['bytes'] for outcome in outcomes) if check_mode else None,
+        'jobs': jobs,
+        'unknown_ids': decision['unknown_ids'],
+        'missing_needs': decision['missing_needs'],
+        'groups': decision['groups'],
+        'seconds': round(time.time() - t0, 3),
+    }
+
+
+# ---------------------------------------------------------------- the store lock and external references
+
+def lock_hooks(store, owner=None, ttl=3600):
+    """(acquire, release) of the store lock for a prune: no backup starts or commits while sets are removed."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LockedError
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
+    import uuid
+
+    def acquire():
+        now = set_format.utcnow()
+        doc, exists = store_lock.read_lock(store)
+        if exists:
+            held = lifecycle._terminal_status(store, (doc or {}).get('set_id'))
+            action, why = store_lock.decide(doc, now, held, False)
+            if action == 'wait':
+                raise LockedError('the %s is locked by %s: a backup is running; prune again when it has ended'
+                                  % (store.describe(), store_lock.describe_owner(doc)), lock=doc)
+            lifecycle._break(store, doc, why, now)
+        token = 'prune-' + uuid.uuid4().hex
+        doc = store_lock.make_lock_doc(PRUNE_LOCK, lifecycle.default_owner(dict(owner or {}, purpose='prune')), now, ttl, token)
+        if not store_lock.acquire(store, doc):
+            other, _exists = store_lock.read_lock(store)
+            raise LockedError('the %s was locked by another run just now: %s'
+                              % (store.describe(), store_lock.describe_owner(other or {})))
+        return token
+
+    def release(token):
+        store_lock.release(store, token)
+
+    return acquire, release
+
+
+PRUNE_LOCK = 'prune'
+
+
+def ebs_hooks(make_ec2, check_mode=False):
+    """External hooks for EBS snapshot-group records: delete the group's snapshots in its region and every region
+    they were copied to (the ec2_snapshot_set state=absent flow; idempotent)."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import logic as snapshot_logic
+    from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import record as snapshot_record
+
+    def delete(record):
+        extra = record.get('extra') or {}
+        opts = {'set_id': record['set_id'], 'host': record['host'], 'region': extra.get('region'),
+                'regions': sorted((extra.get('copies') or {}).keys())}
+        done = snapshot_backup.delete_group(make_ec2, opts, check_mode=check_mode)
+        return {'kind': snapshot_record.ARTIFACT_KIND, 'host': record['host'], 'deleted': done.get('deleted', {})}
+
+    return {snapshot_logic.RECORD_COMPONENT: {snapshot_record.ARTIFACT_KIND: delete}}

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore drills, the comparison (backup_drill, docs/verify.md).
+
+The drill playbook restores a set into scratch with the modules real restores use (files_restore under a scratch
+directory, postgresql_restore into a scratch server), then this proves what came back:
+
+files      -- the archive is listed again from the store (through the pipeline, checksum checked) and every member
+              must be in the scratch tree with its type, size and mode (set-id bits aside: restores under a
+              directory drop them), symlinks with their targets;
+postgresql -- every table of each restored database is counted exactly, in one REPEATABLE READ transaction, and
+              the counts must equal the counts the backup recorded in the dump's own snapshot (``row_counts``);
+              without recorded counts (option off, older sets) the tables present are compared with the record.
+
+The result, one document per drill, goes into the checks area beside the set (results.py, written by verify.record_result).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import socket
+import stat
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import logic as checks_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
+
+FILES = 'files'
+POSTGRESQL = 'postgresql'
+DATABASE_FORMATS = ('pg_dump-custom', 'pg_dump-directory-tar')
+
+
+# ---------------------------------------------------------------- files
+
+def _stat_under(root):
+    def stat_member(name):
+        path = os.path.join(root, os.fsdecode(name).lstrip('/'))
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None, None
+        target = os.fsencode(os.readlink(path)) if stat.S_ISLNK(st.st_mode) else None
+        return st, target
+    return stat_member
+
+
+def compare_files(store, record, restored_root):
+    """One files artifact against the tree restored from it under ``restored_root`` (its dest)."""
+    item = {'component': FILES, 'host': record['host'], 'name': record['name'], 'key': record['key'],
+            'restored_under': restored_root}
+    if not os.path.isdir(restored_root):
+        item.update({'passed': False, 'problems': ['nothing was restored under %s' % restored_root]})
+        return item
+    umask = os.umask(0)
+    os.umask(umask)
+    comparer = checks_logic.TreeComparer(_stat_under(restored_root), setid_dropped=True,
+                                         umask=0 if os.geteuid() == 0 else umask)
+    tar = pipeline.need_tool('tar', 'listing the archive for the drill')
+    t0 = time.time()
+    try:
+        res = artifacts.read_artifact(store, record, [tar, '-tvv', '--quoting-style=c', '-f', '-'], sink_name='tar',
+                                      env=verify.ENV, on_sink_line=comparer.feed)
+    except LifeboatError as e:
+        item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
+        return item
+    problems = list(comparer.problems)
+    if res['sink'].failed():
+        problems.append('tar cannot list the archive: %s' % res['sink'].describe())
+    if comparer.mismatched > len(comparer.problems):
+        problems.append('and %d more mismatches' % (comparer.mismatched - len(comparer.problems)))
+    item.update(comparer.summary())
+    item.update({'passed': not problems and comparer.members > 0, 'problems': problems or
+                 ([] if comparer.members else ['the archive lists no member']), 'seconds': round(time.time() - t0, 3)})
+    return item
+
+
+# ---------------------------------------------------------------- postgresql
+
+def compare_database(params, record, target_name=None):
+    """One database dump against the database restored from it on the scratch server."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
+    extra = record.get('extra') or {}
+    dbname = target_name or extra.get('database')
+    item = {'component': POSTGRESQL, 'host': record['host'], 'name': record['name'], 'key': record['key'], 'database': dbname}
+    t0 = time.time()
+    try:
+        with pg_client.connect(params, dbname) as client:
+            pg_client.begin_snapshot(client)  # one consistent view (the scratch server is idle anyway)
+            try:
+                actual = pg_client.exact_row_counts(client)
+            finally:
+                pg_client.end_snapshot(client)
+    except LifeboatError as e:
+        item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
+        return item
+    expected = extra.get('row_counts')
+    if isinstance(expected, dict):
+        problems, compared = checks_logic.compare_tables(expected, actual)
+        item.update({'compared': 'row_counts', 'tables': compared, 'rows': sum(expected.values())})
+    else:
+        recorded = extra.get('tables') or {}
+        problems = ['table %s is missing' % table for table in sorted(recorded) if table not in actual]
+        item.update({'compared': 'tables', 'tables': len(recorded), 'rows': sum(actual.values()),
+                     'note': 'the backup recorded no row counts (postgresql_backup row_counts off, or an older set): only '
+                             'the tables present were compared'})
+    item.update({'passed': not problems, 'problems': problems, 'seconds': round(time.time() - t0, 3),
+                 'restored_tables': len(actual)})
+    return item
+
+
+# ---------------------------------------------------------------- a drill
+
+def select(manifest, hosts=None, components=(FILES, POSTGRESQL)):
+    """The records a drill compares: files archives and database dumps of ``hosts`` (default: every host)."""
+    chosen = []
+    for record in manifest.get('artifacts', []):
+        if hosts and record['host'] not in hosts:
+            continue
+        wanted = {FILES: ('tar',), POSTGRESQL: DATABASE_FORMATS}.get(record['component'], ())
+        if record['component'] in components and record.get('format') in wanted:
+            chosen.append(record)
+    return chosen
+
+
+def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL), files_dest=None, postgresql=None,
+        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None):
+    """Compare what a drill restored with the set. Returns the result (``passed``, ``items``, ``problems``).
+
+    ``failure``: a step of the drill failed before anything could be compared (the restore refused the set,
+    the scratch server would not start): the drill is recorded as failed with that reason, nothing compared.
+    """
+    started = now or set_format.utcnow()
+    manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
+    set_id = manifest['set_id']
+    if failure:
+        return _record(store, set_id, digest, [], ['the drill could not restore the set: %s' % failure],
+                       dict(facts or {}), [], started, record and not check_mode)
+    chosen = select(manifest, hosts, components)
+    if not chosen:
+        raise ConfigError('set %s has nothing to drill for hosts %s and components %s (files archives and database dumps)'
+                          % (set_id, ', '.join(hosts or ['(all)']), ', '.join(components)))
+    if any(r['component'] == FILES for r in chosen) and not (files_dest and os.path.isabs(files_dest)):
+        raise ConfigError('files_dest must be the absolute directory the files were restored under')
+    if any(r['component'] == POSTGRESQL for r in chosen) and not postgresql:
+        raise ConfigError('postgresql must give the connection to the scratch server the databases were restored into')
+    t0 = time.time()
+    items = []
+    if not check_mode:
+        for rec in chosen:
+            if reporter is not None:
+                reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=rec['size'])
+            if rec['component'] == FILES:
+                items.append(compare_files(store, rec, os.path.join(files_dest, rec['host'])))
+            else:
+                items.append(compare_database(postgresql, rec))
+    problems = ['%s %s/%s: %s' % (item['host'], item['component'], item['name'], problem)
+                for item in items for problem in item['problems']]
+    totals = {
+        'seconds': round(time.time() - t0, 3),
+        'files_members': sum(item.get('members', 0) for item in items if item['component'] == FILES),
+        'files_bytes': sum(item.get('bytes', 0) for item in items if item['component'] == FILES),
+        'databases': sum(1 for item in items if item['component'] == POSTGRESQL),
+        'tables': sum(item.get('tables', 0) for item in items if item['component'] == POSTGRESQL),
+        'rows': sum(item.get('rows', 0) for item in items if item['component'] == POSTGRESQL),
+        'mismatches': len(problems),
+    }
+    totals.update(facts or {})
+    planned = [{'host': r['host'], 'component': r['component'], 'name': r['name']} for r in chosen]
+    if check_mode:
+        return {'changed': False, 'set_id': set_id, 'manifest_sha256': digest, 'passed': None, 'items': [], 'problems': [],
+                'totals': totals, 'planned': planned}
+    return _record(store, set_id, digest, items, problems, totals, planned, started, record)
+
+
+def _record(store, set_id, digest, items, problems, totals, planned, started, record):
+    result = {'changed': False, 'set_id': set_id, 'manifest_sha256': digest, 'passed': not problems, 'items': items,
+              'problems': problems, 'totals': totals, 'planned': planned}
+    if record:
+        outcome = {'passed': result['passed'], 'items': items, 'problems': problems, 'manifest_sha256': digest,
+                   'totals': totals}
+        runner = {'host': socket.gethostname(), 'pid': os.getpid()}
+        try:
+            result['recorded'] = verify.record_result(store, set_id, 'drill', outcome, started, set_format.utcnow(), runner)
+            result['changed'] = True
+        except LifeboatError as e:
+            result['record_error'] = e.msg
+    return result

@@ -1,0 +1,318 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Verification of committed sets (backup_verify, docs/verify.md).
+
+quick -- the manifest is readable and valid; every artifact it lists is in the store with its recorded size;
+         every record object is there and says what the manifest's copy says.
+full  -- quick, then every artifact is streamed from the store through the one pipeline (artifacts.read_artifact:
+         sha256 and size against the record, decompression to the end) into a decoder that proves the data
+         reads: tar's listing through the archive safety checks, pg_restore reading the whole custom dump,
+         the SQL trailer of pg_dumpall's globals. Memory stays bounded (the pipeline's chunks), nothing is
+         written to disk, artifacts are read ``jobs`` at a time.
+
+Results never touch a set: one small JSON per set and run goes into the checks area (results.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import collections
+import concurrent.futures
+import datetime
+import os
+import socket
+import threading
+import time
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import logic as checks_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import results
+from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import MemberChecker
+
+LEVELS = ('quick', 'full')
+ENV = dict(os.environ, LC_ALL='C')
+
+
+# ---------------------------------------------------------------- which sets
+
+def select_sets(store, which, now):
+    """The set ids to verify: 'latest' (newest completed), 'all' (every completed set) or a list of ids."""
+    listing = lifecycle.list_sets(store, now)
+    completed = [item['id'] for item in listing if item['status'] == set_format.COMPLETED]
+    if which in (None, '', 'latest', ['latest']):
+        if not completed:
+            raise LifeboatError('there is no completed backup set in the %s to verify' % store.describe())
+        return completed[:1], listing
+    if which in ('all', ['all']):
+        return completed, listing
+    ids = [which] if isinstance(which, str) else list(which)
+    for set_id in ids:
+        set_format.parse_set_id(set_id)
+    return ids, listing
+
+
+# ---------------------------------------------------------------- quick
+
+def check_objects(store, manifest):
+    """Every artifact with its size and every record object equal to the manifest's copy.
+
+    Returns (problems, keys of the artifacts that are missing or have another size).
+    """
+    set_id = manifest['set_id']
+    present = {info.key: info.size for info in store.list(set_id)}
+    problems = set_format.verify_parts(manifest.get('artifacts', []), present)
+    bad = {record['key'] for record in manifest.get('artifacts', []) if present.get(record['key']) != record['size']}
+    for record in manifest.get('artifacts', []):
+        key = set_format.record_key_for(record['key'])
+        if key not in present:
+            problems.append('%s is missing (the record of %s)' % (key, record['key']))
+            continue
+        data = store.get_bytes(key)
+        try:
+            stored = set_format.loads(data, 'record %s' % key) if data is not None else None
+        except LifeboatError as e:
+            problems.append(e.msg)
+            continue
+        if stored is None:
+            problems.append('%s is missing (the record of %s)' % (key, record['key']))
+        elif stored != record:
+            changed = sorted(name for name in set(stored) | set(record) if stored.get(name) != record.get(name))
+            problems.append('%s differs from the manifest\'s copy (%s)' % (key, ', '.join(changed)))
+    return problems, bad
+
+
+# ---------------------------------------------------------------- full
+
+class _Tail(object):
+    """Keeps the last ``limit`` bytes of a sink's stdout lines."""
+
+    def __init__(self, limit=checks_logic.TAIL_BYTES):
+        self.lines = collections.deque()
+        self.size = 0
+        self.limit = limit
+
+    def feed(self, line):
+        self.lines.append(line)
+        self.size += len(line)
+        while self.size > self.limit and len(self.lines) > 1:
+            self.size -= len(self.lines.popleft())
+
+    def data(self):
+        return b''.join(self.lines)
+
+
+class Decoder(object):
+    """How one artifact's decompressed stream is proven to read: a sink process, a line hook and a judge."""
+
+    def __init__(self, argv, name, feed=None, judge=None, facts=None, skipped=None):
+        self.argv = argv
+        self.name = name
+        self.feed = feed
+        self.judge = judge or _sink_ok
+        self.facts = facts or dict
+        self.skipped = skipped
+
+
+def _sink_ok(res):
+    return ['reading failed: %s' % res['sink'].describe()] if res['sink'].failed() else []
+
+
+def _drain(skipped=None):
+    """Decompression alone, into /dev/null (raw uploads, snapshot records, and where no decoder is installed)."""
+    dd = pipeline.need_tool('dd', 'verifying artifacts')
+    return Decoder([dd, 'of=/dev/null', 'bs=1M', 'status=none'], 'dd', skipped=skipped)
+
+
+def _tar_decoder(record, kind):
+    tar = pipeline.need_tool('tar', 'verifying archives')
+    roots = ((record.get('extra') or {}).get('paths') or []) if kind == 'tar-listing' else []
+    checker = MemberChecker(roots)
+    seen = {'toc': False}
+
+    def feed(line):
+        checker.feed(line)
+        if kind == 'pg-directory-tar' and line.rstrip().endswith(b'toc.dat"'):
+            seen['toc'] = True
+
+    def judge(res):
+        checker.check_stderr(res['sink'].stderr)
+        problems = list(checker.problems)
+        if res['sink'].failed():
+            problems.append('tar cannot read the archive: %s' % res['sink'].describe())
+        if kind == 'pg-directory-tar' and not seen['toc']:
+            problems.append('the directory-format dump has no toc.dat')
+        return problems
+
+    return Decoder([tar, '-tvv', '--quoting-style=c', '-f', '-'], 'tar', feed, judge, lambda: {'members': checker.members})
+
+
+def _pg_restore_decoder(record):
+    from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
+    from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+    dumped_by = (record.get('extra') or {}).get('pg_dump_version_num')
+    try:
+        tool, tool_num, _text = pg_client.find_tool('pg_restore', None, dumped_by)
+    except LifeboatError as e:
+        return _drain(skipped=e.msg)
+    if dumped_by and pg_logic.major_num(tool_num) < pg_logic.major_num(dumped_by):
+        return _drain(skipped='pg_restore %s on this host cannot read a dump of pg_dump %s (install the PostgreSQL %s '
+                              'client tools)' % (pg_logic.version_text(tool_num), pg_logic.version_text(dumped_by),
+                                                 pg_logic.major_text(dumped_by)))
+
+    def judge(res):
+        return ['pg_restore cannot read the dump: %s' % res['sink'].describe()] if res['sink'].failed() else []
+
+    # --file=/dev/null: pg_restore reads the whole archive (every data block), not only its table of contents
+    return Decoder([tool, '--file=/dev/null'], 'pg_restore', judge=judge, facts=lambda: {'pg_restore': tool})
+
+
+def _sql_decoder():
+    tail = _Tail()
+
+    def judge(res):
+        if res['sink'].failed():
+            return ['reading the SQL dump failed: %s' % res['sink'].describe()]
+        if not checks_logic.sql_complete(tail.data()):
+            return ['the SQL dump does not end with its "dump complete" trailer: it is truncated']
+        return []
+
+    return Decoder(['tail', '-c', str(checks_logic.TAIL_BYTES)], 'tail', tail.feed, judge)
+
+
+def decoder(record):
+    kind = checks_logic.decoder_for(record)
+    if kind in ('tar-listing', 'pg-directory-tar'):
+        return _tar_decoder(record, kind)
+    if kind == 'pg-restore':
+        return _pg_restore_decoder(record)
+    if kind == 'sql-complete':
+        return _sql_decoder()
+    return _drain()
+
+
+def verify_artifact(store, record):
+    """Stream one artifact through its decoder. Returns an item dict (passed, problems, decoder, bytes, seconds)."""
+    item = {'host': record['host'], 'component': record['component'], 'name': record['name'], 'key': record['key'],
+            'size': record['size'], 'decoder': checks_logic.decoder_for(record), 'problems': []}
+    how = decoder(record)
+    if how.skipped:
+        item['skipped'] = how.skipped
+    t0 = time.time()
+    try:
+        res = artifacts.read_artifact(store, record, how.argv, sink_name=how.name, env=ENV, on_sink_line=how.feed)
+    except LifeboatError as e:
+        item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3), 'bytes': 0})
+        return item
+    item['problems'] = how.judge(res)
+    item.update(how.facts())
+    item.update({'passed': not item['problems'], 'seconds': round(res['seconds'], 3), 'bytes': res['size'],
+                 'sha256': res['sha256']})
+    return item
+
+
+def verify_manifest_full(store, manifest, jobs, reporter=None):
+    """Every artifact of one manifest, ``jobs`` at a time. Returns the items, in manifest order."""
+    records = manifest.get('artifacts', [])
+    lock = threading.Lock()
+    done = {'bytes': 0}
+
+    def one(record):
+        item = verify_artifact(store, record)
+        with lock:
+            done['bytes'] += item.get('bytes') or 0
+            if reporter is not None:
+                reporter(done['bytes'])
+        return item
+
+    if jobs <= 1 or len(records) <= 1:
+        return [one(record) for record in records]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, records))
+
+
+# ---------------------------------------------------------------- a run
+
+def verify_set(store, set_id, level, jobs=1, reporter=None):
+    """One set: returns (doc fields: passed, items, problems, manifest_sha256, totals)."""
+    try:
+        manifest, digest = lifecycle.resolve_completed(store, set_id)
+    except LifeboatError as e:
+        return {'passed': False, 'items': [], 'problems': [e.msg], 'manifest_sha256': None, 'totals': {}}
+    problems, bad = check_objects(store, manifest)
+    items = []
+    totals = {'artifacts': len(manifest.get('artifacts', [])), 'size': manifest.get('size', 0)}
+    if level == 'full':
+        to_read = dict(manifest)
+        to_read['artifacts'] = [record for record in manifest.get('artifacts', []) if record['key'] not in bad]
+        if reporter is not None:
+            reporter.phase('set %s' % set_id, total=sum(record['size'] for record in to_read['artifacts']))
+        t0 = time.time()
+        items = verify_manifest_full(store, to_read, jobs, reporter)
+        seconds = time.time() - t0
+        read = sum(item.get('bytes') or 0 for item in items)
+        totals.update({'bytes_read': read, 'seconds': round(seconds, 3),
+                       'throughput': int(read / seconds) if seconds > 0 else None,
+                       'skipped': [item['key'] for item in items if item.get('skipped')]})
+        for item in items:
+            problems.extend('%s: %s' % (item['key'], problem) for problem in item['problems'])
+    return {'passed': not problems, 'items': items, 'problems': problems, 'manifest_sha256': digest, 'totals': totals}
+
+
+def record_result(store, set_id, kind, outcome, started, now, runner):
+    """Write the check document of one set; returns its key. Never touches the set's own objects."""
+    moment = now
+    doc = results.make_check_doc(set_id, kind, outcome['passed'], set_format.iso(started), set_format.iso(now),
+                                 outcome['manifest_sha256'], outcome['items'], outcome['problems'], runner=runner,
+                                 totals=outcome.get('totals'))
+    data = set_format.dumps(doc)
+    for _attempt in range(5):
+        key = results.check_key(set_id, moment, kind, outcome['passed'])
+        if store.put_bytes(key, data, exclusive=True):
+            return key
+        moment = moment + datetime.timedelta(seconds=1)
+    raise LifeboatError('could not record the %s result of set %s: the names were taken' % (kind, set_id))
+
+
+def run(store, which='latest', level='quick', jobs=2, record=True, check_mode=False, reporter=None, now=None):
+    """What backup_verify returns: per set passed/problems, totals, and where each result was recorded."""
+    if level not in LEVELS:
+        raise LifeboatError('verify level must be quick or full, got %r' % (level,))
+    started = now or set_format.utcnow()
+    set_ids, _listing = select_sets(store, which, started)
+    runner = {'host': socket.gethostname(), 'pid': os.getpid(), 'level': level, 'jobs': jobs}
+    kind = 'verify-' + level
+    out = []
+    t0 = time.time()
+    for set_id in set_ids:
+        set_started = set_format.utcnow()
+        outcome = verify_set(store, set_id, level, jobs, reporter)
+        entry = {'set_id': set_id, 'passed': outcome['passed'], 'problems': outcome['problems'],
+                 'manifest_sha256': outcome['manifest_sha256'], 'totals': outcome['totals']}
+        if level == 'full':
+            entry['artifacts'] = outcome['items']
+        if record and not check_mode:
+            try:
+                entry['recorded'] = record_result(store, set_id, kind, outcome, set_started, set_format.utcnow(), runner)
+            except LifeboatError as e:
+                entry['record_error'] = e.msg
+        out.append(entry)
+    seconds = time.time() - t0
+    read = sum((entry['totals'] or {}).get('bytes_read') or 0 for entry in out)
+    failed = [entry['set_id'] for entry in out if not entry['passed']]
+    result = {
+        'changed': bool(record and not check_mode and out),
+        'level': level,
+        'passed': not failed,
+        'sets': out,
+        'checked': len(out),
+        'failed_sets': failed,
+        'bytes_read': read,
+        'seconds': round(seconds, 3),
+        'throughput': int(read / seconds) if level == 'full' and seconds > 0 else None,
+    }
+    return result

@@ -1,0 +1,194 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lifeboat.backup maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: backup_prune
+short_description: Apply a retention policy to a store, safely (restic forget semantics)
+version_added: 0.2.0
+description:
+  - Decides, for every set of the store, whether the O(policy) keeps it (and which rule) or removes it, with the rules
+    of restic's C(forget) (C(keep_last), C(keep_hourly), C(keep_daily), C(keep_weekly), C(keep_monthly), C(keep_yearly),
+    C(keep_within), per label) plus C(keep_failed) days for failed and interrupted sets. The newest completed set of
+    each label, sets whose run is alive, damaged sets and anything a kept set needs are never removed. See
+    C(docs/retention.md).
+  - Then, holding the store lock, removes each set in an order that is safe to interrupt, the manifest first (the set is
+    never listed as completed again), then what the set points to outside the store (the EBS snapshots its snapshot
+    records name, in every region they were copied to, with the AWS options of this module, O(region) being only a
+    fallback since the regions come from the records), then its status, objects and check results. A later prune
+    finishes a set an interrupted one began.
+  - A set the store refuses to delete (S3 Object Lock) is reported with the date it can go and left whole; the prune goes on.
+  - Check mode is the dry run, every set with its reason and the bytes that would be freed.
+author:
+  - lifeboat.backup maintainers (@lifeboat-backup)
+extends_documentation_fragment:
+  - lifeboat.backup.store
+  - lifeboat.backup.aws
+requirements:
+  - boto3 (S3 stores, and sets with EBS snapshot records)
+attributes:
+  check_mode:
+    support: full
+    description: Lists every set with the rule that keeps it or the reason it would go, and removes nothing (no lock taken).
+  diff_mode:
+    support: none
+    description: Nothing to diff; RV(sets) lists every decision.
+options:
+  policy:
+    description:
+      - The retention policy (C(lifeboat_retention)) with C(keep_last), C(keep_hourly), C(keep_daily), C(keep_weekly),
+        C(keep_monthly), C(keep_yearly) (counts; C(-1) for no limit), C(keep_within) (a duration such as C(36h), C(14d),
+        C(1y6m)), C(keep_failed) (days, default 7), C(keep_ids) (set ids always kept), C(per_label) (default true) and
+        C(labels) (per label rules that replace the top-level ones).
+      - A policy with no keep rule at all is refused, so that a missing variable never prunes a store down to one set.
+    type: dict
+    required: true
+  remove_ids:
+    description: Also remove these sets, whatever the policy says (never the newest completed set, a set whose run is alive, or one a kept set needs).
+    type: list
+    elements: str
+    default: []
+  lock_ttl:
+    description: Seconds after which the prune's store lock counts as stale if the prune dies.
+    type: int
+    default: 3600
+  jobs:
+    description: Sets removed at the same time (each in its own safe order).
+    type: int
+    default: 4
+  progress_file:
+    description:
+      - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
+        the progress in the play output; leave it unset.
+    type: path
+'''
+
+EXAMPLES = r'''
+- name: Dry run first
+  lifeboat.backup.backup_prune:
+    policy: {keep_daily: 7, keep_weekly: 4, keep_monthly: 12}
+    store: {type: s3, bucket: acme-backups, prefix: prod}
+  check_mode: true
+  register: plan
+
+- name: Prune
+  lifeboat.backup.backup_prune:
+    policy: {keep_daily: 7, keep_weekly: 4, keep_monthly: 12, labels: {snapshots: {keep_hourly: 48}}}
+    store: {type: s3, bucket: acme-backups, prefix: prod}
+'''
+
+RETURN = r'''
+sets:
+  description: Every set, newest first, with C(id), C(label), C(timestamp), C(status), C(action) (keep or remove),
+    C(reasons) (the rules that keep it, or why it goes), C(size), and for removed sets C(outcome) (removed, retained,
+    error, would remove), C(retained_until) and C(error).
+  returned: always
+  type: list
+  elements: dict
+keep:
+  description: Ids of the sets kept.
+  returned: always
+  type: list
+  elements: str
+remove:
+  description: Ids of the sets the policy removes.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: Ids of the sets actually removed.
+  returned: always
+  type: list
+  elements: str
+retained:
+  description: Sets the store refused to delete yet (S3 Object Lock), with C(retained_until).
+  returned: always
+  type: list
+  elements: dict
+errors:
+  description: Sets whose removal failed (they stay, without their manifest, for the next prune), with the error.
+  returned: always
+  type: list
+  elements: dict
+bytes_freed:
+  description: Bytes of the sets removed.
+  returned: always
+  type: int
+  sample: 10737418240
+bytes_to_free:
+  description: In check mode, bytes that would be freed.
+  returned: in check mode
+  type: int
+groups:
+  description: The rules each label group was decided with.
+  returned: always
+  type: dict
+  sample: {nightly: "keep_daily 7, keep_weekly 4"}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import prune
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import retention
+
+
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        policy=dict(type='dict', required=True),
+        remove_ids=dict(type='list', elements='str', default=[]),
+        lock_ttl=dict(type='int', default=3600),
+        jobs=dict(type='int', default=4),
+        progress_file=dict(type='path'),
+        **aws_client.AWS_SPEC
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+# Objects outside the store that a set's records point to, by component and artifact_kind: a function record ->
+# facts that deletes them (idempotently). OpenSearch snapshots (the opensearch_snapshot module's records) get their
+# hook here, next to the EBS snapshot sets.
+def external_hooks(aws, check_mode):
+    return prune.ebs_hooks(ec2_client.factory(aws), check_mode=check_mode)
+
+
+def run(params, check_mode):
+    policy = retention.parse_policy(params['policy'])
+    if not any(retention.has_rules(rules) for rules in [policy['rules']] + list(policy['labels'].values())):
+        raise ConfigError('the retention policy has no keep rule (keep_last, keep_daily, ... or keep_within): refusing to '
+                          'prune, a missing lifeboat_retention must not remove every set but the newest')
+    reporter = progress.Reporter(params['progress_file'], 'prune') if params['progress_file'] else None
+    try:
+        with open_store(params['store']) as store:
+            return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
+                             external=external_hooks(params, check_mode),
+                             lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
+                             reporter=reporter, jobs=max(1, params['jobs']))
+    finally:
+        if reporter is not None:
+            reporter.done()
+
+
+def main():
+    module = build_module()
+    try:
+        result = run(module.params, module.check_mode)
+    except LifeboatError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

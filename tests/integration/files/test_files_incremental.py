@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+"""Incremental files backups through real playbook runs (playbooks/backup.yml, restore.yml) and the modules:
+a chain of levels with every kind of change, each level restored and compared with the tree at that time; new
+fulls (policy, forced, a base that is gone, damaged or replaced); restores refused for a hole in the chain
+before anything changes; crafted increments refused like any archive; clusters with a chain per host and
+host maps (docs/incremental.md)."""
+
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+import lb_files_helpers as h
+
+
+
+def entry(src, **kw):
+    out = {'name': 'app', 'paths': [str(src)], 'incremental': True}
+    out.update(kw)
+    return out
+
+
+def backed_up(store, files, **extra):
+    """One backup.yml run that must succeed: (set id, the app entry's record, the play result)."""
+    before = set(h.set_ids(store))
+    r = h.backup(store, files, **extra)
+    assert r.rc == 0, r
+    (set_id,) = set(h.set_ids(store)) - before
+    return set_id, h.the_artifact(store, set_id, name='app'), r
+
+
+def level_of(record):
+    return record['extra']['incremental']['level']
+
+
+def restore_to(store, set_id, dest, **extra):
+    r = h.restore(store, lifeboat_set_id=set_id, lifeboat_restore_dest=str(dest), lifeboat_restore_keep_setid=True, **extra)
+    assert r.rc == 0, r
+    return r
+
+
+def sh(cwd, script):
+    subprocess.run(['bash', '-euc', script], cwd=str(cwd), check=True)
+
+
+CHANGES = [
+    # level 1: files added, changed, renamed; a directory renamed; files and a directory deleted; permission-only
+    # changes of a file and a directory; a new hard link to a level-0 file; a file replaced by a directory
+    '''echo added > added.txt; echo more >> plain.txt; mv with\\ space.txt renamed.txt
+       mv "dir 0750" "dir renamed"; rm random.bin; rm -r empty; chmod 600 hard1; chmod 700 empty-0700
+       ln plain.txt plain-hardlink; rm secret; mkdir secret; echo inside > secret/file''',
+    # level 2: symlinks changed and added, a symlink replaced by a directory, a directory by a symlink,
+    # hard links across directories of different levels, a deep tree removed, a file truncated
+    '''ln -sfn ../added.txt links/rel; ln -s plain.txt newlink; rm links/dirlink; mkdir links/dirlink
+       echo x > links/dirlink/x; rm -r "dir renamed/nested/deeper"; mv empty-0700 moved-0700; ln -s moved-0700 empty-0700
+       ln added.txt "dir renamed/added-link"; : > sparse''',
+    # level 3: nothing changed
+    '',
+    # level 4: a directory and a file swap names; the hard link group of level 0 loses a member
+    '''mv links t; mv "dir renamed" links; mv t "dir renamed"; mv plain.txt p; mv renamed.txt plain.txt; mv p renamed.txt
+       rm hard2''',
+]
+
+
+@pytest.fixture(scope='module')
+def chain(mod_scratch):
+    """A chain of five levels of the rich tree, made with playbooks/backup.yml: [(set id, record, tree)]."""
+    src = mod_scratch / 'src' / 'app'
+    src.parent.mkdir()
+    h.build_rich_tree(src)
+    store = mod_scratch / 'store'
+    made = []
+    for index, script in enumerate([None] + CHANGES):
+        if script:
+            sh(src, script)
+        set_id, record, _r = backed_up(store, [entry(src)])
+        assert level_of(record) == index, record['extra']['incremental']
+        made.append((set_id, record, h.snapshot_tree(src)))
+        time.sleep(1)
+    return {'store': store, 'src': src, 'levels': made, 'scratch': mod_scratch}
+
+
+def test_chain_records_and_listing(chain):
+    store = chain['store']
+    ids = [set_id for set_id, _rec, _tree in chain['levels']]
+    for index, (set_id, record, _tree) in enumerate(chain['levels']):
+        facts = record['extra']['incremental']
+        assert facts['level'] == index
+        assert facts['base'] == (ids[index - 1] if index else None)
+        assert [entry['set_id'] for entry in facts['chain']] == ids[:index]
+        assert facts['snar']['key'] == '%s/localhost/files/app.snar.zst' % set_id
+        snar = h.the_artifact(store, set_id, name='app.snar')
+        assert snar['artifact_kind'] == 'files-snar' and snar['extra']['archive'] == record['key']
+    assert 'full_reason' in chain['levels'][0][1]['extra']['incremental']
+    # an increment costs what changed: the unchanged level 3 is a small fraction of the full
+    assert chain['levels'][3][1]['size'] < chain['levels'][0][1]['size'] / 20
+    info = h.info(store, chain['scratch'])
+    listed = {s['id']: s for s in info['sets']}
+    last = listed[ids[-1]]
+    assert last['needs'] == ids[:-1]
+    assert last['chains'] == {'localhost/files/app': {'level': 4, 'base': ids[3], 'full_set': ids[0]}}
+    assert listed[ids[0]]['needs'] == []
+
+
+@pytest.mark.parametrize('level', [0, 1, 2, 3, 4])
+def test_every_level_restores_the_tree_of_its_time(chain, level):
+    set_id, _record, tree = chain['levels'][level]
+    dest = chain['scratch'] / ('dest-%d' % level)
+    r = restore_to(chain['store'], set_id, dest)
+    assert h.diff_snapshots(tree, h.snapshot_tree(str(dest) + str(chain['src']))) == []
+    shutil.rmtree(str(dest))
+    if level:
+        assert 'chain of %d levels' % (level + 1) in r.stdout or 'levels' in r.stdout
+
+
+def test_deleted_entries_are_really_absent(chain):
+    set_id = chain['levels'][2][0]
+    dest = chain['scratch'] / 'dest-absent'
+    restore_to(chain['store'], set_id, dest)
+    root = str(dest) + str(chain['src'])
+    for gone in ('random.bin', 'empty', 'with space.txt', 'dir 0750', 'dir renamed/nested/deeper'):
+        assert not os.path.lexists(os.path.join(root, gone)), gone
+    assert os.path.isdir(os.path.join(root, 'secret')) and os.path.islink(os.path.join(root, 'empty-0700'))
+    shutil.rmtree(str(dest))
+
+
+# ---------------------------------------------------------------- new fulls
+
+def small_tree(root):
+    root.mkdir(parents=True)
+    (root / 'a').mkdir()
+    (root / 'a' / 'f').write_text('one\n')
+    (root / 'b.txt').write_text('two\n')
+    return root
+
+
+FULL_WARNING = 'files entry app is archived as a full (level 0) instead of an increment'
+
+
+def test_full_every_and_a_forced_full(scratch):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    levels = []
+    for _run in range(4):
+        (src / 'b.txt').write_text('run %d\n' % _run)
+        _sid, record, _r = backed_up(store, [entry(src, full_every=2)])
+        levels.append(level_of(record))
+    assert levels == [0, 1, 2, 0]
+    assert 'full_every 2 (increments) reached' in record['extra']['incremental']['full_reason']
+    _sid, record, r = backed_up(store, [entry(src, full_every=2)], lifeboat_full=True)
+    assert level_of(record) == 0 and record['extra']['incremental']['full_reason'] == 'a full was asked for'
+    assert FULL_WARNING not in r.output   # an expected full is no warning
+
+
+def test_a_removed_base_makes_the_next_run_a_full_with_a_warning(scratch):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    first, _rec, _r = backed_up(store, [entry(src)])
+    second, record, _r = backed_up(store, [entry(src)])
+    assert level_of(record) == 1
+    shutil.rmtree(str(store / first))            # the full the increment needs is gone
+    third, record, r = backed_up(store, [entry(src)])
+    assert level_of(record) == 0
+    reason = record['extra']['incremental']['full_reason']
+    assert reason.startswith('the chain of set %s cannot be continued: set %s (level 0): it is not in the filesystem store'
+                             % (second, first)), reason
+    assert FULL_WARNING in r.output and first in r.output
+    # and the new chain goes on from the new full
+    _fourth, record, _r = backed_up(store, [entry(src)])
+    assert level_of(record) == 1 and record['extra']['incremental']['base'] == third
+
+
+def test_the_newest_set_removed_the_chain_goes_on_from_the_one_before(scratch):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    first, _rec, _r = backed_up(store, [entry(src)])
+    second, _rec, _r = backed_up(store, [entry(src)])
+    shutil.rmtree(str(store / second))
+    _third, record, r = backed_up(store, [entry(src)])
+    assert level_of(record) == 1 and record['extra']['incremental']['base'] == first
+    assert FULL_WARNING not in r.output
+
+
+@pytest.mark.parametrize('damage', ['snapshot missing', 'snapshot damaged', 'base archive replaced', 'base failed'])
+def test_a_damaged_base_makes_the_next_run_a_full_with_a_warning(scratch, damage):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    first, zero, _r = backed_up(store, [entry(src)])
+    second, one, _r = backed_up(store, [entry(src)])
+    snar = h.the_artifact(store, second, name='app.snar')
+    if damage == 'snapshot missing':
+        os.unlink(str(store / snar['key']))
+        expect = 'the snapshot file of set %s: its artifact %s is missing' % (second, snar['key'])
+    elif damage == 'snapshot damaged':
+        path = store / snar['key']
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xff
+        path.write_bytes(bytes(data))
+        expect = 'the snapshot file of set %s could not be used: artifact %s failed verification' % (second, snar['key'])
+    elif damage == 'base archive replaced':
+        h.replace_artifact(store, first, zero, h.zstd_bytes(h.crafted_tar([('x', tarfile.REGTYPE, {'data': b'x'})])))
+        expect = 'set %s (level 0): its artifact %s has sha256' % (first, zero['key'])
+    else:
+        os.unlink(str(store / first / 'manifest.json'))   # the full's set is no longer completed
+        expect = 'set %s (level 0): it is failed' % first
+    third, record, r = backed_up(store, [entry(src)])
+    assert level_of(record) == 0, record['extra']['incremental']
+    assert expect in record['extra']['incremental']['full_reason'], record['extra']['incremental']['full_reason']
+    assert FULL_WARNING in r.output
+    dest = scratch / 'dest'
+    restore_to(store, third, dest)
+    assert (dest / str(src).lstrip('/') / 'a' / 'f').read_text() == 'one\n'
+
+
+def test_a_failed_run_is_passed_over(scratch):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    first, _rec, _r = backed_up(store, [entry(src)])
+    r = h.backup(store, [entry(src), {'name': 'gone', 'paths': [str(scratch / 'no-such-dir')]}])
+    assert r.rc != 0
+    (failed,) = [s for s in h.set_ids(store) if s != first]
+    _third, record, _r = backed_up(store, [entry(src)])
+    assert level_of(record) == 1 and record['extra']['incremental']['base'] == first, failed
+
+
+def test_check_mode_says_what_the_level_would_be(scratch):
+    src = small_tree(scratch / 'src')
+    store = scratch / 'store'
+    first, _rec, _r = backed_up(store, [entry(src)])
+    before = h.store_objects(store)
+    r = h.backup(store, [entry(src)], check=True)
+    assert r.rc == 0, r
+    assert h.store_objects(store) == before
+    assert 'an increment, level 1 on set %s' % first in r.stdout
+
+
+# ---------------------------------------------------------------- restores refused
+
+def _three_levels(scratch):
+    src = small_tree(scratch / 'src')
+    victim = scratch / 'victim'
+    victim.mkdir()
+    (victim / 'precious').write_text('precious\n')
+    os.symlink(str(victim), str(src / 'lnk'))     # an absolute symlink an earlier level leaves in the staged tree
+    store = scratch / 'store'
+    ids = []
+    for run in range(3):
+        (src / ('f%d' % run)).write_text('level %d\n' % run)
+        set_id, _record, _r = backed_up(store, [entry(src)])
+        ids.append(set_id)
+    return src, store, ids
+
+
+@pytest.mark.parametrize('hole', ['set removed', 'set not completed', 'archive removed', 'archive replaced'])
+def test_a_hole_in_the_chain_is_refused_before_the_target_is_touched(scratch, hole):
+    src, store, ids = _three_levels(scratch)
+    middle = h.the_artifact(store, ids[1], name='app')
+    if hole == 'set removed':
+        shutil.rmtree(str(store / ids[1]))
+        words = 'set %s (level 1 of the chain): it is not in the filesystem store' % ids[1]
+    elif hole == 'set not completed':
+        os.unlink(str(store / ids[1] / 'manifest.json'))
+        words = 'set %s (level 1 of the chain): it is failed' % ids[1]
+    elif hole == 'archive removed':
+        os.unlink(str(store / middle['key']))
+        words = 'set %s (level 1 of the chain): its artifact %s is missing' % (ids[1], middle['key'])
+    else:
+        h.replace_artifact(store, ids[1], middle, h.zstd_bytes(h.crafted_tar([('x', tarfile.REGTYPE, {'data': b'x'})])))
+        words = 'set %s (level 1 of the chain): its artifact %s has sha256' % (ids[1], middle['key'])
+    # in place, with force: the target must stay exactly as it is
+    (src / 'f0').write_text('changed since\n')
+    before = h.snapshot_files(src)
+    r = h.restore(store, lifeboat_set_id=ids[2], lifeboat_restore_force=True)
+    assert r.rc != 0
+    msg = h.final_msg(r)
+    assert words in msg and 'Nothing was changed' in msg, msg
+    assert h.snapshot_files(src) == before
+    assert not [n for n in os.listdir(str(src.parent)) if n.startswith('.lifeboat-')]
+
+
+def _craft(store, set_id, record, members):
+    """Replace an increment with a crafted archive whose directories are those of its snapshot file."""
+    return h.replace_artifact(store, set_id, record, h.zstd_bytes(h.crafted_tar(members)))
+
+
+@pytest.mark.parametrize('member, words', [
+    (('/etc/lifeboat-escape', tarfile.REGTYPE, {'data': b'x'}), 'absolute path'),
+    (('../../lifeboat-escape', tarfile.REGTYPE, {'data': b'x'}), 'unsafe member name'),
+    (('{src}/elsewhere/file', tarfile.REGTYPE, {'data': b'x'}), 'its directory {src}/elsewhere is not in this level'),
+    (('{src}/hl', tarfile.LNKTYPE, {'linkname': '{src}/a/f'}), 'hard link to {src}/a/f, which is not a file of this level'),
+    (('{src}/dev', tarfile.CHRTYPE, {'dev': (1, 3)}), 'device node'),
+    # a directory where an earlier level left the symlink: tar replaces the link (nothing is written through it),
+    # and the level is refused as its snapshot file does not know that directory
+    (('{src}/lnk/evil', tarfile.REGTYPE, {'data': b'x'}), 'holds the directory {src}/lnk, which its snapshot file does not list'),
+])
+def test_a_crafted_increment_with_unsafe_members_is_refused(scratch, member, words):
+    src, store, ids = _three_levels(scratch)
+    rel = str(src).lstrip('/')
+    name, mtype, kw = member
+    kw = {k: (v.format(src=rel) if isinstance(v, str) else v) for k, v in kw.items()}
+    last = h.the_artifact(store, ids[2], name='app')
+    members = [(rel, tarfile.DIRTYPE, {'mode': 0o755}), (rel + '/a', tarfile.DIRTYPE, {'mode': 0o755})]
+    if '/lnk/' in name:
+        members.append((rel + '/lnk', tarfile.DIRTYPE, {'mode': 0o755}))
+    _craft(store, ids[2], last, members + [(name.format(src=rel), mtype, kw)])
+    dest = scratch / 'dest'
+    r = h.restore(store, lifeboat_set_id=ids[2], lifeboat_restore_dest=str(dest))
+    assert r.rc != 0
+    msg = h.final_msg(r)
+    assert words.format(src=rel) in msg and 'nothing was changed' in msg, msg
+    assert not os.path.exists(str(dest)) or not os.listdir(str(dest))
+    assert not os.path.lexists('/etc/lifeboat-escape') and not os.path.lexists(str(scratch.parent / 'lifeboat-escape'))
+    assert os.listdir(str(scratch / 'victim')) == ['precious']
+
+
+def test_a_crafted_snapshot_file_is_refused(scratch):
+    src, store, ids = _three_levels(scratch)
+    rel = str(src).lstrip('/').encode()
+    snar = h.the_artifact(store, ids[2], name='app.snar')
+    crafted = (b'GNU tar-1.34-2\n1\x002\x00' + b'0\x001\x002\x00' + str(2 ** 64 - 1).encode() + b'\x0099\x00' + rel +
+               b'\x00Ya/../../x\x00\x00\x00')
+    h.replace_artifact(store, ids[2], snar, h.zstd_bytes(crafted))
+    dest = scratch / 'dest'
+    r = h.restore(store, lifeboat_set_id=ids[2], lifeboat_restore_dest=str(dest))
+    assert r.rc != 0
+    msg = h.final_msg(r)
+    assert 'is not safe to apply' in msg and 'Ya/../../x' in msg, msg
+
+
+def test_a_crafted_increment_without_its_snapshot_file_is_listed_and_refused(scratch):
+    """Where the snapshot file is gone, the increment's own listing (with its dumpdirs) decides, checked the same way."""
+    src, store, ids = _three_levels(scratch)
+    rel = str(src).lstrip('/')
+    snar = h.the_artifact(store, ids[2], name='app.snar')
+    os.unlink(str(store / snar['key']))
+    last = h.the_artifact(store, ids[2], name='app')
+    _craft(store, ids[2], last, [(rel, tarfile.DIRTYPE, {'mode': 0o755}), ('../../lifeboat-escape', tarfile.REGTYPE, {'data': b'x'})])
+    r = h.restore(store, lifeboat_set_id=ids[2], lifeboat_restore_dest=str(scratch / 'dest'))
+    assert r.rc != 0
+    msg = h.final_msg(r)
+    assert 'has unsafe members or dumpdirs' in msg and "'..' in the path" in msg and 'no dumpdirs' in msg, msg
+
+
+# ---------------------------------------------------------------- clusters
+
+def test_each_host_has_its_own_chain_and_a_new_host_continues_an_old_one(scratch):
+    one = small_tree(scratch / 'one')
+    two = small_tree(scratch / 'two')
+    store = scratch / 'store'
+    hosts = {'h1': {'lifeboat_files': [entry(one)]}, 'h2': {'lifeboat_files': [entry(two)]}}
+    inv = h.inventory(scratch / 'hosts.yml', hosts)
+    for _run in range(2):
+        (one / 'b.txt').write_text('h1 run %d\n' % _run)
+        r = h.backup(store, None, inventory=inv)
+        assert r.rc == 0, r
+    first, second = sorted(h.set_ids(store))
+    for host in ('h1', 'h2'):
+        record = h.the_artifact(store, second, host=host, name='app')
+        assert level_of(record) == 1
+        assert [(e['set_id'], e['host']) for e in record['extra']['incremental']['chain']] == [(first, host)]
+    # h1 is replaced by h3 (a rebuilt machine under a new name): it continues h1's chain
+    inv3 = h.inventory(scratch / 'hosts3.yml', {'h3': {'lifeboat_files': [entry(one)]}, 'h2': hosts['h2']})
+    (one / 'b.txt').write_text('h3\n')
+    r = h.backup(store, None, inventory=inv3, lifeboat_incremental_host_map={'h3': 'h1'})
+    assert r.rc == 0, r
+    third = sorted(h.set_ids(store))[-1]
+    record = h.the_artifact(store, third, host='h3', name='app')
+    assert level_of(record) == 2
+    assert [(e['set_id'], e['host']) for e in record['extra']['incremental']['chain']] == [(first, 'h1'), (second, 'h1')]
+    # and h4 restores h3's set (the chain goes through h1's sets)
+    inv4 = h.inventory(scratch / 'hosts4.yml', {'h4': {'lifeboat_files': [entry(one)]}})
+    dest = scratch / 'dest'
+    r = h.restore(store, inventory=inv4, lifeboat_set_id=third, lifeboat_restore_dest=str(dest),
+                  lifeboat_restore_host_map={'h4': 'h3'})
+    assert r.rc == 0, r
+    assert (dest / str(one).lstrip('/') / 'b.txt').read_text() == 'h3\n'
