@@ -52,7 +52,8 @@ def archive(set_id, level, chain_of=(), host='web1', name='app', size=10, paths=
 def snapshot(set_id, host='web1', name='app'):
     key = '%s/%s/files/%s.snar.zst' % (set_id, host, name)
     return set_format.make_record(set_id, host, 'files', name + '.snar', 'files-snar', key, 'files-snapshot:app', 'tar-snar',
-                                  'zstd', 'none', 5, SHA, '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', {}, extra={'archive': key, 'level': 0, 'dropped_directories': 0})
+                                  'zstd', 'none', 5, SHA, '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', {},
+                                  extra={'archive': key, 'level': 0, 'dropped_directories': 0})
 
 
 @pytest.fixture
