@@ -17,7 +17,11 @@ ensure_apt() {
   # ensure_apt PKG...: install the Debian packages that are missing
   local missing=() p
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
+    # a virtual package (postgresql-contrib-15 is provided by postgresql-15): present when an installed one provides it
+    dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null | grep '^install ok installed' \
+      | grep -E "[ ,]$p( |,|\$)" >/dev/null && continue
+    missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "Installing Debian packages: ${missing[*]}"
@@ -25,21 +29,29 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-ensure_venv() {
-  # ensure_venv REQUIREMENTS_FILE: a venv with those packages (re-installed when the file changes)
-  local req=$1 stamp
+make_venv() {
+  # make_venv DIR REQUIREMENTS_FILE [PACKAGE...]: a venv at DIR with those packages (re-installed when the
+  # file or the extra packages change)
+  local dir=$1 req=$2 stamp
+  shift 2
   ensure_apt python3-venv python3-pip
-  if [ ! -x "$LIFEBOAT_VENV/bin/python" ]; then
-    log "Creating venv $LIFEBOAT_VENV"
-    python3 -m venv "$LIFEBOAT_VENV"
+  if [ ! -x "$dir/bin/python" ]; then
+    log "Creating venv $dir"
+    python3 -m venv "$dir"
   fi
-  stamp="$LIFEBOAT_VENV/.req-$(sha256sum "$req" | cut -c1-16)"
+  stamp="$dir/.req-$( (cat "$req"; printf '%s\n' "$@") | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    log "Installing Python packages from $req"
-    "$LIFEBOAT_VENV/bin/python" -m pip install -q --upgrade pip
-    "$LIFEBOAT_VENV/bin/python" -m pip install -q -r "$req"
+    log "Installing Python packages into $dir from $req${*:+ with $*}"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req" "$@"
+    rm -f "$dir"/.req-*
     touch "$stamp"
   fi
+}
+
+ensure_venv() {
+  # ensure_venv REQUIREMENTS_FILE: the main venv ($LIFEBOAT_VENV) with those packages, first on PATH
+  make_venv "$LIFEBOAT_VENV" "$1"
   export PATH="$LIFEBOAT_VENV/bin:$PATH"
 }
 

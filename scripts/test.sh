@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs (Debian packages, a venv, the built collection), then runs
+# The whole test suite: installs what it needs (Debian packages, venvs, the built collection), then runs
 # ruff, ansible-lint, ansible-test sanity, unit tests and integration tests (real PostgreSQL, moto S3 server,
 # sshd, network-namespace cluster), each starting and stopping its own services.
-#   scripts/test.sh            everything
+#   scripts/test.sh            everything: lint, sanity and the whole suite on the newest ansible-core, and the
+#                              smoke subset on every older minor version of the matrix, each in its own venv
 #   scripts/test.sh lint|sanity|unit|integration [pytest args...]
+#   scripts/test.sh smoke [VERSION...]   the smoke subset (`pytest tests -m smoke`) on those versions
+#                                        (default: the whole matrix, the newest included)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 what=${1:-all}
 [ $# -gt 0 ] && shift
+
+# meta/runtime.yml claims requires_ansible >=2.16: every minor version from there to the newest that runs on
+# this Python (ansible-core 2.20 needs Python 3.12). The newest is the main venv's (tests/requirements.txt).
+CORE_NEWEST=2.19
+CORE_OLDER=(2.16 2.17 2.18)
 
 setup() {
   local pkgs
@@ -31,6 +39,24 @@ run_lint() {
   (cd "$LIFEBOAT_ROOT" && ruff check .)
   log "ansible-lint (production profile)"
   (cd "$LIFEBOAT_ROOT" && ANSIBLE_COLLECTIONS_PATH="$LIFEBOAT_WORK/collections" ansible-lint --offline --profile production -q)
+  log "changelog: fragments, changelogs/changelog.yaml, CHANGELOG.rst generated from it"
+  (cd "$LIFEBOAT_ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
+  (cd "$LIFEBOAT_ROOT" && antsibull-changelog generate --output "$LIFEBOAT_WORK/CHANGELOG.rst" --output-format rst \
+    && diff -u CHANGELOG.rst "$LIFEBOAT_WORK/CHANGELOG.rst") \
+    || { echo "CHANGELOG.rst is not what changelogs/changelog.yaml generates: run antsibull-changelog generate"; return 1; }
+  log "built collection: nothing of bench/, scripts/, tests/output/ or the CI and lint configurations"
+  check_tarball
+}
+
+check_tarball() {
+  local tarball bad
+  tarball=$(ls "$LIFEBOAT_WORK"/dist/lifeboat-backup-*.tar.gz)
+  bad=$(tar -tzf "$tarball" | grep -E '^(bench|scripts|tests/output|\.ci|changelogs/fragments)/|^(\.ansible-lint|ruff\.toml|\.gitignore|\.git)$' || true)
+  if [ -n "$bad" ]; then
+    printf 'the built collection holds files it must leave out:\n%s\n' "$bad"
+    return 1
+  fi
+  tar -tzf "$tarball" | grep -x 'meta/runtime.yml' >/dev/null
 }
 
 run_sanity() {
@@ -62,6 +88,19 @@ run_pytest() {
   return $rc
 }
 
+run_smoke() {
+  # run_smoke VERSION: the smoke subset with ansible-core VERSION.* in its own venv
+  local version=$1 venv
+  if [ "$version" = "$CORE_NEWEST" ]; then
+    venv=$LIFEBOAT_VENV
+  else
+    venv="$LIFEBOAT_WORK/venv-core-$version"
+    make_venv "$venv" "$LIFEBOAT_ROOT/tests/requirements-smoke.txt" "ansible-core==$version.*"
+  fi
+  log "smoke subset on ansible-core $("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
+  (cd "$LIFEBOAT_ROOT" && "$venv/bin/python" -m pytest -p no:cacheprovider tests -m smoke -q -rfEs)
+}
+
 stage() {
   # stage NAME CMD...: run one stage, time it, remember a failure and go on (CI shows every stage)
   local name=$1 t0 rc=0
@@ -87,12 +126,19 @@ case "$what" in
   sanity) stage sanity run_sanity ;;
   unit) stage unit run_pytest tests/unit -q "$@" ;;
   integration) stage integration run_pytest tests/integration -q -rfEs "$@" ;;
+  smoke)
+    versions=("$@")
+    [ ${#versions[@]} -gt 0 ] || versions=("${CORE_OLDER[@]}" "$CORE_NEWEST")
+    for v in "${versions[@]}"; do stage "smoke ansible-core $v" run_smoke "$v"; done
+    ;;
   all)
     stage lint run_lint
     stage sanity run_sanity
-    stage pytest run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
+    # the whole suite on the newest holds the smoke subset; the older versions run the subset alone
+    stage "pytest ansible-core $CORE_NEWEST (all)" run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
+    for v in "${CORE_OLDER[@]}"; do stage "smoke ansible-core $v" run_smoke "$v"; done
     ;;
-  *) echo "usage: $0 [all|lint|sanity|unit|integration] [pytest args]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|lint|sanity|unit|integration|smoke] [pytest args | versions]" >&2; exit 2 ;;
 esac
 log "Stages"
 cat "$LIFEBOAT_WORK/stages.txt"

@@ -49,6 +49,22 @@ if INTEGRATION not in sys.path:
 BIN = pathlib.Path(sys.executable).parent
 
 
+UNIT = REPO / 'tests' / 'unit'
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'smoke: the subset run on every ansible-core version of the matrix (scripts/test.sh smoke, '
+        '`pytest tests -m smoke`): a files and a PostgreSQL round trip through the playbooks, and every unit test')
+
+
+def pytest_collection_modifyitems(config, items):
+    # every unit test is part of the smoke subset; integration tests opt in with @pytest.mark.smoke
+    for item in items:
+        if UNIT in pathlib.Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.smoke)
+
+
 def tool(name):
     """A console script of the running venv (ansible-playbook...), else from PATH."""
     p = BIN / name

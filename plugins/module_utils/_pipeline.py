@@ -458,3 +458,13 @@ def stream_from_store(reader, sink_argv, compression, decryption=None, sink_name
         raise listing.error   # on_sink_line failed: never swallowed
     return {'size': size, 'sha256': digest.hexdigest(), 'seconds': time.time() - started, 'sink': results[-1],
             'stages': results, 'broken_pipe': broken}
+
+
+# ---------------------------------------------------------------- module option spec
+# The compression options of every module that writes an archive or a dump (files_backup, backup_upload,
+# postgresql_backup), documented once in doc_fragments/compression.py.
+COMPRESSION_SPEC = dict(
+    compression=dict(type='str', default='zstd', choices=list(COMPRESSIONS)),
+    level=dict(type='int'),
+    threads=dict(type='int', default=0),
+)

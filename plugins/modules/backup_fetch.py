@@ -19,19 +19,18 @@ description:
   - Only completed sets are read; pin the manifest with O(manifest_sha256) to refuse a manifest that changed.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 requirements:
   - boto3 (for O(store.type=s3))
   - paramiko (for O(store.type=sftp))
   - zstd or gzip (to decompress), dd
 attributes:
   check_mode:
-    support: full
     description: Finds the artifact and checks O(dest), and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result describes what was written.
+seealso:
+  - module: lifeboat.backup.backup_upload
+    description: Puts the file or directory into a set.
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets and their artifacts.
 options:
   set_id:
     description: The completed set to read. Defaults to the newest completed set in the store.
@@ -69,6 +68,9 @@ options:
     description: Permissions of the written file, in octal.
     type: str
     default: '0600'
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -100,73 +102,86 @@ set_id:
   description: The set the artifact came from.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly
 manifest_sha256:
   description: SHA-256 of that set's manifest.
   returned: always
   type: str
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 key:
   description: The artifact's key in the store.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly/web1/upload/vendor.zst
 sha256:
   description: SHA-256 of the stored bytes, verified while fetching.
   returned: always
   type: str
+  sample: 97ef487fa2379e0599c794e5f48de843f8e00fa9d25ac2f081cfeaaf31910308
 stored_size:
   description: Stored size of the artifact in bytes.
   returned: always
   type: int
+  sample: 16
 size:
   description: Size of the file written.
   returned: changed and not check mode
   type: int
+  sample: 3
 msg:
   description: What check mode would do.
   returned: in check mode
   type: str
+  sample: would fetch 20261122T031500Z-nightly/web1/upload/vendor.zst to /var/tmp/vendor.bak
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
-def run(params, check_mode):
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str'),
+        manifest_sha256=dict(type='str'),
+        host=dict(type='str', required=True),
+        component=dict(type='str', default='upload'),
+        name=dict(type='str', required=True),
+        dest=dict(type='path', required=True),
+        force=dict(type='bool', default=False),
+        decompress=dict(type='bool', default=True),
+        mode=dict(type='str', default='0600'),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+def file_mode(text):
+    """The octal ``mode`` option as a number."""
     try:
-        mode = int(params['mode'], 8)
+        mode = int(text, 8)
     except ValueError:
-        raise LifeboatError('mode %r is not an octal number like 0600' % params['mode'])
+        raise ConfigError('mode %r is not an octal number like 0600' % text)
     if not 0 <= mode <= 0o7777:
-        raise LifeboatError('mode %r is out of range' % params['mode'])
-    with open_store(params['store']) as store:
-        return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
-                            set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
-                            decompress=params['decompress'], mode=mode, check_mode=check_mode)
+        raise ConfigError('mode %r is out of range' % text)
+    return mode
+
+
+def run(store, params, check_mode):
+    return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
+                        set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
+                        decompress=params['decompress'], mode=file_mode(params['mode']), check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str'),
-            manifest_sha256=dict(type='str'),
-            host=dict(type='str', required=True),
-            component=dict(type='str', default='upload'),
-            name=dict(type='str', required=True),
-            dest=dict(type='path', required=True),
-            force=dict(type='bool', default=False),
-            decompress=dict(type='bool', default=True),
-            mode=dict(type='str', default='0600'),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -23,15 +23,16 @@ description:
   - Run it once per set (C(run_once)), on a host that reaches the store.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Reports the set id that would be started, or what a commit would find, and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets, their status and contents.
+  - module: lifeboat.backup.files_backup
+    description: Writes a files archive into a started set.
+  - module: lifeboat.backup.postgresql_backup
+    description: Writes PostgreSQL dumps into a started set.
 options:
   state:
     description: What to do with the set.
@@ -103,6 +104,9 @@ options:
         ansible-playbook process (the role passes it), lets a later run on the same machine see that it is gone.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -152,7 +156,7 @@ manifest_sha256:
   description: SHA-256 of the manifest; pin it in restores (C(lifeboat_manifest_sha256)).
   returned: when O(state=committed)
   type: str
-  sample: 3f5a0c...
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 size:
   description: Total bytes of the set's artifacts.
   returned: when O(state=committed)
@@ -163,99 +167,107 @@ hosts:
   returned: when O(state=committed)
   type: list
   elements: str
+  sample: [web1, web2]
 artifact_count:
   description: Number of artifacts in the set.
   returned: when O(state=committed)
   type: int
+  sample: 3
 components:
   description: Per host, the C(component/name) artifacts in the set.
   returned: when O(state=committed) and changed
   type: dict
+  sample: {web1: [files/awx, postgresql/awx], web2: [files/awx]}
 missing_hosts:
   description: Hosts recorded as missing (only with O(allow_missing_hosts)).
   returned: when some are missing
   type: list
   elements: str
+  sample: [web3]
 reason:
   description: Why the set failed.
   returned: when O(state=failed)
   type: str
+  sample: 'web2: Archive files entries into the set: files entry awx: /opt/awx does not exist on this host'
 started:
   description: When the set started (UTC, ISO 8601).
   returned: when O(state=started)
   type: str
+  sample: '2026-11-22T03:15:00Z'
 owner:
   description: The lock owner recorded in the store.
   returned: when O(state=started)
   type: dict
+  sample: {host: controller, pid: 4242, user: root, play_hosts: 3}
 lock_expires:
   description: The latest the lock taken by O(state=started) can live (O(lock_ttl)), renewed or not.
   returned: when O(state=started)
   type: str
+  sample: '2026-11-23T03:15:00Z'
 lock_expiry:
   description: Seconds without a heartbeat after which the lock is stale.
   returned: when O(state=started)
   type: int
+  sample: 300
 empty_hosts:
   description: Hosts recorded in the manifest as having had nothing to back up.
   returned: when some are
   type: list
   elements: str
+  sample: [web3]
 broken_lock:
   description: The stale lock that was broken to start this set, and why.
   returned: when O(state=started)
   type: dict
+  sample: {lock: {set_id: 20261121T031500Z-nightly, owner: {host: controller, pid: 4100}}, reason: 'the lock expired at 2026-11-22T03:15:00Z'}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        state = params['state']
-        if state == 'started':
-            return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
-                                   lock_expiry=params['lock_expiry'], break_lock=params['break_lock'],
-                                   check_mode=check_mode)
-        if state == 'committed':
-            return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
-                                    allow_missing_hosts=params['allow_missing_hosts'], empty_hosts=params['empty_hosts'],
-                                    check_mode=check_mode)
-        return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)',
-                              check_mode=check_mode)
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
+        set_id=dict(type='str'),
+        label=dict(type='str'),
+        reason=dict(type='str'),
+        hosts=dict(type='list', elements='str', default=[]),
+        expect=dict(type='dict', default={}),
+        empty_hosts=dict(type='list', elements='str', default=[]),
+        allow_missing_hosts=dict(type='bool', default=False),
+        lock_ttl=dict(type='int', default=86400),
+        lock_expiry=dict(type='int', default=300),
+        break_lock=dict(type='bool', default=False),
+        owner=dict(type='dict', default={}),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(),
+                         required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
+                         supports_check_mode=True)
+
+
+def run(store, params, check_mode):
+    state = params['state']
+    if state == 'started':
+        return lifecycle.start(store, label=params['label'], owner=params['owner'], lock_ttl=params['lock_ttl'],
+                               lock_expiry=params['lock_expiry'], break_lock=params['break_lock'], check_mode=check_mode)
+    if state == 'committed':
+        return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
+                                allow_missing_hosts=params['allow_missing_hosts'], empty_hosts=params['empty_hosts'],
+                                check_mode=check_mode)
+    return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)', check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
-            set_id=dict(type='str'),
-            label=dict(type='str'),
-            reason=dict(type='str'),
-            hosts=dict(type='list', elements='str', default=[]),
-            expect=dict(type='dict', default={}),
-            empty_hosts=dict(type='list', elements='str', default=[]),
-            allow_missing_hosts=dict(type='bool', default=False),
-            lock_ttl=dict(type='int', default=86400),
-            lock_expiry=dict(type='int', default=300),
-            break_lock=dict(type='bool', default=False),
-            owner=dict(type='dict', default={}),
-        ),
-        required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    for warning in result.pop('warnings', []):
-        module.warn(warning)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -22,15 +22,16 @@ description:
     sets (RV(skipped_damaged), and a warning); a damaged O(set_id) is refused.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
+seealso:
+  - module: lifeboat.backup.backup_set
+    description: Starts, commits and fails the sets this module lists.
+  - module: lifeboat.backup.files_restore
+    description: Restores a files archive of a completed set.
+  - module: lifeboat.backup.ec2_snapshot_set_info
+    description: Lists the EBS snapshot sets in EC2 itself.
 options:
   set_id:
     description: Return this set (it must be completed) with its manifest.
@@ -48,6 +49,9 @@ options:
         its recorded size (checksums are verified by the restore modules while they stream).
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -82,81 +86,95 @@ sets:
     status:
       description: C(completed), C(failed), C(in_progress) or C(damaged).
       type: str
+      sample: completed
     restorable:
       description: Whether the set can be restored (completed).
       type: bool
+      sample: true
     reason:
       description: Why a set failed, or what is damaged.
       type: str
+      sample: 'commit failed: web2: unreachable'
     age_seconds:
       description: Seconds since the set started.
       type: int
+      sample: 3600
     size:
       description: Total bytes of the artifacts (completed sets).
       type: int
+      sample: 104857600
     hosts:
       description: Hosts with artifacts.
       type: list
       elements: str
+      sample: [web1, web2]
     components:
       description: Per host, its C(component/name) artifacts.
       type: dict
+      sample: {web1: [files/awx, postgresql/awx, postgresql/globals], web2: [files/awx]}
     manifest_sha256:
       description: SHA-256 of the manifest (completed sets).
       type: str
+      sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 set:
   description: With O(set_id) or O(latest), the set's summary plus C(manifest) and C(manifest_sha256).
   returned: when O(set_id) or O(latest) is given
   type: dict
+  sample:
+    {id: 20261122T031500Z-nightly, status: completed, restorable: true, size: 104857600, hosts: [web1],
+     components: {web1: [files/awx]}, manifest_sha256: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4,
+     manifest: {schema_version: 1, set_id: 20261122T031500Z-nightly, hosts: [web1], artifacts: []}}
 damaged:
   description: Ids of the damaged sets.
   returned: always
   type: list
   elements: str
+  sample: [20261121T031500Z-nightly]
 skipped_damaged:
   description: With O(latest=true), the damaged sets newer than the one returned.
   returned: when O(latest=true) skipped some
   type: list
   elements: str
+  sample: [20261121T031500Z-nightly]
 problems:
   description: With O(verify=true), what is missing or has the wrong size (empty when all is well).
   returned: when O(verify=true)
   type: list
   elements: str
+  sample: ['20261122T031500Z-nightly/web2/files/awx.tar.zst: missing from the store']
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
 
-def run(p):
-    with open_store(p['store']) as store:
-        return lifecycle.info(store, set_id=p['set_id'], latest=p['latest'], pin=p['manifest_sha256'],
-                              verify=p['verify'])
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str'),
+        latest=dict(type='bool', default=False),
+        manifest_sha256=dict(type='str'),
+        verify=dict(type='bool', default=False),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=[('set_id', 'latest')],
+                         supports_check_mode=True)
+
+
+def run(store, params, check_mode):
+    # read-only: the same in check mode
+    return lifecycle.info(store, set_id=params['set_id'], latest=params['latest'], pin=params['manifest_sha256'],
+                          verify=params['verify'])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str'),
-            latest=dict(type='bool', default=False),
-            manifest_sha256=dict(type='str'),
-            verify=dict(type='bool', default=False),
-        ),
-        mutually_exclusive=[('set_id', 'latest')],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    for warning in result.pop('warnings', []):
-        module.warn(warning)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

@@ -22,19 +22,20 @@ description:
   - Get the artifact back with M(lifeboat.backup.backup_fetch).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 requirements:
   - boto3 (for O(store.type=s3))
   - paramiko (for O(store.type=sftp))
-  - GNU tar (for directories), zstd or gzip (for compression)
+  - GNU tar (for directories)
 attributes:
   check_mode:
-    support: full
     description: Checks that O(src) is readable and the set is open, and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result describes what was written.
+seealso:
+  - module: lifeboat.backup.backup_fetch
+    description: Gets an uploaded artifact back, verified.
+  - module: lifeboat.backup.backup_set
+    description: Starts the set this module writes into, and commits it.
+  - module: lifeboat.backup.files_backup
+    description: Archives directories as the files component, restorable with M(lifeboat.backup.files_restore).
 options:
   set_id:
     description: The open set to write into (C(__lifeboat_set_id) in the roles).
@@ -55,18 +56,6 @@ options:
         encoded safe name; the name given is kept in the record (C(extra.original_name)) and
         M(lifeboat.backup.backup_fetch) finds the artifact by either.
     type: str
-  compression:
-    description: Compression of the stored artifact.
-    type: str
-    default: zstd
-    choices: [zstd, gzip, none]
-  level:
-    description: Compression level (zstd 1-22, gzip 1-9). Defaults to the compressor's own default.
-    type: int
-  threads:
-    description: Compression threads; C(0) uses every core.
-    type: int
-    default: 0
   exclude:
     description: For a directory, GNU tar C(--exclude) patterns.
     type: list
@@ -76,6 +65,10 @@ options:
     description: For a directory, do not cross into other filesystems.
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -114,15 +107,25 @@ records:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: upload, name: vendor, key: 20261122T031500Z/web1/upload/vendor.zst, size: 16,
+       sha256: 97ef487fa2379e0599c794e5f48de843f8e00fa9d25ac2f081cfeaaf31910308, compression: zstd}
 summary:
   description: One line per artifact for the end-of-run summary (host, component, name, size, uncompressed_size, seconds).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: upload, name: vendor, size: 16, uncompressed_size: 3, seconds: 0.02}
 record:
   description: The artifact record.
   returned: changed and not check mode
   type: dict
+  sample:
+    {schema_version: 1, set_id: 20261122T031500Z, host: web1, component: upload, name: vendor, format: raw,
+     key: 20261122T031500Z/web1/upload/vendor.zst, compression: zstd, encryption: none, size: 16,
+     sha256: 97ef487fa2379e0599c794e5f48de843f8e00fa9d25ac2f081cfeaaf31910308,
+     extra: {src: /var/tmp/vendor.bak, src_type: file, src_mode: '0644', uncompressed_size: 3, seconds: 0.02}}
 key:
   description: Key of the artifact in the store (relative to the store prefix).
   returned: changed and not check mode
@@ -132,52 +135,53 @@ size:
   description: Stored (compressed) size in bytes.
   returned: changed and not check mode
   type: int
+  sample: 16
 sha256:
   description: SHA-256 of the stored bytes.
   returned: changed and not check mode
   type: str
+  sample: 97ef487fa2379e0599c794e5f48de843f8e00fa9d25ac2f081cfeaaf31910308
 msg:
   description: What check mode would do.
   returned: in check mode
   type: str
+  sample: would upload file /var/tmp/vendor.bak into set 20261122T031500Z as upload/vendor
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
 
-def run(params, check_mode):
-    with open_store(params['store']) as store:
-        return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
-                             compression=params['compression'], level=params['level'], threads=params['threads'],
-                             exclude=params['exclude'], one_file_system=params['one_file_system'],
-                             check_mode=check_mode)
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str', required=True),
+        host=dict(type='str', required=True),
+        src=dict(type='path', required=True),
+        name=dict(type='str'),
+        exclude=dict(type='list', elements='str', default=[]),
+        one_file_system=dict(type='bool', default=False),
+        **pipeline.COMPRESSION_SPEC
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+def run(store, params, check_mode):
+    return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
+                         compression=params['compression'], level=params['level'], threads=params['threads'],
+                         exclude=params['exclude'], one_file_system=params['one_file_system'], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str', required=True),
-            host=dict(type='str', required=True),
-            src=dict(type='path', required=True),
-            name=dict(type='str'),
-            compression=dict(type='str', default='zstd', choices=['zstd', 'gzip', 'none']),
-            level=dict(type='int'),
-            threads=dict(type='int', default=0),
-            exclude=dict(type='list', elements='str', default=[]),
-            one_file_system=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

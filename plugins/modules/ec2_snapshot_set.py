@@ -25,16 +25,9 @@ description:
   - O(state=absent) deletes every snapshot of a set (in this region, the regions it was copied to, and O(regions)).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.aws
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Reports which volumes would be snapshotted (or which snapshots would be deleted) and changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the snapshots and volumes.
 options:
   store:
     description:
@@ -142,6 +135,17 @@ notes:
     from it; use O(pre_command)/O(post_command) when an application needs to be quiesced.
   - Run on the instance itself (instance id from the metadata service, instance role credentials) or on the
     controller with O(instance_id) (C(delegate_to) C(localhost)).
+seealso:
+  - module: lifeboat.backup.ec2_snapshot_set_info
+    description: Lists the snapshot sets in EC2.
+  - module: lifeboat.backup.ec2_snapshot_set_restore
+    description: Creates volumes from a snapshot set and swaps or attaches them.
+  - module: lifeboat.backup.backup_set
+    description: Starts the backup set the snapshot record is written into (O(record_in_set)).
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.aws
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -189,36 +193,47 @@ snapshot_set:
     set_id:
       description: The set id.
       type: str
+      sample: 20261122T031500Z-nightly
     host:
       description: The host the set belongs to.
       type: str
+      sample: web1
     instance_id:
       description: The instance.
       type: str
+      sample: i-0a1b2c3d4e5f60718
     region:
       description: The region of the snapshots.
       type: str
+      sample: eu-west-1
     availability_zone:
       description: The instance's availability zone.
       type: str
+      sample: eu-west-1a
     state:
       description: C(completed), C(pending), C(error), C(incomplete) (snapshots missing), or C(planned) in check mode.
       type: str
+      sample: completed
     complete:
       description: Whether every snapshot is there and completed.
       type: bool
+      sample: true
     expected_count:
       description: Number of snapshots the set was created with.
       type: int
+      sample: 2
     snapshot_count:
       description: Number of snapshots found.
       type: int
+      sample: 2
     size_gib:
       description: Total size of the snapshotted volumes in GiB.
       type: int
+      sample: 108
     start_time:
       description: When the snapshots were started (UTC, ISO 8601).
       type: str
+      sample: '2026-11-22T03:15:02Z'
     snapshots:
       description: The snapshots, boot volume first.
       type: list
@@ -237,60 +252,66 @@ snapshot_set:
       description: Volumes left out (device, volume_id, boot).
       type: list
       elements: dict
+      sample: [{device: /dev/sdg, volume_id: vol-0f1e2d3c4b5a69788, boot: false}]
     copies:
       description: Per region, the copies of the snapshots (same fields, plus source_snapshot_id).
       type: dict
+      sample: {eu-central-1: [{snapshot_id: snap-0b1c2d3e4f5a60718, source_snapshot_id: snap-0a1b2c3d4e5f60718, state: completed}]}
 records:
   description:
     - The backup-set artifact records written (with O(record_in_set)); append them to C(__lifeboat_records).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: snapshot, name: ec2, key: 20261122T031500Z-nightly/web1/snapshot/ec2.json, size: 1830,
+       sha256: 5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d}
 summary:
   description: For the run summary, the recorded artifact (host, component, name, size, seconds, snapshots, volume_gib).
   returned: when O(record_in_set) wrote a record
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: snapshot, name: ec2, size: 1830, seconds: 95.2, snapshots: 2, volume_gib: 108}
 hooks:
   description: Results of O(pre_command) and O(post_command) (argv, rc, stdout, stderr, seconds).
   returned: when O(state=present)
   type: dict
+  sample:
+    pre: {argv: [fsfreeze, -f, /srv], rc: 0, stdout: '', stderr: '', seconds: 0.01}
+    post: {argv: [fsfreeze, -u, /srv], rc: 0, stdout: '', stderr: '', seconds: 0.01}
 deleted_unwanted:
   description: Snapshots of excluded volumes that the EC2 endpoint made anyway and that were deleted.
   returned: when there were any
   type: list
   elements: str
+  sample: [snap-0c1d2e3f4a5b60718]
 deleted:
   description: Per region, the snapshot ids deleted (or that would be, in check mode).
   returned: when O(state=absent)
   type: dict
+  sample: {eu-west-1: [snap-0a1b2c3d4e5f60718, snap-0a1b2c3d4e5f60719]}
 regions_searched:
   description: The regions searched for the set's snapshots.
   returned: when O(state=absent)
   type: list
   elements: str
+  sample: [eu-west-1, eu-central-1]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import backup as snapshot_backup
 
-
-def run(module):
-    params = module.params
-    factory = ec2_client.factory(params)
-    if params['state'] == 'absent':
-        return snapshot_backup.delete_group(factory, params, check_mode=module.check_mode, log=module.log)
-    return snapshot_backup.create_group(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
-                                        log=module.log)
+BOTO3 = ('boto3', aws_client.HAS_BOTO3, aws_client.BOTO3_IMPORT_ERROR)
 
 
-def main():
-    argument_spec = dict(
+def argument_spec():
+    return dict(
         state=dict(type='str', default='present', choices=['present', 'absent']),
         set_id=dict(type='str'),
         host=dict(type='str'),
@@ -310,21 +331,31 @@ def main():
         command_timeout=dict(type='int', default=300),
         record_in_set=dict(type='bool', default=False),
         store=dict(type='dict', options=STORE_SPEC),
+        **aws_client.AWS_SPEC
     )
-    argument_spec.update(aws_client.AWS_SPEC)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=argument_spec(),
         required_if=[('state', 'absent', ['set_id']), ('record_in_set', True, ['store'])],
         required_together=[('access_key', 'secret_key')],
         supports_check_mode=True,
     )
-    if not aws_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+
+
+def run(module):
+    params = module.params
+    factory = ec2_client.factory(params)
+    if params['state'] == 'absent':
+        return snapshot_backup.delete_group(factory, params, check_mode=module.check_mode, log=module.log)
+    return snapshot_backup.create_group(factory, params, check_mode=module.check_mode, imds=ec2_client.imds_identity,
+                                        log=module.log)
+
+
+def main():
+    module = build_module()
+    _module.execute(module, lambda: run(module), requires=[BOTO3])
 
 
 if __name__ == '__main__':

@@ -27,16 +27,9 @@ description:
     checksum, optionally pinned with O(manifest_sha256)); otherwise the set is found by its tags.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.aws
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Runs the preflight and reports which volumes would be created, replaced or attached.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the snapshots and volumes.
 options:
   store:
     description:
@@ -97,6 +90,15 @@ options:
 notes:
   - If a swap fails half way, the module says which devices were swapped; the instance is left stopped and the
     old volumes are kept (tagged), so they can be attached back.
+seealso:
+  - module: lifeboat.backup.ec2_snapshot_set
+    description: Takes and records the snapshot sets this module restores.
+  - module: lifeboat.backup.ec2_snapshot_set_info
+    description: Lists the snapshot sets in EC2.
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.aws
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -131,43 +133,55 @@ set_id:
   description: The set restored from.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly
 host:
   description: The host the set belongs to.
   returned: always
   type: str
+  sample: web1
 instance_id:
   description: The instance restored onto.
   returned: always
   type: str
+  sample: i-0a1b2c3d4e5f60718
 region:
   description: The region.
   returned: always
   type: str
+  sample: eu-west-1
 availability_zone:
   description: The instance's availability zone, where the volumes were created.
   returned: always
   type: str
+  sample: eu-west-1a
 mode:
   description: C(replace) or C(inspect).
   returned: always
   type: str
+  sample: replace
 instance_state:
   description: The instance state found by the preflight.
   returned: always
   type: str
+  sample: stopped
 volumes:
   description: One entry per restored volume (device, snapshot_id, old_volume_id, new_volume_id, size_gib, old_volume_deleted).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {device: /dev/sdf, snapshot_id: snap-0a1b2c3d4e5f60718, old_volume_id: vol-0f1e2d3c4b5a69788,
+       new_volume_id: vol-0a1b2c3d4e5f60718, size_gib: 100, old_volume_deleted: false}
 root:
   description: The boot snapshot used to replace the root volume, with the task id and state.
   returned: always
   type: dict
+  sample: {}
 stopped_and_started:
   description: Whether the module stopped the instance and started it again.
   returned: when data volumes were replaced
   type: bool
+  sample: true
 restored:
   description: One line per volume restored (or that would be, in check mode).
   returned: always
@@ -178,23 +192,27 @@ seconds:
   description: Time the restore took.
   returned: always
   type: float
+  sample: 42.7
 snapshot_set:
   description: The snapshot set as found (see M(lifeboat.backup.ec2_snapshot_set_info)).
   returned: always
   type: dict
+  sample: {set_id: 20261122T031500Z-nightly, host: web1, state: completed, complete: true, snapshot_count: 2}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._ec2_snapshots import restore as snapshot_restore
 
+BOTO3 = ('boto3', aws_client.HAS_BOTO3, aws_client.BOTO3_IMPORT_ERROR)
 
-def main():
-    argument_spec = dict(
+
+def argument_spec():
+    return dict(
         set_id=dict(type='str', required=True),
         host=dict(type='str'),
         instance_id=dict(type='str'),
@@ -208,18 +226,23 @@ def main():
         wait_timeout=dict(type='int', default=1800),
         manifest_sha256=dict(type='str'),
         store=dict(type='dict', options=STORE_SPEC),
+        **aws_client.AWS_SPEC
     )
-    argument_spec.update(aws_client.AWS_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, required_together=[('access_key', 'secret_key')],
-                           supports_check_mode=True)
-    if not aws_client.HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib('boto3'), exception=aws_client.BOTO3_IMPORT_ERROR)
-    try:
-        result = snapshot_restore.restore_group(ec2_client.factory(module.params), module.params,
-                                                check_mode=module.check_mode, log=module.log)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), required_together=[('access_key', 'secret_key')],
+                         supports_check_mode=True)
+
+
+def run(module):
+    return snapshot_restore.restore_group(ec2_client.factory(module.params), module.params,
+                                          check_mode=module.check_mode, log=module.log)
+
+
+def main():
+    module = build_module()
+    _module.execute(module, lambda: run(module), requires=[BOTO3])
 
 
 if __name__ == '__main__':

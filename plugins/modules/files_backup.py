@@ -25,18 +25,18 @@ description:
     and the stored size matches what was written.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Checks the paths and tools and reports what would be archived; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
-  - zstd (for O(compression=zstd)); gzip or pigz (for O(compression=gzip))
+seealso:
+  - module: lifeboat.backup.backup_set
+    description: Starts the set this module writes into, and commits it.
+  - module: lifeboat.backup.files_restore
+    description: Restores what this module archived.
+  - module: lifeboat.backup.backup_upload
+    description: Puts any single file or directory into a set, without the files component's record of paths.
 options:
   set_id:
     description: The set (in progress) to write into, from M(lifeboat.backup.backup_set).
@@ -67,18 +67,6 @@ options:
     type: list
     elements: str
     default: []
-  compression:
-    description: Compression of the archive.
-    type: str
-    default: zstd
-    choices: [zstd, gzip, none]
-  level:
-    description: Compression level (zstd 1-22, default 3; gzip 1-9, default 6).
-    type: int
-  threads:
-    description: Compression threads; C(0) uses every core.
-    type: int
-    default: 0
   encryption:
     description: Client-side encryption stage of the pipeline. Only C(none) exists in this version.
     type: str
@@ -88,6 +76,10 @@ options:
     description: Stay on the filesystem of each path (do not descend into other mounts).
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -113,84 +105,121 @@ records:
   returned: success, not in check mode
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: files, name: awx, key: 20261122T031500Z/web1/files/awx.tar.zst, size: 10485760,
+       sha256: 9dc301dadebde2cdc54e7774ad50ad4bcff161ba84eabf24c4ee8b68bd8400df, compression: zstd}
 record:
-  description: The artifact record (host, component, name, key, size, sha256, compression, tools, extra...).
+  description:
+    - The artifact record (schema_version, set_id, host, component, name, key, format, compression, encryption,
+      size, sha256, started, finished, tools, extra).
+    - C(extra) holds the paths, excludes, whether xattrs and ACLs were kept, the uncompressed size and seconds.
   returned: success, not in check mode
   type: dict
+  sample:
+    schema_version: 1
+    kind: lifeboat.backup/record
+    set_id: 20261122T031500Z
+    host: web1
+    component: files
+    name: awx
+    artifact_kind: files
+    key: 20261122T031500Z/web1/files/awx.tar.zst
+    source: files:/etc/tower,/opt/awx
+    format: tar
+    compression: zstd
+    encryption: none
+    size: 10485760
+    sha256: 9dc301dadebde2cdc54e7774ad50ad4bcff161ba84eabf24c4ee8b68bd8400df
+    started: '2026-11-22T03:15:01Z'
+    finished: '2026-11-22T03:15:04Z'
+    tools: {tar: tar (GNU tar) 1.34, zstd: '*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***'}
+    extra: {paths: [/etc/tower, /opt/awx], exclude: ['*.log'], xattrs: true, acls: true, uncompressed_size: 52428800,
+            changed_files: [], changed_file_count: 0, warnings: [], seconds: 2.4}
 summary:
   description: Size, uncompressed size and seconds, for the end-of-run summary.
   returned: success, not in check mode
   type: list
   elements: dict
+  sample:
+    - {host: web1, component: files, name: awx, size: 10485760, uncompressed_size: 52428800, seconds: 2.4}
+msg:
+  description: In check mode, what would be archived.
+  returned: check mode
+  type: str
+  sample: would archive /etc/tower, /opt/awx into set 20261122T031500Z as files/awx
 paths:
   description: The normalized paths archived (with what listed symlinks resolve to).
   returned: always
   type: list
   elements: str
+  sample: [/etc/tower, /opt/awx]
 links:
   description: The listed paths that are symlinks, as C({path, target, resolved}).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {path: /opt/app, target: app-1.2, resolved: /opt/app-1.2}
 size:
   description: Bytes stored.
   returned: success, not in check mode
   type: int
+  sample: 10485760
 sha256:
   description: SHA-256 of the stored artifact.
   returned: success, not in check mode
   type: str
+  sample: 9f2c4e0b5d1a7c3e8f6b2d4a1c0e9f8b7a6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
 changed_files:
   description: Files that changed or vanished while being read (first 50).
   returned: success, not in check mode
   type: list
   elements: str
+  sample: [/opt/awx/logs/web.log]
 tar_warnings:
   description: tar's warnings, if any.
   returned: success, not in check mode
   type: list
   elements: str
+  sample: ['/opt/awx/logs/web.log: file changed as we read it']
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
 
 
-def run(p, check_mode):
-    with open_store(p['store']) as store:
-        return files_backup.backup(store, p['set_id'], p['host'], p['name'], p['paths'], exclude=p['exclude'],
-                                   compression=p['compression'], level=p['level'], threads=p['threads'],
-                                   encryption=p['encryption'], one_file_system=p['one_file_system'],
-                                   check_mode=check_mode)
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str', required=True),
+        host=dict(type='str', required=True),
+        name=dict(type='str', required=True),
+        paths=dict(type='list', elements='path', required=True),
+        exclude=dict(type='list', elements='str', default=[]),
+        encryption=dict(type='str', default='none', choices=['none']),
+        one_file_system=dict(type='bool', default=False),
+        **pipeline.COMPRESSION_SPEC
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+def run(store, params, check_mode):
+    return files_backup.backup(store, params['set_id'], params['host'], params['name'], params['paths'],
+                               exclude=params['exclude'], compression=params['compression'], level=params['level'],
+                               threads=params['threads'], encryption=params['encryption'],
+                               one_file_system=params['one_file_system'], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str', required=True),
-            host=dict(type='str', required=True),
-            name=dict(type='str', required=True),
-            paths=dict(type='list', elements='path', required=True),
-            exclude=dict(type='list', elements='str', default=[]),
-            compression=dict(type='str', default='zstd', choices=['zstd', 'gzip', 'none']),
-            level=dict(type='int'),
-            threads=dict(type='int', default=0),
-            encryption=dict(type='str', default='none', choices=['none']),
-            one_file_system=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    for w in result.get('tar_warnings', []):
-        module.warn(w)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run, warn_key='tar_warnings')
 
 
 if __name__ == '__main__':

@@ -37,18 +37,17 @@ description:
     text, so it points at the host's path, not into O(dest).
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Resolves the set and reports which paths would be restored or overwritten; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was written.
 requirements:
   - GNU tar
   - zstd or gzip, as the artifact needs
+seealso:
+  - module: lifeboat.backup.files_backup
+    description: Writes the archives this module restores.
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets, picks the newest completed one, verifies a set.
 options:
   set_id:
     description: The completed set to restore from. Default is the newest completed set.
@@ -83,6 +82,9 @@ options:
         programs. Directories keep their setgid bit. Restores in place always keep them.
     type: bool
     default: false
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
 '''
 
 EXAMPLES = r'''
@@ -112,108 +114,128 @@ set_id:
   description: The set restored from.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly
 manifest_sha256:
   description: SHA-256 of the set's manifest.
   returned: always
   type: str
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 artifact:
   description: Store key of the artifact.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly/web1/files/awx.tar.zst
 paths:
   description: Target paths (after re-rooting under O(dest)).
   returned: always
   type: list
   elements: str
+  sample: [/srv/restore-test/opt/awx, /srv/restore-test/etc/tower]
 overwritten:
   description: Targets that existed and were (or would be) replaced.
   returned: always
   type: list
   elements: str
+  sample: []
 mount_points:
   description: Targets that are mount points; their contents are (or would be) replaced.
   returned: always
   type: list
   elements: str
+  sample: [/srv/restore-test/data]
 links:
   description: Paths that were symlinks when backed up, as C({path, target, resolved}) with paths re-rooted under O(dest).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {path: /srv/restore-test/opt/app, target: /srv/app-1.2, resolved: /srv/restore-test/srv/app-1.2}
 setid:
   description: C(dropped) (under O(dest) without O(keep_setid)) or C(kept).
   returned: always
   type: str
+  sample: dropped
 setid_dropped:
   description: Restored files whose setuid/setgid bits were cleared.
   returned: success, not in check mode
   type: list
   elements: str
+  sample: [/srv/restore-test/usr/local/bin/tool]
 leftovers:
   description:
     - What could not be removed after the new content was in place, as C({of, path, reason}) (also reported as warnings).
   returned: success, not in check mode
   type: list
   elements: dict
+  sample:
+    - {of: /opt/app, path: /opt/.lifeboat-old-app-3f2a, reason: 'Operation not permitted (immutable file?)'}
 restored:
   description: Paths actually moved into place.
   returned: success, not in check mode
   type: list
   elements: str
+  sample: [/srv/restore-test/opt/awx, /srv/restore-test/etc/tower]
 members:
   description: Number of archive members extracted.
   returned: success, not in check mode
   type: int
+  sample: 1523
 size:
   description: Artifact size in bytes.
   returned: always
   type: int
+  sample: 10485760
 seconds:
   description: Time spent streaming and extracting.
   returned: success, not in check mode
   type: float
+  sample: 3.1
 sha256:
   description: SHA-256 computed while reading (equal to the record's).
   returned: success, not in check mode
   type: str
+  sample: 9dc301dadebde2cdc54e7774ad50ad4bcff161ba84eabf24c4ee8b68bd8400df
+msg:
+  description: In check mode, what would be restored.
+  returned: check mode
+  type: str
+  sample: would restore /srv/restore-test/opt/awx from 20261122T031500Z-nightly/web1/files/awx.tar.zst
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
 
-def run(p, check_mode):
-    with open_store(p['store']) as store:
-        return files_restore.restore(store, p['host'], p['name'], set_id=p['set_id'], pin=p['manifest_sha256'],
-                                     dest=p['dest'], force=p['force'], staging_dir=p['staging_dir'],
-                                     keep_setid=p['keep_setid'], check_mode=check_mode)
+def argument_spec():
+    return dict(
+        store=STORE_ARG,
+        set_id=dict(type='str'),
+        manifest_sha256=dict(type='str'),
+        host=dict(type='str', required=True),
+        name=dict(type='str', required=True),
+        dest=dict(type='path'),
+        force=dict(type='bool', default=False),
+        staging_dir=dict(type='path'),
+        keep_setid=dict(type='bool', default=False),
+    )
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+
+
+def run(store, params, check_mode):
+    return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'], pin=params['manifest_sha256'],
+                                 dest=params['dest'], force=params['force'], staging_dir=params['staging_dir'],
+                                 keep_setid=params['keep_setid'], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            store=STORE_ARG,
-            set_id=dict(type='str'),
-            manifest_sha256=dict(type='str'),
-            host=dict(type='str', required=True),
-            name=dict(type='str', required=True),
-            dest=dict(type='path'),
-            force=dict(type='bool', default=False),
-            staging_dir=dict(type='path'),
-            keep_setid=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    for w in result.pop('warnings', []):
-        module.warn(w)
-    module.exit_json(**result)
+    module = build_module()
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

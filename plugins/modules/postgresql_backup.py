@@ -27,16 +27,14 @@ description:
     locale, settings, privileges) and per-table row estimates in each artifact record.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.postgresql
 attributes:
   check_mode:
-    support: full
     description: Connects and reports the databases that would be dumped, with their sizes; writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists the dumps written.
+seealso:
+  - module: lifeboat.backup.postgresql_restore
+    description: Restores what this module dumped, verified first.
+  - module: lifeboat.backup.backup_set
+    description: Starts the set this module writes into, and commits it.
 options:
   set_id:
     description: The open (in progress) backup set to write into, from M(lifeboat.backup.backup_set).
@@ -72,18 +70,6 @@ options:
     description: Also dump roles, memberships and tablespaces (C(pg_dumpall --globals-only)) as artifact C(globals).
     type: bool
     default: true
-  compression:
-    description: Compression of the artifacts (done outside pg_dump, multi-threaded for zstd).
-    type: str
-    default: zstd
-    choices: [zstd, gzip, none]
-  level:
-    description: Compression level (zstd 1-22, default 3; gzip 1-9, default 6).
-    type: int
-  threads:
-    description: Compression threads; C(0) uses every core.
-    type: int
-    default: 0
   lock_wait_timeout:
     description:
       - Give up a dump instead of waiting longer than this for a table lock (pg_dump C(--lock-wait-timeout),
@@ -92,6 +78,11 @@ options:
   tmp_dir:
     description: Parent directory of the temporary dump directory of O(format=directory). Defaults to the system temp dir.
     type: path
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.postgresql
+  - lifeboat.backup.compression
 '''
 
 EXAMPLES = r'''
@@ -129,11 +120,17 @@ records:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {host: db1, component: postgresql, name: app, key: 20261122T031500Z-nightly/db1/postgresql/app.dump.zst, size: 5242880,
+       sha256: 2c1f0e9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e, format: custom}
 summary:
   description: One line per artifact for the end-of-run summary (component, name, database, size, seconds...).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {host: db1, component: postgresql, name: app, database: app, size: 5242880, uncompressed_size: 73400320,
+       seconds: 4.1}
 databases:
   description: Every database the server has, with its size and whether it was (or would be) dumped.
   returned: always
@@ -154,6 +151,7 @@ in_recovery:
   description: Whether the server is a standby in recovery (C(pg_is_in_recovery())).
   returned: always
   type: bool
+  sample: false
 pg_dump_version:
   description: The pg_dump used (first line of C(pg_dump --version)).
   returned: always
@@ -161,18 +159,21 @@ pg_dump_version:
   sample: pg_dump (PostgreSQL) 15.18
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
-from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.backup import Backup
 
+PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.PSYCOPG2_IMPORT_ERROR)
 
-def main():
-    argument_spec = dict(
+
+def argument_spec():
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -181,30 +182,29 @@ def main():
         format=dict(type='str', default='custom', choices=['custom', 'directory']),
         jobs=dict(type='int', default=2),
         globals=dict(type='bool', default=True),
-        compression=dict(type='str', default='zstd', choices=list(pipeline.COMPRESSIONS)),
-        level=dict(type='int'),
-        threads=dict(type='int', default=0),
         lock_wait_timeout=dict(type='str'),
         tmp_dir=dict(type='path'),
+        **pipeline.COMPRESSION_SPEC,
+        **pg_logic.CONNECTION_SPEC
     )
-    argument_spec.update(pg_logic.CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
-                           supports_check_mode=True)
-    if not pg_client.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
+                         supports_check_mode=True)
+
+
+def run(backup, params):
+    if params['jobs'] < 1:
+        raise ConfigError('jobs must be at least 1')
+    return backup.run()
+
+
+def main():
+    module = build_module()
     backup = Backup(module.params, module.check_mode)
-    try:
-        if module.params['jobs'] < 1:
-            raise LifeboatError('jobs must be at least 1')
-        result = backup.run()
-    except LifeboatError as e:
-        for w in backup.warnings:
-            module.warn(w)
-        module.fail_json(msg=e.msg, records=backup.records, **e.details)
-    for w in backup.warnings:
-        module.warn(w)
-    module.exit_json(**result)
+    _module.execute(module, lambda: run(backup, module.params), warnings=backup.warnings,
+                    fail_details=lambda: {'records': backup.records}, requires=[PSYCOPG2])
 
 
 if __name__ == '__main__':

@@ -26,16 +26,14 @@ description:
     least as new as the pg_dump that made the dump.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
-extends_documentation_fragment:
-  - lifeboat.backup.store
-  - lifeboat.backup.postgresql
 attributes:
   check_mode:
-    support: full
     description: Checks versions and reports which databases would be created or replaced (and what would be dropped); changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists each database restored and what it replaced.
+seealso:
+  - module: lifeboat.backup.postgresql_backup
+    description: Writes the dumps this module restores.
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets, picks the newest completed one, verifies a set.
 options:
   set_id:
     description: The set to restore from. Defaults to the newest completed set in the store.
@@ -118,6 +116,10 @@ options:
   tmp_dir:
     description: Parent of temporary files (globals, dumps staged for O(jobs) above 1, directory-format dumps).
     type: path
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
+  - lifeboat.backup.store
+  - lifeboat.backup.postgresql
 '''
 
 EXAMPLES = r'''
@@ -156,22 +158,27 @@ in_recovery:
   description: Whether the target server is a standby in recovery.
   returned: when connected
   type: bool
+  sample: false
 skipped_standby:
   description: True when the target was a standby and O(standby=skip), so nothing was restored.
   returned: when skipped
   type: bool
+  sample: true
 set_id:
   description: The set restored from.
   returned: always
   type: str
+  sample: 20261122T031500Z-nightly
 manifest_sha256:
   description: SHA-256 of the set's manifest.
   returned: always
   type: str
+  sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
 server_version:
   description: The target server's version.
   returned: always
   type: str
+  sample: '15.18'
 databases:
   description:
     - One entry per database, with C(database) (source name), C(target), C(action) (C(create),
@@ -180,33 +187,42 @@ databases:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {database: app, target: app, action: replace, exists: true, contents: true, artifact: 20261122T031500Z-nightly/db1/postgresql/app.dump.zst,
+       artifact_size: 5242880, database_size: 73400320}
 globals:
   description: Whether globals were (or would be) restored, and notes on roles and tablespaces that already existed.
   returned: always
   type: dict
+  sample: {restore: true, notes: []}
 would_drop:
   description: Existing databases that are (or would be) dropped and replaced.
   returned: always
   type: list
   elements: str
+  sample: [app]
 summary:
   description: One line per restored artifact (artifact, size, seconds, restored) for the end-of-run summary.
   returned: success, not in check mode
   type: list
   elements: dict
+  sample:
+    - {artifact: postgresql/app, size: 5242880, seconds: 11.3, restored: [app]}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.restore import Restore
 
+PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.PSYCOPG2_IMPORT_ERROR)
 
-def main():
-    argument_spec = dict(
+
+def argument_spec():
+    return dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -224,23 +240,19 @@ def main():
         verify_first=dict(type='bool', default=True),
         tmp_dir=dict(type='path'),
         standby=dict(type='str', default='fail', choices=['fail', 'skip']),
+        **pg_logic.CONNECTION_SPEC
     )
-    argument_spec.update(pg_logic.CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
-                           supports_check_mode=True)
-    if not pg_client.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2 (or psycopg2-binary)'),
-                         exception=str(pg_client.PSYCOPG2_IMPORT_ERROR))
+
+
+def build_module():
+    return AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=pg_logic.CONNECTION_MUTUALLY_EXCLUSIVE,
+                         supports_check_mode=True)
+
+
+def main():
+    module = build_module()
     restore = Restore(module.params, module.check_mode)
-    try:
-        result = restore.run()
-    except LifeboatError as e:
-        for w in restore.warnings:
-            module.warn(w)
-        module.fail_json(msg=e.msg, **e.details)
-    for w in restore.warnings:
-        module.warn(w)
-    module.exit_json(**result)
+    _module.execute(module, restore.run, warnings=restore.warnings, requires=[PSYCOPG2])
 
 
 if __name__ == '__main__':

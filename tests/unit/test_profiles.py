@@ -24,7 +24,8 @@ def test_the_documented_profiles_exist():
 def test_profile_shape(name):
     data = yaml.safe_load((VARS / ('%s.yml' % name)).read_text())
     required = {'__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
-    assert required <= set(data) <= required | {'__lifeboat_profile_opensearch'}
+    optional = {'__lifeboat_profile_opensearch', '__lifeboat_profile_postgresql_needs'}
+    assert required <= set(data) <= required | optional
     search = data.get('__lifeboat_profile_opensearch', {})
     assert isinstance(search, dict)
     if search:
@@ -44,6 +45,11 @@ def test_profile_shape(name):
     assert isinstance(pg, dict)
     if pg:
         assert isinstance(pg['databases'], list)
+    # every key is an option of lifeboat_postgresql (the common role merges them under the user's)
+    spec = yaml.safe_load((REPO / 'roles' / 'common' / 'meta' / 'argument_specs.yml').read_text())
+    options = spec['argument_specs']['main']['options']['lifeboat_postgresql']['options']
+    assert set(pg) <= set(options)
+    assert set(data.get('__lifeboat_profile_postgresql_needs', [])) <= set(options)
 
 
 def test_generic_assumes_nothing():

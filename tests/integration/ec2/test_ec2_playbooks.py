@@ -1,11 +1,10 @@
 # -*- coding: utf-8 -*-
 """Snapshots in whole runs: playbooks/backup.yml on two inventory hosts (local connection, each its own instance
-in moto) recording both snapshot sets in the committed set, the restore role's volume task file restoring from
+in moto) recording both snapshot sets in the committed set, the restore role (volumes only) restoring from
 that record, and playbooks/snapshot.yml (hourly) taking only configured hosts and failing the set when a host's
 instance id is wrong.
 """
 import json
-import os
 import sys
 
 import pytest
@@ -14,8 +13,6 @@ from ec2lib import REGION, devices_of, instance_state, make_instance, run_module
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle  # noqa: E402
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def inventory(tmp_path, aws, hosts):
@@ -77,12 +74,12 @@ def test_backup_playbook_records_both_hosts_then_the_restore_role_puts_volumes_b
         assert all(tags_of(s)['schedule'] == 'test' for s in live)
     assert 'snapshot/ec2' in r.stdout  # the run summary lists the records
 
-    # the restore role's volume task file, from the verified record, in place (stop, swap, start)
+    # the restore role, volumes only, from the verified record, in place (stop, swap, start), on web1 alone
     iid, devs = two_hosts['web1']
     ev = {'lifeboat_store': store, 'lifeboat_set_id': set_id, 'lifeboat_restore_volumes': True,
+          'lifeboat_restore_components': [], 'lifeboat_restore_partial': True,
           'lifeboat_restore_snapshot': {'stop_instance': True}}
-    r = run_playbook(os.path.join(HERE, 'restore_volumes.yml'), inventory=inv, extra_vars=ev,
-                     args=['--limit', 'web1'])
+    r = run_playbook('restore.yml', inventory=inv, extra_vars=ev, args=['--limit', 'web1'])
     assert r.rc == 0, r
     now = devices_of(ec2, iid)
     assert now['/dev/sda1'] == devs['/dev/sda1'] and now['/dev/sdg'] == devs['/dev/sdg']  # sdg was excluded

@@ -47,6 +47,7 @@ def _entries(snap, *fields):
 
 # ---------------------------------------------------------------- the round trip, aspect by aspect
 
+@pytest.mark.smoke
 def test_backup_wrote_one_completed_set(world):
     store = h.fs_store(world['store'])
     summary = h.lifecycle.list_sets(store)[0]
@@ -63,6 +64,7 @@ def test_backup_wrote_one_completed_set(world):
     assert store.stat('lock.json') is None  # released
 
 
+@pytest.mark.smoke
 def test_restored_tree_is_identical(world, restored):
     """Everything at once: content, mode (setuid too), uid/gid, mtime in ns, links, xattrs, ACLs, hard links."""
     assert h.diff_snapshots(world['before'], restored['after']) == []

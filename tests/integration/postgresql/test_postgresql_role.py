@@ -15,6 +15,7 @@ from pgdata import _top_conftest, database_props, fingerprint
 pytestmark = pytest.mark.usefixtures('pg_available')
 
 
+@pytest.mark.smoke
 def test_role_backup_then_restore_onto_another_server(pg_factory, fs_store):
     src = pg_factory()
     dst = pg_factory()
@@ -83,6 +84,26 @@ def test_role_os_user_connects_by_peer_authentication_while_the_store_stays_root
     assert fingerprint(dst, 'peerdb') == fingerprint(src, 'peerdb')
 
 
+def test_awx_profile_dumps_awx_database_merged_under_the_users_connection(pg_factory, fs_store, scratch):
+    # the profile names the database (awx), its globals and the login role; the user only says where the server
+    # is (its socket), so the profile's own socket and os_user are left out. 0.1.0 never read the profile's
+    # PostgreSQL settings: this set held the files alone.
+    src = pg_factory()
+    src.psql('CREATE DATABASE awx; CREATE DATABASE other')
+    src.psql("CREATE TABLE job AS SELECT g AS id FROM generate_series(1, 100) g", 'awx')
+    data = scratch / 'awx-config'
+    data.mkdir()
+    (data / 'settings.py').write_text('SECRET_KEY = "x"\n')
+    run = _top_conftest().run_playbook
+    r = run('backup.yml', extra_vars={
+        'lifeboat_store': fs_store, 'lifeboat_label': 'awx', 'lifeboat_profile': 'awx',
+        'lifeboat_files': [{'name': 'awx-config', 'paths': [str(data)]}],
+        'lifeboat_postgresql': {'login_unix_socket': str(src.sockdir), 'port': src.port}})
+    assert r.rc == 0, r
+    sets = [s for s in os.listdir(fs_store['path']) if s.endswith('-awx')]
+    with open(os.path.join(fs_store['path'], sets[0], 'manifest.json')) as f:
+        manifest = json.load(f)
+    assert sorted(manifest['components']['localhost']) == ['files/awx-config', 'postgresql/awx', 'postgresql/globals']
 def _inventory(path, hosts):
     doc = {'all': {'hosts': {name: dict({'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}, **hv)
                              for name, hv in hosts.items()}}}

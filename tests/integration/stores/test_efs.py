@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""roles/backup/tasks/efs.yml and efs_unmount.yml through ansible-playbook.
+"""The lifeboat.backup.efs role (entry points mount and unmount) through ansible-playbook.
 
 There is no NFS server here (and no way to reach EFS), so the mount itself is not exercised: the checks
 that follow it run against plain local directories standing in for the mount point, with two inventory
@@ -11,8 +11,6 @@ import os
 import sys
 
 import pytest
-
-from storelib import REPO
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'efs_check.yml')
 
@@ -28,8 +26,7 @@ def _inventory(workdir, hosts):
 
 
 def _run(playbook, workdir, hosts, extra):
-    ev = {'lifeboat_repo': REPO}
-    ev.update(extra)
+    ev = dict(extra)
     return playbook(PLAYBOOK, inventory=_inventory(workdir, hosts), extra_vars=ev,
                     env={'ANSIBLE_SHELL_ALLOW_WORLD_READABLE_TEMP': 'True'})
 

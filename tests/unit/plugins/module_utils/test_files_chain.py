@@ -39,7 +39,7 @@ def put_set(store, set_id, records, complete=True):
 def archive(set_id, level, chain_of=(), host='web1', name='app', size=10, paths=('/srv/app',)):
     key = '%s/%s/files/%s.tar.zst' % (set_id, host, name)
     rec = set_format.make_record(set_id, host, 'files', name, 'files', key, 'files:/srv/app', 'tar', 'zstd', 'none', size,
-                                 SHA, 'x', 'x', {}, extra={'paths': list(paths), 'exclude': [], 'one_file_system': False})
+                                 SHA, '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', {}, extra={'paths': list(paths), 'exclude': [], 'one_file_system': False})
     if level is not None:
         decision = {'level': level, 'base': incremental.chain_entry(chain_of[-1]) if chain_of else None,
                     'chain': [incremental.chain_entry(r) for r in chain_of], 'full_set': chain_of[0]['set_id'] if chain_of else None,
@@ -52,7 +52,8 @@ def archive(set_id, level, chain_of=(), host='web1', name='app', size=10, paths=
 def snapshot(set_id, host='web1', name='app'):
     key = '%s/%s/files/%s.snar.zst' % (set_id, host, name)
     return set_format.make_record(set_id, host, 'files', name + '.snar', 'files-snar', key, 'files-snapshot:app', 'tar-snar',
-                                  'zstd', 'none', 5, SHA, 'x', 'x', {}, extra={'archive': key, 'level': 0, 'dropped_directories': 0})
+                                  'zstd', 'none', 5, SHA, '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', {},
+                                  extra={'archive': key, 'level': 0, 'dropped_directories': 0})
 
 
 @pytest.fixture

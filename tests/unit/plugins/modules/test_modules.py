@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+"""Every module: its argument spec (built by a function), what the spec refuses, and its one exit point."""
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError, NotFoundError
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
+
+from lb_module_runner import MODULES, TRACEBACK_ARGS, fresh_module_process, load, parse_exit, patch_module_args, warnings_of
+
+SECRETS = ('access_key', 'secret_key', 'session_token', 'password', 'private_key_passphrase', 'login_password')
+
+
+def _options(spec, prefix=''):
+    """(dotted name, option spec) of every option and suboption."""
+    for name, opt in spec.items():
+        yield prefix + name, opt
+        yield from _options(opt.get('options') or {}, prefix + name + '.')
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_every_module_builds_its_spec_and_module_in_functions(name):
+    mod = load(name)
+    spec = mod.argument_spec()
+    assert isinstance(spec, dict) and spec
+    assert mod.argument_spec() is not spec          # a fresh dict each call: nothing shared is mutated
+    for option, opt in _options(spec):
+        assert 'type' in opt, option
+        if option.split('.')[-1] in SECRETS:
+            assert opt.get('no_log') is True, option
+    with patch_module_args({'_ansible_check_mode': True}):
+        # the spec refuses an empty call of every module that has required options, before any work
+        required = [k for k, v in spec.items() if v.get('required')]
+        if required:
+            with pytest.raises(SystemExit):
+                mod.build_module()
+
+
+@pytest.mark.parametrize('name', ['files_backup', 'backup_upload', 'postgresql_backup'])
+def test_the_compression_options_are_the_shared_spec(name):
+    spec = load(name).argument_spec()
+    for key, opt in pipeline.COMPRESSION_SPEC.items():
+        assert spec[key] == opt, key
+
+
+@pytest.mark.parametrize('name', [m for m in MODULES if m != 'ec2_snapshot_set_info'])
+def test_every_store_option_is_the_shared_spec(name):
+    assert load(name).argument_spec()['store']['options'] == STORE_SPEC
+
+
+FS = {'type': 'filesystem', 'path': '/nonexistent/store'}
+
+REFUSALS = [
+    ('backup_set', {'store': FS}, 'missing required arguments: state'),
+    ('backup_set', {'store': FS, 'state': 'committed'}, 'state is committed but all of the following are missing: set_id'),
+    ('backup_set', {'store': FS, 'state': 'done'}, 'value of state must be one of: started, committed, failed, got: done'),
+    ('backup_set_info', {'store': FS, 'set_id': 'x', 'latest': True}, 'parameters are mutually exclusive: set_id|latest'),
+    ('backup_set_info', {'store': {'type': 'nfs', 'path': '/x'}}, 'value of type must be one of: filesystem, s3, sftp, got: nfs'),
+    ('backup_set_info', {'store': {'type': 'filesystem', 'path': '/x', 'bucket_name': 'b'}}, 'bucket_name'),
+    ('files_backup', {'store': FS, 'set_id': 's', 'host': 'h', 'name': 'n', 'paths': ['/x'], 'compression': 'lz4'},
+     'value of compression must be one of: zstd, gzip, none, got: lz4'),
+    ('files_backup', {'store': FS, 'set_id': 's', 'host': 'h', 'name': 'n', 'paths': ['/x'], 'threads': 'many'},
+     "argument 'threads' is of type"),
+    ('files_restore', {'store': FS, 'host': 'h'}, 'missing required arguments: name'),
+    ('backup_upload', {'store': FS, 'set_id': 's', 'host': 'h'}, 'missing required arguments: src'),
+    ('backup_fetch', {'store': FS, 'host': 'h', 'name': 'n'}, 'missing required arguments: dest'),
+    ('postgresql_backup', {'store': FS, 'set_id': 's', 'host': 'h', 'login_host': 'db', 'login_unix_socket': '/run'},
+     'parameters are mutually exclusive: login_host|login_unix_socket'),
+    ('postgresql_backup', {'store': FS, 'set_id': 's', 'host': 'h', 'format': 'tar'},
+     'value of format must be one of: custom, directory, got: tar'),
+    ('postgresql_restore', {'store': FS, 'host': 'h', 'force_method': 'drop'},
+     'value of force_method must be one of: replace, clean, got: drop'),
+    ('ec2_snapshot_set', {'state': 'absent'}, 'state is absent but all of the following are missing: set_id'),
+    ('ec2_snapshot_set', {'record_in_set': True, 'set_id': 's'}, 'record_in_set is True but all of the following are missing: store'),
+    ('ec2_snapshot_set_info', {'access_key': 'AKIA'}, 'parameters are required together: access_key, secret_key'),
+    ('ec2_snapshot_set_restore', {}, 'missing required arguments: set_id'),
+]
+
+
+@pytest.mark.parametrize('name, args, expect', REFUSALS, ids=['%s-%d' % (r[0], i) for i, r in enumerate(REFUSALS)])
+def test_argument_spec_refusals(run_module, name, args, expect, tmp_path):
+    r = run_module(name, args, check=True)
+    assert r.failed and r['rc'] == 1, r
+    assert expect in r['msg'], r['msg']
+    assert 'exception' not in r
+
+
+def _execute(capsys, work, tracebacks=False, **kwargs):
+    """_module.execute(AnsibleModule, work, **kwargs) -> (exit code, output)."""
+    fresh_module_process()
+    args = dict(TRACEBACK_ARGS if tracebacks else {}, _ansible_check_mode=True)
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+        _module.execute(module, work, **kwargs)
+    out = parse_exit(capsys, exc.value.code)
+    return out['rc'], out
+
+
+def test_lifeboat_error_is_one_message_with_its_details(capsys):
+    def work():
+        raise NotFoundError('set 20261122T031500Z does not exist in the filesystem store /srv/backup', set_id='x')
+
+    rc, out = _execute(capsys, work, warnings=['a warning'])
+    assert rc == 1 and out['failed'] is True
+    assert out['msg'] == 'set 20261122T031500Z does not exist in the filesystem store /srv/backup'
+    assert out['set_id'] == 'x' and 'exception' not in out
+    assert warnings_of(out) == ['a warning']
+
+
+def test_unexpected_exception_is_reported_with_its_traceback(capsys):
+    def work():
+        return {}['missing']
+
+    rc, out = _execute(capsys, work, tracebacks=True)
+    assert rc == 1 and out['failed'] is True
+    assert out['msg'] == ("unexpected KeyError: 'missing' (a bug in lifeboat.backup; the traceback is shown with "
+                          "-vvv)")
+    assert 'Traceback (most recent call last)' in out['exception'] and "{}['missing']" in out['exception']
+
+
+def test_success_exits_once_with_the_flows_result_and_its_commands(capsys):
+    result = {'changed': False, 'commands': [['zstd', '-t', 'x.zst']], 'tar_warnings': ['t: file changed as we read it']}
+    rc, out = _execute(capsys, lambda: dict(result), warn_key='tar_warnings')
+    assert rc == 0 and not out.get('failed')
+    assert out['commands'] == [['zstd', '-t', 'x.zst']]
+    assert warnings_of(out) == ['t: file changed as we read it']
+
+
+def test_fail_details_come_with_the_error(capsys):
+    def work():
+        raise LifeboatError('pg_dump failed (exit 1): FATAL: database "app" does not exist', rc=1)
+
+    rc, out = _execute(capsys, work, fail_details=lambda: {'records': [{'name': 'globals'}]})
+    assert rc == 1 and out['records'] == [{'name': 'globals'}] and out['rc'] == 1
