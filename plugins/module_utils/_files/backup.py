@@ -240,9 +240,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     set_format.validate_name(name, 'files entry name')
     if not paths:
         raise ConfigError('files entry %s has no paths' % name)
-    if incremental_mode and incremental.is_snar_name(name):
-        raise ConfigError('files entry %s: names ending in %s are taken by the snapshot files of incremental entries'
-                          % (name, incremental.SNAR_SUFFIX))
+    if incremental_mode:
+        incremental.check_entry(name, full_every)
     paths, links = source_paths(name, paths)
     unreadable = [p for p in paths if not os.access(p, os.R_OK)]
     if unreadable:
