@@ -27,7 +27,7 @@ import jinja2
 import jinja2.sandbox
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO, tool
+from lifeboat_tests_conftest import COLLECTIONS_PATH, REPO, tool
 
 
 class _Unsafe(str):

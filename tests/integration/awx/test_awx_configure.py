@@ -12,7 +12,7 @@ import pytest
 
 from awx_api import AwxStandIn
 from awxlib import collections_path
-from conftest import REPO, run_playbook
+from lifeboat_tests_conftest import REPO, run_playbook
 
 PLAYBOOKS = sorted('playbooks/' + p.name for p in (REPO / 'playbooks').glob('*.yml'))
 PLAYBOOKS += ['playbooks/%s.yml' % n for n in ('status', 'prune', 'verify', 'drill') if 'playbooks/%s.yml' % n not in PLAYBOOKS]  # DEV until lifecycle lands

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from awxlib import awx_collection_root, build_collection
-from conftest import REPO, tool
+from lifeboat_tests_conftest import REPO, tool
 
 pytest.importorskip('ansible_builder')
 bindep_depends = pytest.importorskip('bindep.depends')
