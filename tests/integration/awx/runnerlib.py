@@ -193,6 +193,6 @@ class PrivateDataDir(object):
                                 stderr=subprocess.STDOUT, universal_newlines=True)
 
     def finish(self, proc, ident, timeout=900):
-        out, _ = proc.communicate(timeout=timeout)
+        out, _err = proc.communicate(timeout=timeout)
         return Job(ident, subprocess.CompletedProcess(proc.args, proc.returncode, out, None),
                    os.path.join(self.path, 'artifacts', ident))

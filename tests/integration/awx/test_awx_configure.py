@@ -86,7 +86,7 @@ def _edges(state, workflow):
     for node in nodes:
         for kind in ('success_nodes', 'failure_nodes', 'always_nodes'):
             for target in state.associated('workflow_job_template_nodes', node['id'], kind):
-                edges.add((node['identifier'], kind.split('_')[0], by_id[target]['identifier']))
+                edges.add((node['identifier'], kind.split('_', maxsplit=1)[0], by_id[target]['identifier']))
     templates = {node['identifier']: state.objects['job_templates'][node['unified_job_template']]['name']
                  for node in nodes}
     return templates, edges
