@@ -19,7 +19,6 @@ import lb_files_helpers as h
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 
 
-
 def entry(src, **kw):
     out = {'name': 'app', 'paths': [str(src)], 'incremental': True}
     out.update(kw)
