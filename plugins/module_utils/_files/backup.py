@@ -259,6 +259,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
             out['incremental'] = inc.summary()
             out['msg'] += ' (%s)' % _level_note(inc.decision)
             out['tar_warnings'] = inc.warnings
+            # the play's summary says what each incremental entry would be
+            out['summary'] = [{'host': host, 'component': files_logic.COMPONENT, 'name': name, 'would': _level_note(inc.decision)}]
         return out
     spec = {'store': store, 'set_id': set_id, 'host': host, 'name': name, 'paths': paths, 'links': links,
             'exclude': exclude, 'compression': compression, 'level': level, 'threads': threads, 'encryption': encryption,

@@ -256,11 +256,16 @@ def test_a_failed_run_is_passed_over(scratch):
     src = small_tree(scratch / 'src')
     store = scratch / 'store'
     first, _rec, _r = backed_up(store, [entry(src)])
-    r = h.backup(store, [entry(src), {'name': 'gone', 'paths': [str(scratch / 'no-such-dir')]}])
-    assert r.rc != 0
-    (failed,) = [s for s in h.set_ids(store) if s != first]
-    _third, record, _r = backed_up(store, [entry(src)])
+    # a run that archived the entry (an increment on the first set), then failed (another host failed, say)
+    fs = h.fs_store(store)
+    failed = h.lifecycle.start(fs)['set_id']
+    (src / 'b.txt').write_text('in the failed run\n')
+    assert h.files_backup.backup(fs, failed, 'localhost', 'app', [str(src)], incremental_mode=True)['incremental']['level'] == 1
+    h.lifecycle.fail(fs, failed, 'another host failed')
+    time.sleep(1)
+    _third, record, r = backed_up(store, [entry(src)])
     assert level_of(record) == 1 and record['extra']['incremental']['base'] == first, failed
+    assert FULL_WARNING not in r.output
 
 
 def test_check_mode_says_what_the_level_would_be(scratch):
