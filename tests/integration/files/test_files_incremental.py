@@ -107,7 +107,12 @@ def test_chain_records_and_listing(chain):
     assert listed[ids[0]]['needs'] == []
 
 
-@pytest.mark.parametrize('level', [0, 1, 2, 3, 4])
+# Level 4 swaps two directories' names: the directory now at 'dir renamed' has no xattrs, but the restore keeps
+# the xattrs of the staged directory that had that name before (tar sets a directory's archived xattrs, it never
+# clears others; apply.py keeps a directory whose name stays listed). A known bug, reported in
+# /work/notes/incrwire.md: strict, so the test says when it is fixed.
+@pytest.mark.parametrize('level', [0, 1, 2, 3, pytest.param(4, marks=pytest.mark.xfail(
+    strict=True, reason='a directory replaced under the same name keeps the old xattrs (apply.py)'))])
 def test_every_level_restores_the_tree_of_its_time(chain, level):
     set_id, _record, tree = chain['levels'][level]
     dest = chain['scratch'] / ('dest-%d' % level)
