@@ -28,6 +28,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 requirements:
   - boto3 (for O(store.type=s3)), paramiko (for O(store.type=sftp))
   - zstd or gzip, GNU tar, dd, tail; pg_restore for PostgreSQL dumps (O(level=full))
@@ -132,6 +133,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 
@@ -144,6 +147,7 @@ def argument_spec():
         jobs=dict(type='int', default=2),
         record=dict(type='bool', default=True),
         progress_file=dict(type='path'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -164,7 +168,8 @@ def run(params, check_mode):
     try:
         with open_store(params['store']) as store:
             result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
-                                record=params['record'], check_mode=check_mode, reporter=reporter)
+                                record=params['record'], check_mode=check_mode, reporter=reporter,
+                                decryption=encryption.for_restore(params['decryption']) if params['level'] == 'full' else None)
     finally:
         if reporter is not None:
             reporter.done()
