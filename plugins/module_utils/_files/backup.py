@@ -270,6 +270,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
         inc = Incremental(store, set_id, host, name, paths, exclude, one_file_system, full_every, full, base_host)
     if check_mode:
         msg = 'would archive %s into set %s as %s/%s' % (', '.join(paths), set_id, files_logic.COMPONENT, name)
+        if pipeline.encryption_name(encryption) != 'none':
+            msg += ', encrypted with age for %s' % encryption.describe()
         out = {'changed': True, 'records': [], 'paths': paths, 'links': links, 'msg': msg + _links_note(links)}
         if inc is not None:
             out['incremental'] = inc.summary()

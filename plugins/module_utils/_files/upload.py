@@ -26,7 +26,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
-from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption_age
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import fsync_dir
 
 COMPONENT = 'upload'
@@ -98,8 +98,9 @@ def upload(store, set_id, host, src, name=None, compression='zstd', level=None, 
     if not os.access(src, os.R_OK | (os.X_OK if kind == 'directory' else 0)):
         raise LifeboatError('src %s is not readable by this user' % src)
     if check_mode:
+        note = '' if encryption is None else ', encrypted with age for %s' % encryption.describe()
         return {'changed': True, 'records': [], 'summary': [],
-                'msg': 'would upload %s %s into set %s as %s/%s' % (kind, src, set_id, COMPONENT, safe)}
+                'msg': 'would upload %s %s into set %s as %s/%s%s' % (kind, src, set_id, COMPONENT, safe, note)}
     extra = {'src': src, 'src_type': kind}
     if original is not None:
         extra['original_name'] = original
@@ -181,7 +182,7 @@ def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, f
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     record = match_record(manifest, host, component, name)
     if decompress:
-        encryption.check_identity([record], decryption)
+        encryption_age.check_identity([record], decryption)
     dest = os.path.abspath(dest)
     if os.path.isdir(dest):
         dest = os.path.join(dest, fetch_filename(record, decompress))
