@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from enclib import (HOST, MARKER, commit_set, files_restore, make_tree, ok, open_store, start_set,
+from enclib import (HOST, MARKER, commit_set, files_restore, make_tree, ok, open_store, role_backup, start_set,
                     store_objects, stored_bytes, tree)
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age
@@ -99,13 +99,7 @@ def _extra(workdir, name, data):
 
 @pytest.fixture
 def encrypted_backup(workdir, keys, playbook):
-    store = {'type': 'filesystem', 'path': os.path.join(workdir, 'store')}
-    src = os.path.join(workdir, 'app')
-    make_tree(src)
-    res = playbook('backup.yml', env=ENV, extra_vars={
-        'lifeboat_store': store, 'lifeboat_files': [{'name': 'app', 'paths': [src]}],
-        'lifeboat_encryption': {'recipients': [keys.age_public + ' ops-2026']}})
-    assert res.rc == 0, res
+    store, src = role_backup(playbook, workdir, [keys.age_public + ' ops-2026'], env=ENV)
     return {'store': store, 'src': src}
 
 
