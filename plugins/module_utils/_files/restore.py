@@ -223,7 +223,7 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
             raise LifeboatError('cannot open staging directory %s: %s' % (staging, e))
         try:
             seconds, members, sha256 = _extract_levels(store, levels, tar, feats, staging, staging_fd, base, not drop_setid,
-                                                     decryption)
+                                                       decryption)
             dropped = fsops.drop_setid(staging_fd, staging) if drop_setid else []
             leftovers = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name), moves)
         finally:
