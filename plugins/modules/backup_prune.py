@@ -26,17 +26,21 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.aws
 requirements:
   - boto3 (S3 stores, and sets with EBS snapshot records)
 attributes:
   check_mode:
-    support: full
     description: Lists every set with the rule that keeps it or the reason it would go, and removes nothing (no lock taken).
-  diff_mode:
-    support: none
-    description: Nothing to diff; RV(sets) lists every decision.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets a prune decides about.
+  - module: lifeboat.backup.backup_status
+    description: Checks the newest set is fresh after a prune.
+  - module: lifeboat.backup.ec2_snapshot_set
+    description: Removes one EBS snapshot set (what a prune does for each set it removes).
 options:
   policy:
     description:
@@ -89,31 +93,41 @@ sets:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {id: 20261122T031500Z-nightly, label: nightly, timestamp: '2026-11-22T03:15:00Z', status: completed, action: keep,
+       reasons: [daily 1, weekly 1], size: 104857600}
+    - {id: 20261101T031500Z-nightly, label: nightly, timestamp: '2026-11-01T03:15:00Z', status: completed, action: remove,
+       reasons: [no rule keeps it], size: 104857600, outcome: removed}
 keep:
   description: Ids of the sets kept.
   returned: always
   type: list
   elements: str
+  sample: [20261122T031500Z-nightly, 20261121T031500Z-nightly]
 remove:
   description: Ids of the sets the policy removes.
   returned: always
   type: list
   elements: str
+  sample: [20261101T031500Z-nightly]
 removed:
   description: Ids of the sets actually removed.
   returned: always
   type: list
   elements: str
+  sample: [20261101T031500Z-nightly]
 retained:
   description: Sets the store refused to delete yet (S3 Object Lock), with C(retained_until).
   returned: always
   type: list
   elements: dict
+  sample: [{id: 20261002T031500Z-nightly, retained_until: '2027-01-01T00:00:00Z'}]
 errors:
   description: Sets whose removal failed (they stay, without their manifest, for the next prune), with the error.
   returned: always
   type: list
   elements: dict
+  sample: [{id: 20261003T031500Z-nightly, error: 'unreachable: ec2.eu-west-1.amazonaws.com'}]
 bytes_freed:
   description: Bytes of the sets removed.
   returned: always
@@ -123,6 +137,7 @@ bytes_to_free:
   description: In check mode, bytes that would be freed.
   returned: in check mode
   type: int
+  sample: 10737418240
 groups:
   description: The rules each label group was decided with.
   returned: always
@@ -132,9 +147,10 @@ groups:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import prune
@@ -164,18 +180,17 @@ def external_hooks(aws, check_mode):
     return prune.ebs_hooks(ec2_client.factory(aws), check_mode=check_mode)
 
 
-def run(params, check_mode):
+def run(store, params, check_mode):
     policy = retention.parse_policy(params['policy'])
     if not any(retention.has_rules(rules) for rules in [policy['rules']] + list(policy['labels'].values())):
         raise ConfigError('the retention policy has no keep rule (keep_last, keep_daily, ... or keep_within): refusing to '
                           'prune, a missing lifeboat_retention must not remove every set but the newest')
     reporter = progress.Reporter(params['progress_file'], 'prune') if params['progress_file'] else None
     try:
-        with open_store(params['store']) as store:
-            return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
-                             external=external_hooks(params, check_mode),
-                             lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
-                             reporter=reporter, jobs=max(1, params['jobs']))
+        return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
+                         external=external_hooks(params, check_mode),
+                         lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
+                         reporter=reporter, jobs=max(1, params['jobs']))
     finally:
         if reporter is not None:
             reporter.done()
@@ -183,11 +198,7 @@ def run(params, check_mode):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

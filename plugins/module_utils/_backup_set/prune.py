@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import concurrent.futures
+import os
 import threading
 import time
 
@@ -217,12 +218,17 @@ def lock_hooks(store, owner=None, ttl=3600):
         if exists:
             held = lifecycle._terminal_status(store, (doc or {}).get('set_id'))
             action, why = store_lock.decide(doc, now, held, False)
+            gone = _dead_prune(doc)
+            if action == 'wait' and gone:
+                action, why = 'break', gone
             if action == 'wait':
                 raise LockedError('the %s is locked by %s: a backup is running; prune again when it has ended'
                                   % (store.describe(), store_lock.describe_owner(doc)), lock=doc)
             lifecycle._break(store, doc, why, now)
         token = 'prune-' + uuid.uuid4().hex
-        doc = store_lock.make_lock_doc(PRUNE_LOCK, lifecycle.default_owner(dict(owner or {}, purpose='prune')), now, ttl, token)
+        me = dict(store_lock.node_identity(), pid=os.getpid(), pid_start=store_lock.process_start(os.getpid())[0])
+        doc = store_lock.make_lock_doc(PRUNE_LOCK, lifecycle.default_owner(dict(owner or {}, purpose='prune', process=me)),
+                                       now, ttl, token)
         if not store_lock.acquire(store, doc):
             other, _exists = store_lock.read_lock(store)
             raise LockedError('the %s was locked by another run just now: %s'
@@ -236,6 +242,20 @@ def lock_hooks(store, owner=None, ttl=3600):
 
 
 PRUNE_LOCK = 'prune'
+
+
+def _dead_prune(doc):
+    """Why a prune's lock is stale when the prune that took it is provably gone (its module process, recorded with
+    the machine's boot id and PID namespace, no longer runs here: killed, or cut off before it could release the
+    lock), else None. A prune on another machine is waited for until its lock expires."""
+    owner = (doc or {}).get('owner')
+    if not isinstance(owner, dict) or owner.get('purpose') != 'prune' or not isinstance(owner.get('process'), dict):
+        return None
+    from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
+    process = owner['process']
+    if store_lock.local_process_state(process, process.get('pid'), process.get('pid_start')) != 'gone':
+        return None
+    return 'stale: the prune that holds it (pid %s on %s) is gone' % (process.get('pid'), owner.get('host', '?'))
 
 
 def ebs_hooks(make_ec2, check_mode=False):
