@@ -273,3 +273,46 @@ def ebs_hooks(make_ec2, check_mode=False):
         return {'kind': snapshot_record.ARTIFACT_KIND, 'host': record['host'], 'deleted': done.get('deleted', {})}
 
     return {snapshot_logic.RECORD_COMPONENT: {snapshot_record.ARTIFACT_KIND: delete}}
+
+
+def opensearch_hooks(connections, check_mode=False, make_client=None):
+    """External hooks for OpenSearch snapshot records: delete the snapshot the record names through the cluster's
+    API (the opensearch_snapshot state=absent flow; a snapshot of the same name with another uuid is left alone).
+
+    ``connections``: the connection options of every cluster the store's sets were taken from; the record's
+    cluster_uuid picks the cluster. A record of a cluster none of them reaches is an error for its set, which
+    stays (without its manifest) for a prune that can reach it.
+    """
+    from ansible_collections.lifeboat.backup.plugins.module_utils._opensearch import flows as os_flows
+    from ansible_collections.lifeboat.backup.plugins.module_utils._opensearch import logic as os_logic
+
+    if make_client is None:
+        from ansible_collections.lifeboat.backup.plugins.module_utils._opensearch import client as os_client
+        make_client = os_client.Client
+    clusters = {}
+    guard = threading.Lock()
+
+    def reachable():
+        with guard:
+            if not clusters:
+                for params in connections or []:
+                    client = make_client(params)
+                    info = os_flows.cluster_info(client)
+                    clusters.setdefault(info.get('cluster_uuid'), client)
+            return clusters
+
+    def delete(record):
+        extra = record.get('extra') or {}
+        found = reachable()
+        client = found.get(extra.get('cluster_uuid'))
+        if client is None:
+            raise LifeboatError('its OpenSearch snapshot %s/%s was taken on cluster %s, which none of the clusters given '
+                                'to the prune is (%s; backup_prune opensearch, lifeboat_prune_opensearch in the role)'
+                                % (extra.get('repository'), extra.get('snapshot'), extra.get('cluster_uuid'),
+                                   ', '.join(sorted(str(uuid) for uuid in found)) or 'none given'))
+        doc = {'set_id': record.get('set_id'), 'repository': {'name': extra.get('repository')},
+               'snapshot': {'name': extra.get('snapshot'), 'uuid': extra.get('snapshot_uuid')}}
+        done = os_flows.delete_recorded(client, doc, check_mode=check_mode)
+        return {'kind': os_logic.ARTIFACT_KIND, 'host': record['host'], 'deleted': done.get('deleted', [])}
+
+    return {os_logic.COMPONENT: {os_logic.ARTIFACT_KIND: delete}}
