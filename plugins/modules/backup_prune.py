@@ -62,7 +62,9 @@ options:
     type: int
     default: 3600
   jobs:
-    description: Sets removed at the same time (each in its own safe order).
+    description:
+      - Sets whose external references (EBS snapshot sets, OpenSearch snapshots) are removed at the same time.
+      - The store's own deletes are batched (S3 DeleteObjects, 1,000 keys a call).
     type: int
     default: 4
   opensearch:
