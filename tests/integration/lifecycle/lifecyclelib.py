@@ -70,8 +70,8 @@ def parse_metrics(path):
     return out
 
 
-def metric(samples, name, **labels):
-    return samples[(name, tuple(sorted(labels.items())))]
+def metric(samples, series, **labels):
+    return samples[(series, tuple(sorted(labels.items())))]
 
 
 def inventory(workdir):
