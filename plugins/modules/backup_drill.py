@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 requirements:
   - GNU tar, zstd or gzip; psycopg2 for PostgreSQL.
 attributes:
@@ -162,6 +163,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import drill
 
@@ -185,6 +188,7 @@ def argument_spec():
         record=dict(type='bool', default=True),
         failure=dict(type='str'),
         progress_file=dict(type='path'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -198,7 +202,8 @@ def run(store, params, check_mode):
         result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
                            components=params['components'], files_dest=params['files_dest'],
                            postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
-                           check_mode=check_mode, failure=params['failure'], reporter=reporter)
+                           check_mode=check_mode, failure=params['failure'], reporter=reporter,
+                           decryption=encryption.for_restore(params['decryption']))
     finally:
         if reporter is not None:
             reporter.done()

@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 requirements:
   - boto3 (for O(store.type=s3)), paramiko (for O(store.type=sftp))
   - zstd or gzip, GNU tar, dd, tail; pg_restore for PostgreSQL dumps (O(level=full))
@@ -140,6 +141,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 
@@ -152,6 +155,7 @@ def argument_spec():
         jobs=dict(type='int', default=2),
         record=dict(type='bool', default=True),
         progress_file=dict(type='path'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -171,7 +175,8 @@ def run(store, params, check_mode):
     reporter = progress.Reporter(params['progress_file'], 'verify %s' % params['level'], direction='read') if params['progress_file'] else None
     try:
         result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
-                            record=params['record'], check_mode=check_mode, reporter=reporter)
+                            record=params['record'], check_mode=check_mode, reporter=reporter,
+                            decryption=encryption.for_restore(params['decryption']) if params['level'] == 'full' else None)
     finally:
         if reporter is not None:
             reporter.done()

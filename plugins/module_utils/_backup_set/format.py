@@ -322,6 +322,13 @@ def validate_status(doc, set_id):
     return doc
 
 
+def _recipients(value):
+    """An encrypted record's recipients: a list of {type, fingerprint, comment} (docs/encryption.md)."""
+    if isinstance(value, list) and all(isinstance(entry, dict) and isinstance(entry.get('fingerprint'), str) for entry in value):
+        return None
+    return 'a list of recipients, each with its fingerprint'
+
+
 RECORD_SPEC = (
     ('kind', True, _one_of(KIND_RECORD)),
     ('set_id', True, _text),
@@ -340,6 +347,7 @@ RECORD_SPEC = (
     ('finished', False, _time_or_null),
     ('tools', False, _mapping),
     ('extra', False, _mapping),
+    ('recipients', False, _recipients),
 )
 
 

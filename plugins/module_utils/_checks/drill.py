@@ -31,6 +31,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import logic as checks_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 
 FILES = 'files'
 POSTGRESQL = 'postgresql'
@@ -51,7 +52,7 @@ def _stat_under(root):
     return stat_member
 
 
-def compare_files(store, record, restored_root):
+def compare_files(store, record, restored_root, decryption=None):
     """One files artifact against the tree restored from it under ``restored_root`` (its dest)."""
     item = {'component': FILES, 'host': record['host'], 'name': record['name'], 'key': record['key'],
             'restored_under': restored_root}
@@ -66,7 +67,7 @@ def compare_files(store, record, restored_root):
     t0 = time.time()
     try:
         res = artifacts.read_artifact(store, record, [tar, '-tvv', '--quoting-style=c', '-f', '-'], sink_name='tar',
-                                      env=verify.ENV, on_sink_line=comparer.feed)
+                                      env=verify.ENV, on_sink_line=comparer.feed, decryption=decryption)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
         return item
@@ -130,11 +131,12 @@ def select(manifest, hosts=None, components=(FILES, POSTGRESQL)):
 
 
 def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL), files_dest=None, postgresql=None,
-        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None):
+        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None, decryption=None):
     """Compare what a drill restored with the set. Returns the result (``passed``, ``items``, ``problems``).
 
     ``failure``: a step of the drill failed before anything could be compared (the restore refused the set,
     the scratch server would not start): the drill is recorded as failed with that reason, nothing compared.
+    ``decryption``: the identity that lists encrypted files archives again (checked up front against their recipients).
     """
     started = now or set_format.utcnow()
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
@@ -150,6 +152,7 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
         raise ConfigError('files_dest must be the absolute directory the files were restored under')
     if any(r['component'] == POSTGRESQL for r in chosen) and not postgresql:
         raise ConfigError('postgresql must give the connection to the scratch server the databases were restored into')
+    encryption.check_identity([r for r in chosen if r['component'] == FILES], decryption)
     t0 = time.time()
     items = []
     if not check_mode:
@@ -157,7 +160,7 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
             if reporter is not None:
                 reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=rec['size'])
             if rec['component'] == FILES:
-                items.append(compare_files(store, rec, os.path.join(files_dest, rec['host'])))
+                items.append(compare_files(store, rec, os.path.join(files_dest, rec['host']), decryption))
             else:
                 items.append(compare_database(postgresql, rec))
     problems = ['%s %s/%s: %s' % (item['host'], item['component'], item['name'], problem)

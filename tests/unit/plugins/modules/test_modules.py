@@ -170,3 +170,24 @@ def test_every_return_value_has_a_sample(name):
     for key, spec in ret.items():
         contains = spec.get('contains') or {}
         assert 'sample' in spec or (contains and all('sample' in sub for sub in contains.values())), (name, key)
+
+
+def _action_group(name):
+    import pathlib
+    import yaml
+    runtime = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / 'meta' / 'runtime.yml').read_text())
+    return sorted(runtime['action_groups'][name])
+
+
+def test_the_encryption_groups_hold_exactly_the_modules_with_those_options():
+    """module_defaults of the roles hand `encryption` (recipients) and `decryption` (identity) to these groups: a
+    module in a group must take the option, and no module takes both (a backup never receives an identity)."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
+    for group, option, shared in (('encryption', 'encryption', encryption_logic.ENCRYPTION_SPEC),
+                                  ('decryption', 'decryption', encryption_logic.DECRYPTION_SPEC)):
+        candidates = MODULES + ['backup_preflight', 'backup_verify', 'backup_drill']
+        having = sorted({name for name in candidates if option in load(name).argument_spec()})
+        assert _action_group(group) == having, group
+        for name in having:
+            assert load(name).argument_spec()[option] == shared[option], name
+    assert not set(_action_group('encryption')) & set(_action_group('decryption'))
