@@ -42,7 +42,7 @@ def _mapping(value, what):
 
 def _given(values, names):
     """The non-empty values of ``names`` in ``values`` (AWX injects '' for the inputs a credential lacks)."""
-    return dict((name, values[name]) for name in names if values.get(name) not in (None, ''))
+    return {name: values[name] for name in names if values.get(name) not in (None, '')}
 
 
 def controller_aws_credentials(environ=None):

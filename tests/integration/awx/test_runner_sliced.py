@@ -9,7 +9,6 @@ processes at once; the commit node checks in the store that every expected host 
 Hosts use the local connection (a 30-host inventory, small data each); the store is a filesystem store.
 """
 import glob
-import json
 import os
 import sys
 
@@ -95,8 +94,9 @@ def test_three_slices_write_one_set_committed_once_then_one_host_restores(scratc
 
     # restore one host (the restore template, limited to it) from the sliced set, under a directory
     dest = scratch / 'restored'
-    restore = _job(scratch, 'restore', hosts, store, {}, {'lifeboat_set_id': set_id, 'lifeboat_manifest_sha256': result['manifest_sha256'],
-                                                          'lifeboat_restore_dest': str(dest)})
+    answers = {'lifeboat_set_id': set_id, 'lifeboat_manifest_sha256': result['manifest_sha256'],
+               'lifeboat_restore_dest': str(dest), 'lifeboat_restore_partial': 'true'}  # the survey's, as text
+    restore = _job(scratch, 'restore', hosts, store, {}, answers)
     job = restore.run('restore.yml', 'restore', limit='host07')
     assert job.rc == 0 and job.status == 'successful', job
     restored = glob.glob(str(dest) + '/**/payload.txt', recursive=True)
@@ -126,17 +126,25 @@ def test_a_missing_slice_fails_the_set_naming_its_hosts(scratch):
         assert lifecycle.read_manifest_bytes(opened, set_id) is None
     assert not os.path.exists(os.path.join(store['path'], 'lock.json'))  # the lock is released
 
-    # a failing host in a slice: recorded, the slice fails, a later commit names it with its reason
+    # a host of the last slice finds a problem in its preflight (its directory is gone): that slice marks the set
+    # failed at once, naming the host, and the commit fails naming it with the reason
     artifacts = _start(scratch, hosts, store, 'failing')
-    broken = dict(hosts)
-    broken['host04'] = dict(hosts['host04'], lifeboat_files=[{'name': 'data', 'paths': [str(scratch / 'data' / 'host04')]}])
-    os.remove(str(scratch / 'data' / 'host04' / 'payload.txt'))
-    os.rmdir(str(scratch / 'data' / 'host04'))
-    jobs = _run_slices(scratch, _slices(broken, 3), store, artifacts, 'failing')
-    assert [job.rc == 0 for job in jobs].count(False) == 1
-    failed = [job for job in jobs if job.rc != 0][0]
-    assert json.dumps(failed.artifact_data).count('host04') >= 1
+    set_id = artifacts['lifeboat_open_set_id']
+    os.remove(str(scratch / 'data' / 'host05' / 'payload.txt'))
+    os.rmdir(str(scratch / 'data' / 'host05'))
+    slices = _slices(hosts, 3)
+    assert 'host05' in slices[2]
+    for job in _run_slices(scratch, slices[:2], store, artifacts, 'first'):
+        assert job.rc == 0, job
+    failing = _run_slices(scratch, slices[2:], store, artifacts, 'last')[0]
+    assert failing.rc != 0
+    message = ' '.join(event['event_data']['res'].get('msg', '') for event in failing.failed_events())
+    assert 'set %s is marked failed' % set_id in message and 'host05' in message, message
+    with open_store(store) as opened:
+        status = lifecycle.read_status(opened, set_id)
+    assert status['status'] == 'failed' and 'host05' in status['reason']
+    assert not os.path.exists(os.path.join(store['path'], 'lock.json'))
     commit = _commit(scratch, hosts, store, artifacts, 'failing')
-    assert commit.rc != 0
+    assert commit.rc != 0 and commit.artifact_data['lifeboat_backup']['status'] == 'failed'
     message = ' '.join(event['event_data']['res'].get('msg', '') for event in commit.failed_events())
-    assert 'host04' in message and 'did not deliver' not in message, message
+    assert 'Backup set %s FAILED' % set_id in message and 'host05' in message, message

@@ -13,7 +13,14 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
 
-from test_sets import T0, put_artifact, started, store  # noqa: F401 (the store fixture)
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import FilesystemStore
+
+from test_sets import put_artifact, started
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FilesystemStore({'type': 'filesystem', 'path': str(tmp_path / 'store')})
 
 
 def _doc(host, writes=True, empty=False, failure=None):
