@@ -11,6 +11,7 @@ job's stdout, its job events or its artifacts. The SFTP store is a real sshd on 
 EC2 a real moto server; hosts use the local connection. For the AWS credential the hosts' module processes run
 without the controller's environment (`env -u AWS_...` as their interpreter), as hosts reached over SSH would.
 """
+import itertools
 import os
 import sys
 
@@ -25,6 +26,7 @@ from awslib import KEY, REGION, Moto  # noqa: E402
 from ec2lib import make_instance  # noqa: E402
 from storelib import Sshd  # noqa: E402
 
+JOB_NUMBERS = itertools.count(1)
 AWS_VARIABLES = ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE')
 
 
@@ -55,6 +57,11 @@ def _injected(inputs):
     return render_injectors(injectors['extra_vars'], values)
 
 
+def _messages(job):
+    """The messages of the job's failed tasks (what AWX shows for a red job)."""
+    return ' | '.join(event['event_data']['res'].get('msg', '') for event in job.failed_events())
+
+
 def _secret_lines(text):
     return [line for line in text.strip().splitlines() if '-----' not in line]
 
@@ -68,11 +75,9 @@ class Templates(object):
         self.group_vars = group_vars
         self.credential_vars = credential_vars
         self.envvars = envvars
-        self.count = 0
 
     def run(self, playbook, template_vars=None, launch_vars=None, limit=None, check=False):
-        self.count += 1
-        pdd = PrivateDataDir(self.scratch / 'jobs', '%02d-%s' % (self.count, playbook.split('.')[0]))
+        pdd = PrivateDataDir(self.scratch / 'jobs', '%02d-%s' % (next(JOB_NUMBERS), playbook.split('.')[0]))
         pdd.write_inventory(self.hosts, group_vars=self.group_vars)
         pdd.write_env(template_vars=template_vars, launch_vars=launch_vars, credential_vars=self.credential_vars,
                       envvars=self.envvars)
@@ -97,7 +102,8 @@ def test_every_template_with_the_store_credential_on_an_sftp_store(scratch, sshd
              'known_hosts': sshd.known_hosts, 'timeout': 10}  # no key here: it comes from the credential only
     hosts = _hosts(scratch, ['web1', 'web2'])
     credential = _injected({'sftp_private_key': key_text})
-    assert credential['store']['private_key_content'] == key_text and credential['store']['password'] == ''
+    injected = credential['lifeboat_secrets']['store']
+    assert injected['private_key_content'] == key_text and injected['password'] == ''
     jobs = Templates(scratch, hosts, {'lifeboat_store': store}, credential_vars=credential)
     ran = {}
 
@@ -148,15 +154,17 @@ def test_every_template_with_the_store_credential_on_an_sftp_store(scratch, sshd
         assert 'private_key_content' not in job.stdout, name
 
 
-def test_backup_and_snapshot_with_aws_credential_from_the_controller(scratch, cloud):
+def test_backup_and_snapshot_with_aws_credential_from_the_controller(scratch, cloud, monkeypatch):
     bucket = 'lifeboat-awx-%s' % os.path.basename(str(scratch)).lower()
     cloud['s3'].create_bucket(Bucket=bucket)
     store = {'type': 's3', 'bucket': bucket, 'region': REGION, 'endpoint_url': cloud['url'], 'sse': 'none'}
     # the hosts' module processes run without the controller's environment, as over SSH
-    bare_python = 'env %s AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null %s' % (
-        ' '.join('-u ' + name for name in AWS_VARIABLES), sys.executable)
+    bare_python = scratch / 'python-without-aws-environment'
+    bare_python.write_text('#!/bin/sh\nexec env %s AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/dev/null '
+                           'AWS_CONFIG_FILE=/dev/null %s "$@"\n' % (' '.join('-u ' + name for name in AWS_VARIABLES), sys.executable))
+    bare_python.chmod(0o755)
     instance, _devices = make_instance(cloud['ec2'])
-    hosts = _hosts(scratch, ['app1'], ansible_python_interpreter=bare_python,
+    hosts = _hosts(scratch, ['app1'], ansible_python_interpreter=str(bare_python),
                    lifeboat_snapshot={'instance_id': instance, 'region': REGION, 'endpoint_url': cloud['url'],
                                       'max_attempts': 2, 'async_poll': 1})
     secret = 'controller-secret-%s' % os.path.basename(str(scratch))
@@ -164,18 +172,21 @@ def test_backup_and_snapshot_with_aws_credential_from_the_controller(scratch, cl
     jobs = Templates(scratch, hosts, {'lifeboat_store': store}, envvars=envvars)
 
     job = jobs.run('backup.yml')  # the issue's starting point: the keys stay on the controller
-    assert job.rc != 0 and 'no usable AWS credentials' in job.stdout, job
+    assert job.rc != 0 and 'no usable AWS credentials' in _messages(job), _messages(job)
 
     runs = [jobs.run('backup.yml', template_vars={'lifeboat_store_credentials_from_controller': True}),
             jobs.run('snapshot.yml', template_vars={'lifeboat_store_credentials_from_controller': True})]
     for job in runs:
-        assert job.rc == 0 and job.status == 'successful', job
+        assert job.rc == 0 and job.status == 'successful', _messages(job)
         assert job.artifact_data['lifeboat_backup']['status'] == 'completed'
         assert secret not in job.all_text() and secret not in open(os.path.join(job.artifacts, 'stdout')).read()
     assert runs[1].artifact_data['lifeboat_backup']['artifacts'], runs[1].artifact_data
     snapshot_set = runs[1].artifact_data['lifeboat_backup']['set_id']
     assert cloud['ec2'].describe_snapshots(Filters=[{'Name': 'tag:lifeboat:set-id', 'Values': [snapshot_set]}])['Snapshots']
 
-    # asked for, but the job has no AWS credential: one readable message naming the variables
+    # asked for, but the job has no AWS credential: one readable message naming the variables (the test process's
+    # own AWS variables, which the jobs inherit, are removed first)
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     job = Templates(scratch, hosts, {'lifeboat_store': store}).run('backup.yml', template_vars={'lifeboat_store_credentials_from_controller': True})
-    assert job.rc != 0 and 'AWS_SECRET_ACCESS_KEY' in job.stdout and 'Traceback' not in job.stdout, job
+    assert job.rc != 0 and 'AWS_SECRET_ACCESS_KEY' in _messages(job) and 'Traceback' not in job.stdout, _messages(job)
