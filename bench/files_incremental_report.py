@@ -87,15 +87,15 @@ def main():
     add = out.append
     add('### Incremental files backups (bench/files.sh --incremental, %s)' % meta['started'])
     add('')
+    facts = (int(meta['data_bytes']) / 1e9, meta['data_files'], meta['env'], meta['load_start'], meta['load_end'], meta['restore_fs'])
     add('Dataset: %.2f GB in %s files (bench/make-dataset.sh), a fresh copy each round; %s. Load average %s at the start, %s '
-        'at the end; restores into %s.' % (int(meta['data_bytes']) / 1e9, meta['data_files'], meta['env'], meta['load_start'],
-                                          meta['load_end'], meta['restore_fs']))
+        'at the end; restores into %s.' % facts)
     if mutations:
         first = mutations[0]
+        facts = (100.0 * first['bytes_rewritten'] / first['bytes_total'], first['files_rewritten'], first['files_added'],
+                 first['files_renamed'], first['files_deleted'], meta['chain_change'])
         add('The change run: %.1f%% of the bytes rewritten (%d files), %d added, %d renamed, %d deleted, one directory renamed '
-            '(archived whole again); levels 3-6: %s%% each.' % (100.0 * first['bytes_rewritten'] / first['bytes_total'],
-                                                              first['files_rewritten'], first['files_added'], first['files_renamed'],
-                                                              first['files_deleted'], meta['chain_change']))
+            '(archived whole again); levels 3-6: %s%% each.' % facts)
     add('')
     add('| | module (files_backup) | through the play (backup.yml) |')
     add('|---|---|---|')
@@ -113,8 +113,8 @@ def main():
         fmt(rep.extra('inc_change_module', 'size', 1e-6), 1)))
     if 'restic_unchanged' in rows:
         add('| restic first backup / unchanged re-run, s | %s / %s | |' % (fmt(rep.wall('restic_first')), fmt(rep.wall('restic_unchanged'))))
-        add('| lifeboat unchanged / restic unchanged | **%s** | %s |' % (fmt(rep.ratio('inc_unchanged_module', 'restic_unchanged'), 2),
-                                                                        fmt(rep.ratio('inc_unchanged_play', 'restic_unchanged'), 2)))
+        ratios = (fmt(rep.ratio('inc_unchanged_module', 'restic_unchanged'), 2), fmt(rep.ratio('inc_unchanged_play', 'restic_unchanged'), 2))
+        add('| lifeboat unchanged / restic unchanged | **%s** | %s |' % ratios)
     add('')
     add('| restore | module (files_restore) | through the play (restore.yml) |')
     add('|---|---|---|')

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Change a benchmark dataset the way a day of use does, reproducibly, for the incremental benchmark.
 

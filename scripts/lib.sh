@@ -55,6 +55,28 @@ ensure_venv() {
   export PATH="$LIFEBOAT_VENV/bin:$PATH"
 }
 
+ensure_awx_collection() {
+  # awx.awx, which roles/awx and playbooks/awx_configure.yml use, without Galaxy (unreachable here): it ships in
+  # the `ansible` package on PyPI. Unpacked once into $LIFEBOAT_WORK/cache/awx-collection, where the AWX tests
+  # (tests/integration/awx/awxlib.py) look for it too; ansible-lint needs it to check those files.
+  local cache="$LIFEBOAT_WORK/cache" dest="$LIFEBOAT_WORK/cache/awx-collection"
+  [ -f "$dest/ansible_collections/awx/awx/MANIFEST.json" ] && return 0
+  log "awx.awx from the ansible wheel on PyPI"
+  mkdir -p "$cache"
+  if ! ls "$cache"/ansible-*-py3-none-any.whl >/dev/null 2>&1; then
+    "$LIFEBOAT_VENV/bin/python" -m pip download -q --no-deps -d "$cache" 'ansible>=12,<13'
+  fi
+  rm -rf "$dest.tmp"
+  "$LIFEBOAT_VENV/bin/python" - "$cache" "$dest.tmp" <<'PY'
+import glob, sys, zipfile
+wheel = sorted(glob.glob(sys.argv[1] + '/ansible-*-py3-none-any.whl'))[-1]
+with zipfile.ZipFile(wheel) as zf:
+    zf.extractall(sys.argv[2], [n for n in zf.namelist() if n.startswith('ansible_collections/awx/awx/')])
+PY
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+}
+
 install_collection() {
   # Build the collection tarball from this checkout and install it into $LIFEBOAT_WORK/collections
   local dist="$LIFEBOAT_WORK/dist"

@@ -24,6 +24,7 @@ setup() {
   mapfile -t pkgs < <(grep -v '^\s*#' "$LIFEBOAT_ROOT/tests/apt-packages.txt" | awk 'NF {print $1}')
   ensure_apt python3 python3-venv python3-pip ca-certificates "${pkgs[@]}"
   ensure_venv "$LIFEBOAT_ROOT/tests/requirements.txt"
+  ensure_awx_collection
   install_collection
 }
 
@@ -38,7 +39,7 @@ run_lint() {
   log "ruff"
   (cd "$LIFEBOAT_ROOT" && ruff check .)
   log "ansible-lint (production profile)"
-  (cd "$LIFEBOAT_ROOT" && ANSIBLE_COLLECTIONS_PATH="$LIFEBOAT_WORK/collections" ansible-lint --offline --profile production -q)
+  (cd "$LIFEBOAT_ROOT" && ANSIBLE_COLLECTIONS_PATH="$LIFEBOAT_WORK/collections:$LIFEBOAT_WORK/cache/awx-collection" ansible-lint --offline --profile production -q)
   log "changelog: fragments, changelogs/changelog.yaml, CHANGELOG.rst generated from it"
   (cd "$LIFEBOAT_ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
   (cd "$LIFEBOAT_ROOT" && antsibull-changelog generate --output "$LIFEBOAT_WORK/CHANGELOG.rst" --output-format rst \

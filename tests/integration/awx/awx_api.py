@@ -445,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         if header.startswith('Bearer '):
             return header[7:] in self.state.tokens.values()
         if header.startswith('Basic '):
-            user, _, password = base64.b64decode(header[6:]).decode().partition(':')
+            user, _sep, password = base64.b64decode(header[6:]).decode().partition(':')
             return (user, password) == (self.state.username, self.state.password)
         return False
 
@@ -552,7 +552,7 @@ class AwxStandIn(object):
 
     def writes(self):
         """The requests that changed something (token logins and logouts left out)."""
-        return [(method, path) for method, path, _ in self.state.requests
+        return [(method, path) for method, path, _body in self.state.requests
                 if method != 'GET' and not path.startswith(API + 'tokens/')]
 
     def stop(self):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import COLLECTIONS_PATH, REPO, tool
+from lifeboat_tests_conftest import COLLECTIONS_PATH, REPO, tool
 
 CACHE = os.path.join(os.environ.get('LIFEBOAT_WORK', '/tmp/lifeboat-work'), 'cache')
 ANSIBLE_WHEEL_SPEC = 'ansible>=12,<13'

@@ -27,7 +27,7 @@ import jinja2
 import jinja2.sandbox
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO, tool
+from lifeboat_tests_conftest import COLLECTIONS_PATH, REPO, tool
 
 
 class _Unsafe(str):
@@ -193,6 +193,6 @@ class PrivateDataDir(object):
                                 stderr=subprocess.STDOUT, universal_newlines=True)
 
     def finish(self, proc, ident, timeout=900):
-        out, _ = proc.communicate(timeout=timeout)
+        out, _err = proc.communicate(timeout=timeout)
         return Job(ident, subprocess.CompletedProcess(proc.args, proc.returncode, out, None),
                    os.path.join(self.path, 'artifacts', ident))

@@ -12,7 +12,7 @@ import pytest
 
 from awx_api import AwxStandIn
 from awxlib import collections_path
-from conftest import REPO, run_playbook
+from lifeboat_tests_conftest import REPO, run_playbook
 
 PLAYBOOKS = sorted('playbooks/' + p.name for p in (REPO / 'playbooks').glob('*.yml'))
 PLAYBOOKS += ['playbooks/%s.yml' % n for n in ('status', 'prune', 'verify', 'drill') if 'playbooks/%s.yml' % n not in PLAYBOOKS]  # DEV until lifecycle lands
@@ -86,7 +86,7 @@ def _edges(state, workflow):
     for node in nodes:
         for kind in ('success_nodes', 'failure_nodes', 'always_nodes'):
             for target in state.associated('workflow_job_template_nodes', node['id'], kind):
-                edges.add((node['identifier'], kind.split('_')[0], by_id[target]['identifier']))
+                edges.add((node['identifier'], kind.split('_', maxsplit=1)[0], by_id[target]['identifier']))
     templates = {node['identifier']: state.objects['job_templates'][node['unified_job_template']]['name']
                  for node in nodes}
     return templates, edges

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from awxlib import awx_collection_root, build_collection
-from conftest import REPO, tool
+from lifeboat_tests_conftest import REPO, tool
 
 pytest.importorskip('ansible_builder')
 bindep_depends = pytest.importorskip('bindep.depends')
@@ -114,7 +114,7 @@ def test_containerfile_installs_ansible_core_runner_and_the_collections(context)
 
 
 def test_image_python_requirements(builder_stage):
-    pip_lines, _ = builder_stage
+    pip_lines, _bindep = builder_stage
     names = _requirement_names(pip_lines)
     # the modules' own (this collection's requirements.txt) and awx.awx's (awx_configure.yml)
     assert {'boto3', 'botocore', 'paramiko', 'psycopg2-binary', 'awxkit', 'python-dateutil', 'pytz'} <= names
@@ -125,7 +125,7 @@ def test_image_python_requirements(builder_stage):
 
 
 def test_image_system_packages(builder_stage):
-    _, bindep_text = builder_stage
+    _pip, bindep_text = builder_stage
     on_centos = _packages(bindep_text, CENTOS9)
     assert {'tar', 'zstd', 'gzip', 'pigz', 'postgresql', 'openssh-clients', 'sshpass'} <= on_centos, on_centos
     on_debian = _packages(bindep_text, DEBIAN)

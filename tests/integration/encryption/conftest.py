@@ -10,6 +10,10 @@ import tempfile
 
 import pytest
 
+# the tests of this directory import this module by a name of its own (`import conftest` finds whichever
+# conftest.py pytest loaded last)
+sys.modules.setdefault('lifeboat_encryption_conftest', sys.modules[__name__])
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 for _dir in (HERE, os.path.join(HERE, '..', 'stores'), os.path.join(HERE, '..', 'postgresql'), os.path.join(HERE, '..', 'files')):
     if _dir not in sys.path:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import BACKENDS
+from lifeboat_encryption_conftest import BACKENDS
 from enclib import (HOST, MARKER, commit_set, files_backup, files_restore, make_tree, ok, start_set, stored_bytes,
                     tree)
 from storelib import run_module

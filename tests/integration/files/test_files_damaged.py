@@ -8,8 +8,11 @@ an explicitly named, intact, older set; a record whose size was the string "12" 
 """
 
 import os
+import re
 
 import lb_files_helpers as h
+
+from ansible_collections.lifeboat.backup.plugins.filter.listing import human_size
 
 
 def _src(root, text):
@@ -47,11 +50,14 @@ def test_damaged_sets_are_listed_skipped_and_block_nothing(scratch):
     # list.yml: every set, the damaged ones with their reason
     r = h.run_playbook('list.yml', extra_vars={'lifeboat_store': h.store_spec(store)}, env=h.ENV)
     assert r.rc == 0, r
-    assert '%s  completed  %d' % (intact, size) in r.stdout
-    assert "%s  damaged  0  the manifest of set %s is not valid JSON: " % (bad_json, bad_json) in r.stdout
-    assert ('%s  damaged  0  the manifest of set %s has schema_version 7; this collection reads up to 1: upgrade '
+    # the table (human sizes), then each set that is not completed with its reason in full
+    assert re.search(r'"%s +completed +\S+ +%s ' % (intact, re.escape(human_size(size))), r.stdout), r.stdout
+    for damaged in (bad_json, future, string_size):
+        assert re.search(r'"%s +DAMAGED +' % damaged, r.stdout), r.stdout
+    assert '"%s: the manifest of set %s is not valid JSON: ' % (bad_json, bad_json) in r.stdout
+    assert ('"%s: the manifest of set %s has schema_version 7; this collection reads up to 1: upgrade '
             'lifeboat.backup to read it' % (future, future)) in r.stdout
-    assert ('%s  damaged  0  the manifest of set %s, artifact 1: \'size\' must be a whole number of bytes (0 or more), '
+    assert ('"%s: the manifest of set %s, artifact 1: \'size\' must be a whole number of bytes (0 or more), '
             'not the string \\"%d\\"' % (string_size, string_size, size)) in r.stdout
     assert '[WARNING]: set %s is damaged: ' % bad_json in r.output
 

@@ -16,7 +16,6 @@ import pytest
 import lb_files_helpers as h
 
 
-
 def entry(src, **kw):
     out = {'name': 'app', 'paths': [str(src)], 'incremental': True}
     out.update(kw)

@@ -19,6 +19,10 @@ import uuid
 
 import pytest
 
+# the tests of this directory import this module by a name of its own (`import conftest` finds whichever
+# conftest.py pytest loaded last)
+sys.modules.setdefault('lifeboat_opensearch_conftest', sys.modules[__name__])
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)

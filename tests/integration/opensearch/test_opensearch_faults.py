@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-import conftest as oc
+import lifeboat_opensearch_conftest as oc
 from awslib import free_port
 from osnode import RestError, rest
 

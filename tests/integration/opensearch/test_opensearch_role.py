@@ -9,7 +9,7 @@ import os
 import uuid
 
 import awslib
-import conftest as oc
+import lifeboat_opensearch_conftest as oc
 import osdata
 from osnode import rest
 

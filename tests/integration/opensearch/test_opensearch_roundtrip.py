@@ -4,7 +4,7 @@ force, renamed beside the originals, into a fresh node (DR), check mode of both.
 
 import pytest
 
-import conftest as oc
+import lifeboat_opensearch_conftest as oc
 import osdata
 from osnode import RestError, rest
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 import awslib
-import conftest as oc
+import lifeboat_opensearch_conftest as oc
 import osdata
 import osnode
 from osnode import rest

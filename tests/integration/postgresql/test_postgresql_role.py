@@ -104,6 +104,8 @@ def test_awx_profile_dumps_awx_database_merged_under_the_users_connection(pg_fac
     with open(os.path.join(fs_store['path'], sets[0], 'manifest.json')) as f:
         manifest = json.load(f)
     assert sorted(manifest['components']['localhost']) == ['files/awx-config', 'postgresql/awx', 'postgresql/globals']
+
+
 def _inventory(path, hosts):
     doc = {'all': {'hosts': {name: dict({'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}, **hv)
                              for name, hv in hosts.items()}}}

@@ -19,7 +19,7 @@ def _content_params(sshd, path, key_file, **kw):
 
 def test_key_content_logs_in_without_a_key_file(sshd, workdir):
     path = os.path.join(workdir, 'srv-content')
-    params, _ = _content_params(sshd, path, sshd.client_key)
+    params, _key = _content_params(sshd, path, sshd.client_key)
     store = open_store(params)
     store.check_writable()
     store.close()
@@ -33,11 +33,11 @@ def test_key_content_faults(sshd, workdir):
     params, content = _content_params(sshd, path, enc)
     with pytest.raises(LifeboatError, match='store.private_key_content is encrypted: set store.private_key_passphrase'):
         open_store(params).check_writable()
-    params, _ = _content_params(sshd, path, enc, private_key_passphrase='nope')
+    params, _key = _content_params(sshd, path, enc, private_key_passphrase='nope')
     with pytest.raises(LifeboatError, match='cannot load store.private_key_content: wrong passphrase') as e:
         open_store(params).check_writable()
     assert content.strip().splitlines()[1] not in e.value.msg
-    params, _ = _content_params(sshd, path, enc, private_key_passphrase='correct horse')
+    params, _key = _content_params(sshd, path, enc, private_key_passphrase='correct horse')
     open_store(params).check_writable()
 
     # not a key at all, and both a file and a content

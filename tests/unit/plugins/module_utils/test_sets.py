@@ -683,11 +683,11 @@ def test_a_status_that_cannot_be_written_still_releases_the_lock(store, monkeypa
 def test_small_artifacts_declare_their_part_and_are_written_once(store):
     sid = started(store)
     rec = artifacts.put_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
-                                         'ec2:eu-west-1/i-1', b'{"a": 1}\n')
+                                       'ec2:eu-west-1/i-1', b'{"a": 1}\n')
     assert store.stat(rec['key'] + '.part.json') is not None and rec['size'] == 9
     with pytest.raises(AlreadyExistsError) as e:
         artifacts.put_small_artifact(store, sid, 'web1', 'snapshot', 'ec2', 'ebs-snapshot-set', 'json', '.json',
-                                       'ec2:eu-west-1/i-1', b'{"a": 2}\n')
+                                     'ec2:eu-west-1/i-1', b'{"a": 2}\n')
     assert isinstance(e.value, ConfigError) and 'already has a part snapshot/ec2 of host web1' in e.value.msg
     assert store.get_bytes(rec['key']) == b'{"a": 1}\n'
     assert lifecycle.commit(store, sid, hosts=['web1'])['components'] == {'web1': ['snapshot/ec2']}

@@ -246,9 +246,8 @@ def test_link_repairs_of():
 def test_needs_and_chains_of_a_set():
     zero = dict(record('20261101T000000Z', level=0), component='files', name='app')
     one = dict(record('20261102T000000Z', level=1, chain=_chain_of(zero)), component='files', name='app')
-    other = dict(record('20261102T000000Z', level=2, chain=[{'set_id': '20261030T000000Z', 'level': 0},
-                                                             {'set_id': '20261101T000000Z', 'level': 1}], host='db1'),
-                 component='files', name='etc')
+    other_chain = [{'set_id': '20261030T000000Z', 'level': 0}, {'set_id': '20261101T000000Z', 'level': 1}]
+    other = dict(record('20261102T000000Z', level=2, chain=other_chain, host='db1'), component='files', name='etc')
     plain = dict(record('20261102T000000Z'), component='files', name='plain')
     assert incremental.needs([one, other, plain]) == ['20261030T000000Z', '20261101T000000Z']
     assert incremental.needs([zero, plain]) == []
