@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from lifeboat_tests_conftest import REPO
 from runnerlib import PrivateDataDir, credential_type_from_role, render_injectors
 
 sys.path.insert(0, str(REPO / 'tests' / 'integration' / 'stores'))
