@@ -375,8 +375,8 @@ def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, ch
     parts, records, present, problems = load_parts(store, set_id)
     if expected_hosts:
         deliveries, delivery_problems = load_deliveries(store, set_id)
-        writers, empty_hosts, not_delivered, plan_problems = set_format.delivery_plan(deliveries, expected_hosts,
-                                                                                       allow_missing_hosts)
+        writers, empty_hosts, not_delivered, plan_problems = set_format.delivery_plan(
+            deliveries, expected_hosts, allow_missing_hosts)
         problems = problems + delivery_problems + plan_problems
         hosts = writers + (not_delivered if allow_missing_hosts else [])
     audit = set_format.audit_parts(parts, records, present)

@@ -128,15 +128,16 @@ def test_every_template_with_the_store_credential_on_an_sftp_store(scratch, sshd
     ran['verify'] = job = jobs.run('verify.yml', launch_vars={'lifeboat_hosts': 'web1'})
     assert job.rc == 0 and job.artifact_data['lifeboat_verify']['passed'] is True, job
 
-    ran['drill'] = job = jobs.run('drill.yml', launch_vars={'lifeboat_drill_host': 'web1', 'lifeboat_drill_components': ['files'],
-                                                           'lifeboat_drill_dir': str(scratch)})
+    drill = {'lifeboat_drill_host': 'web1', 'lifeboat_drill_components': ['files'], 'lifeboat_drill_dir': str(scratch)}
+    ran['drill'] = job = jobs.run('drill.yml', launch_vars=drill)
     assert job.rc == 0 and job.artifact_data['lifeboat_drill']['passed'] is True, job
     assert job.artifact_data['lifeboat_drill']['set_id'] == set_id
 
     # the restore survey's answers (AWX marks them !unsafe), limited to one host
     dest = scratch / 'restored'
-    ran['restore'] = job = jobs.run('restore.yml', launch_vars={'lifeboat_set_id': set_id, 'lifeboat_manifest_sha256': backup['manifest_sha256'],
-                                                               'lifeboat_restore_dest': str(dest), 'lifeboat_restore_partial': 'true'}, limit='web2')
+    answers = {'lifeboat_set_id': set_id, 'lifeboat_manifest_sha256': backup['manifest_sha256'],
+               'lifeboat_restore_dest': str(dest), 'lifeboat_restore_partial': 'true'}
+    ran['restore'] = job = jobs.run('restore.yml', launch_vars=answers, limit='web2')
     assert job.rc == 0 and job.artifact_data['lifeboat_restore']['set_id'] == set_id, job
     restored = [os.path.join(d, f) for d, _s, files in os.walk(str(dest)) for f in files]
     assert [open(p).read() for p in restored] == ['web2 settings\n'], restored
