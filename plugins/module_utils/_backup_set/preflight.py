@@ -33,7 +33,8 @@ KNOWN_VARIABLES = frozenset(COMPONENT_VARIABLES + (
     'lifeboat_restore_force', 'lifeboat_restore_host_map', 'lifeboat_restore_components', 'lifeboat_restore_files',
     'lifeboat_restore_partial', 'lifeboat_restore_volumes', 'lifeboat_restore_snapshot', 'lifeboat_postgresql_restore',
     'lifeboat_services', 'lifeboat_guard_path', 'lifeboat_opensearch_group', 'lifeboat_opensearch_restore',
-    'lifeboat_encryption'))
+    'lifeboat_encryption', 'lifeboat_phase', 'lifeboat_open_set_id', 'lifeboat_expected_hosts', 'lifeboat_secrets',
+    'lifeboat_store_credentials_from_controller'))
 
 SUGGEST_CUTOFF = 0.88
 

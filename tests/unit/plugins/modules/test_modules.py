@@ -60,7 +60,8 @@ FS = {'type': 'filesystem', 'path': '/nonexistent/store'}
 REFUSALS = [
     ('backup_set', {'store': FS}, 'missing required arguments: state'),
     ('backup_set', {'store': FS, 'state': 'committed'}, 'state is committed but all of the following are missing: set_id'),
-    ('backup_set', {'store': FS, 'state': 'done'}, 'value of state must be one of: started, committed, failed, got: done'),
+    ('backup_set', {'store': FS, 'state': 'done'}, 'value of state must be one of: started, committed, failed, delivered, got: done'),
+    ('backup_set', {'store': FS, 'state': 'delivered', 'set_id': 'x'}, 'state is delivered but all of the following are missing: host'),
     ('backup_set_info', {'store': FS, 'set_id': 'x', 'latest': True}, 'parameters are mutually exclusive: set_id|latest'),
     ('backup_set_info', {'store': {'type': 'nfs', 'path': '/x'}}, 'value of type must be one of: filesystem, s3, sftp, got: nfs'),
     ('backup_set_info', {'store': {'type': 'filesystem', 'path': '/x', 'bucket_name': 'b'}}, 'bucket_name'),
