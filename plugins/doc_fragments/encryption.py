@@ -46,7 +46,7 @@ requirements:
 options:
   decryption:
     description:
-      - The age identity that decrypts encrypted artifacts. Needed only for sets made with O(encryption)
+      - The age identity that decrypts encrypted artifacts. Needed only for sets made with C(encryption)
         recipients; plain artifacts ignore it.
       - Before anything is read or changed, the identity's public keys are compared with the recipients recorded in
         the set; a wrong identity fails at once, naming the recipients the set was made for.

@@ -27,16 +27,23 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 requirements:
   - GNU tar, zstd or gzip; psycopg2 for PostgreSQL.
 attributes:
   check_mode:
-    support: full
     description: Lists what would be compared and compares nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+seealso:
+  - module: lifeboat.backup.postgresql_scratch
+    description: Creates and removes the scratch PostgreSQL server a drill restores into.
+  - module: lifeboat.backup.files_restore
+    description: Restores the files archives a drill compares.
+  - module: lifeboat.backup.postgresql_restore
+    description: Restores the dumps a drill compares.
+  - module: lifeboat.backup.backup_verify
+    description: Checks the stored bytes without restoring them.
 options:
   set_id:
     description: The set the drill restored. Defaults to the newest completed set.
@@ -123,20 +130,27 @@ passed:
   description: Whether everything matched (null in check mode).
   returned: always
   type: bool
+  sample: true
 items:
   description: One entry per files archive (members, matched, mismatched, bytes) and per database (tables, rows, compared).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {component: files, host: web1, name: etc, passed: true, members: 812, matched: 812, mismatched: 0, bytes: 5242880, problems: []}
+    - {component: postgresql, host: db1, name: app, database: app, compared: row_counts, tables: 14, rows: 120345, passed: true,
+       problems: []}
 problems:
   description: Every mismatch, as one line each.
   returned: always
   type: list
   elements: str
+  sample: ['db1 postgresql/app: table public.orders has 99 rows, the backup counted 100']
 totals:
   description: Members, bytes, databases, tables and rows compared, mismatches, seconds, and O(facts).
   returned: always
   type: dict
+  sample: {seconds: 41.2, files_members: 812, files_bytes: 5242880, databases: 1, tables: 14, rows: 120345, mismatches: 0}
 recorded:
   description: The key of the result document in the store.
   returned: when recorded
@@ -146,9 +160,12 @@ recorded:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import drill
 
 
@@ -171,6 +188,7 @@ def argument_spec():
         record=dict(type='bool', default=True),
         failure=dict(type='str'),
         progress_file=dict(type='path'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -178,14 +196,14 @@ def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def run(params, check_mode):
+def run(store, params, check_mode):
     reporter = progress.Reporter(params['progress_file'], 'drill comparison', direction='read') if params['progress_file'] else None
     try:
-        with open_store(params['store']) as store:
-            result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
-                               components=params['components'], files_dest=params['files_dest'],
-                               postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
-                               check_mode=check_mode, failure=params['failure'], reporter=reporter)
+        result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
+                           components=params['components'], files_dest=params['files_dest'],
+                           postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
+                           check_mode=check_mode, failure=params['failure'], reporter=reporter,
+                           decryption=encryption.for_restore(params['decryption']))
     finally:
         if reporter is not None:
             reporter.done()
@@ -197,11 +215,7 @@ def run(params, check_mode):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

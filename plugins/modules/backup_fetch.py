@@ -71,6 +71,7 @@ options:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 '''
 
 EXAMPLES = r'''
@@ -139,6 +140,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
@@ -155,6 +158,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
         decompress=dict(type='bool', default=True),
         mode=dict(type='str', default='0600'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -176,7 +180,8 @@ def file_mode(text):
 def run(store, params, check_mode):
     return upload.fetch(store, params['host'], params['name'], params['dest'], component=params['component'],
                         set_id=params['set_id'], pin=params['manifest_sha256'], force=params['force'],
-                        decompress=params['decompress'], mode=file_mode(params['mode']), check_mode=check_mode)
+                        decompress=params['decompress'], mode=file_mode(params['mode']), check_mode=check_mode,
+                        decryption=encryption.for_restore(params['decryption']) if params['decompress'] else None)
 
 
 def main():

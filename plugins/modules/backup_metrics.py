@@ -22,13 +22,16 @@ description:
     C(docs/metrics.md) for every metric and example alert rules.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
 attributes:
   check_mode:
-    support: full
     description: Returns the series that would be written and writes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff; RV(metrics) shows what this run contributes.
+seealso:
+  - module: lifeboat.backup.backup_status
+    description: The freshness a C(status) operation writes.
+  - module: lifeboat.backup.backup_prune
+    description: The results a C(prune) operation writes.
 options:
   path:
     description: The metrics file, an absolute path ending in C(.prom) in an existing directory.
@@ -100,7 +103,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _metrics as metrics
 
 
@@ -125,11 +128,7 @@ def run(params, check_mode, now=None):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == '__main__':

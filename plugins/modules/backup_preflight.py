@@ -24,6 +24,7 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
   - lifeboat.backup.store
+  - lifeboat.backup.encryption
 attributes:
   check_mode:
     support: full
@@ -194,6 +195,12 @@ options:
     type: list
     elements: str
     default: []
+  encryption_advised:
+    description:
+      - Why this host's sets should be encrypted (a profile whose sets hold secrets says so); when O(encryption) has
+        no recipients, a warning gives this reason. Recipients that cannot be used are a problem whether or not this
+        is set.
+    type: str
   allow_empty:
     description:
       - A host with nothing to back up is not a problem (it is reported in RV(empty) and recorded in the set's
@@ -247,6 +254,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Lif
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import preflight
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 
 COMPRESSIONS = ['zstd', 'gzip', 'none']
 
@@ -289,6 +297,8 @@ def argument_spec():
         full_every=dict(type='raw', default=24),
         variables=dict(type='list', elements='str', default=[]),
         allow_empty=dict(type='bool', default=False),
+        encryption_advised=dict(type='str'),
+        **encryption_logic.ENCRYPTION_SPEC
     )
 
 
@@ -301,7 +311,8 @@ def main():
                                level=p['level'],
                                threads=p['threads'], variables=p['variables'], allow_empty=p['allow_empty'],
                                full_every=p['full_every'],
-                               check_mode=module.check_mode)
+                               check_mode=module.check_mode, encryption=p['encryption'],
+                               encryption_advised=p['encryption_advised'])
     except LifeboatError as e:
         module.fail_json(msg=e.msg, **e.details)
     for warning in result.pop('warnings', []):

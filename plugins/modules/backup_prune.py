@@ -19,24 +19,29 @@ description:
   - Then, holding the store lock, removes each set in an order that is safe to interrupt, the manifest first (the set is
     never listed as completed again), then what the set points to outside the store (the EBS snapshots its snapshot
     records name, in every region they were copied to, with the AWS options of this module, O(region) being only a
-    fallback since the regions come from the records), then its status, objects and check results. A later prune
+    fallback since the regions come from the records; the OpenSearch snapshots its records name, through O(opensearch)),
+    then its status, objects and check results. A later prune
     finishes a set an interrupted one began.
   - A set the store refuses to delete (S3 Object Lock) is reported with the date it can go and left whole; the prune goes on.
   - Check mode is the dry run, every set with its reason and the bytes that would be freed.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.aws
 requirements:
   - boto3 (S3 stores, and sets with EBS snapshot records)
 attributes:
   check_mode:
-    support: full
     description: Lists every set with the rule that keeps it or the reason it would go, and removes nothing (no lock taken).
-  diff_mode:
-    support: none
-    description: Nothing to diff; RV(sets) lists every decision.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets a prune decides about.
+  - module: lifeboat.backup.backup_status
+    description: Checks the newest set is fresh after a prune.
+  - module: lifeboat.backup.ec2_snapshot_set
+    description: Removes one EBS snapshot set (what a prune does for each set it removes).
 options:
   policy:
     description:
@@ -57,9 +62,90 @@ options:
     type: int
     default: 3600
   jobs:
-    description: Sets removed at the same time (each in its own safe order).
+    description:
+      - Sets whose external references (EBS snapshot sets, OpenSearch snapshots) are removed at the same time.
+      - The store's own deletes are batched (S3 DeleteObjects, 1,000 keys a call).
     type: int
     default: 4
+  opensearch:
+    description:
+      - The OpenSearch clusters the store's sets hold snapshots of, one entry per cluster with the connection options of
+        M(lifeboat.backup.opensearch_snapshot) (C(hosts), C(auth_type), C(username), C(password), C(ca_path),
+        C(client_cert), C(client_key), C(validate_certs), C(request_timeout), C(aws_region), C(aws_service),
+        C(aws_profile), C(aws_access_key), C(aws_secret_key), C(aws_session_token)).
+      - A removed set's OpenSearch record names its snapshot and cluster (by uuid); the snapshot is deleted through that
+        cluster's API, and only when its uuid is the one recorded. A set whose cluster is not reachable through these
+        stays, without its manifest, for a later prune (reported in RV(errors)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      hosts:
+        description: URLs of one or more nodes of the cluster, for example C(https://search1:9200).
+        type: list
+        elements: str
+        required: true
+        aliases:
+        - urls
+      auth_type:
+        description: C(basic) sends C(username)/C(password) (HTTP basic auth, as the security plugin expects); C(sigv4) signs
+          every request for Amazon OpenSearch Service with AWS Signature Version 4 (needs botocore); C(none) sends no credentials.
+        type: str
+        default: auto
+        choices:
+        - auto
+        - none
+        - basic
+        - sigv4
+      username:
+        description: User for HTTP basic auth.
+        type: str
+        aliases:
+        - login_user
+      password:
+        description: Password for HTTP basic auth.
+        type: str
+        aliases:
+        - login_password
+      ca_path:
+        description: PEM file of the CA(s) that signed the nodes' certificates (Chef Automate HA - its root CA).
+        type: path
+      client_cert:
+        description: PEM client certificate for clusters that authenticate clients by certificate (with C(client_key)).
+        type: path
+      client_key:
+        description: PEM private key of C(client_cert).
+        type: path
+      validate_certs:
+        description: Verify the nodes' TLS certificates (against C(ca_path) or the system store) and host names.
+        type: bool
+        default: true
+      request_timeout:
+        description: Seconds one REST call may take (waiting for a snapshot or a restore polls with short calls).
+        type: int
+        default: 60
+      aws_region:
+        description: With C(auth_type=sigv4), the region of the Amazon OpenSearch Service domain.
+        type: str
+      aws_service:
+        description: With C(auth_type=sigv4), C(es) for a managed domain, C(aoss) for OpenSearch Serverless.
+        type: str
+        default: es
+        choices:
+        - es
+        - aoss
+      aws_profile:
+        description: With C(auth_type=sigv4), a named AWS profile; without keys or profile botocore's chain is used.
+        type: str
+      aws_access_key:
+        description: With C(auth_type=sigv4), an access key id.
+        type: str
+      aws_secret_key:
+        description: With C(auth_type=sigv4), the secret access key.
+        type: str
+      aws_session_token:
+        description: With C(auth_type=sigv4), a session token for temporary credentials.
+        type: str
   progress_file:
     description:
       - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
@@ -89,31 +175,41 @@ sets:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {id: 20261122T031500Z-nightly, label: nightly, timestamp: '2026-11-22T03:15:00Z', status: completed, action: keep,
+       reasons: [daily 1, weekly 1], size: 104857600}
+    - {id: 20261101T031500Z-nightly, label: nightly, timestamp: '2026-11-01T03:15:00Z', status: completed, action: remove,
+       reasons: [no rule keeps it], size: 104857600, outcome: removed}
 keep:
   description: Ids of the sets kept.
   returned: always
   type: list
   elements: str
+  sample: [20261122T031500Z-nightly, 20261121T031500Z-nightly]
 remove:
   description: Ids of the sets the policy removes.
   returned: always
   type: list
   elements: str
+  sample: [20261101T031500Z-nightly]
 removed:
   description: Ids of the sets actually removed.
   returned: always
   type: list
   elements: str
+  sample: [20261101T031500Z-nightly]
 retained:
   description: Sets the store refused to delete yet (S3 Object Lock), with C(retained_until).
   returned: always
   type: list
   elements: dict
+  sample: [{id: 20261002T031500Z-nightly, retained_until: '2027-01-01T00:00:00Z'}]
 errors:
   description: Sets whose removal failed (they stay, without their manifest, for the next prune), with the error.
   returned: always
   type: list
   elements: dict
+  sample: [{id: 20261003T031500Z-nightly, error: 'unreachable: ec2.eu-west-1.amazonaws.com'}]
 bytes_freed:
   description: Bytes of the sets removed.
   returned: always
@@ -123,6 +219,7 @@ bytes_to_free:
   description: In check mode, bytes that would be freed.
   returned: in check mode
   type: int
+  sample: 10737418240
 groups:
   description: The rules each label group was decided with.
   returned: always
@@ -130,15 +227,19 @@ groups:
   sample: {nightly: "keep_daily 7, keep_weekly 4"}
 '''
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import client as aws_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._aws import ec2 as ec2_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import prune
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import retention
+from ansible_collections.lifeboat.backup.plugins.module_utils._opensearch import logic as os_logic
 
 
 def argument_spec():
@@ -149,6 +250,8 @@ def argument_spec():
         lock_ttl=dict(type='int', default=3600),
         jobs=dict(type='int', default=4),
         progress_file=dict(type='path'),
+        opensearch=dict(type='list', elements='dict', default=[], options=copy.deepcopy(os_logic.CONNECTION_SPEC),
+                        required_together=os_logic.CONNECTION_TOGETHER),
         **aws_client.AWS_SPEC
     )
 
@@ -158,24 +261,24 @@ def build_module():
 
 
 # Objects outside the store that a set's records point to, by component and artifact_kind: a function record ->
-# facts that deletes them (idempotently). OpenSearch snapshots (the opensearch_snapshot module's records) get their
-# hook here, next to the EBS snapshot sets.
-def external_hooks(aws, check_mode):
-    return prune.ebs_hooks(ec2_client.factory(aws), check_mode=check_mode)
+# facts that deletes them (idempotently): the EBS snapshot sets and the OpenSearch snapshots.
+def external_hooks(params, check_mode):
+    hooks = prune.ebs_hooks(ec2_client.factory(params), check_mode=check_mode)
+    hooks.update(prune.opensearch_hooks(params['opensearch'], check_mode=check_mode))
+    return hooks
 
 
-def run(params, check_mode):
+def run(store, params, check_mode):
     policy = retention.parse_policy(params['policy'])
     if not any(retention.has_rules(rules) for rules in [policy['rules']] + list(policy['labels'].values())):
         raise ConfigError('the retention policy has no keep rule (keep_last, keep_daily, ... or keep_within): refusing to '
                           'prune, a missing lifeboat_retention must not remove every set but the newest')
     reporter = progress.Reporter(params['progress_file'], 'prune') if params['progress_file'] else None
     try:
-        with open_store(params['store']) as store:
-            return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
-                             external=external_hooks(params, check_mode),
-                             lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
-                             reporter=reporter, jobs=max(1, params['jobs']))
+        return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
+                         external=external_hooks(params, check_mode),
+                         lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
+                         reporter=reporter, jobs=max(1, params['jobs']))
     finally:
         if reporter is not None:
             reporter.done()
@@ -183,11 +286,7 @@ def run(params, check_mode):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

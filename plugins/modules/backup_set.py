@@ -20,6 +20,9 @@ description:
     it writes the manifest, last; that write is the commit. A set that fails verification is marked failed.
     Nothing it checks comes from values returned to the controller, which Ansible may have masked (no_log).
   - O(state=failed) marks a set failed with a reason. Failed and interrupted sets are never restorable.
+  - O(state=delivered), for a backup split over several jobs (AWX job slicing, C(lifeboat_phase=hosts)), records in
+    the set that O(host) delivered its parts (O(writes)), had nothing to back up (O(empty)), or failed (O(reason)).
+    O(state=committed) with O(expected_hosts) then takes the hosts from those records.
   - Run it once per set (C(run_once)), on a host that reaches the store.
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
@@ -38,7 +41,7 @@ options:
     description: What to do with the set.
     type: str
     required: true
-    choices: [started, committed, failed]
+    choices: [started, committed, failed, delivered]
   set_id:
     description: The set to commit or fail. Required for O(state=committed) and O(state=failed).
     type: str
@@ -46,8 +49,34 @@ options:
     description: With O(state=started), a label appended to the set id (lower-case letters, digits, C(.), C(_), C(-)).
     type: str
   reason:
-    description: With O(state=failed), why the set failed (stored in the set and shown by M(lifeboat.backup.backup_set_info)).
+    description:
+      - With O(state=failed), why the set failed (stored in the set and shown by M(lifeboat.backup.backup_set_info)).
+      - With O(state=delivered), why O(host) failed; the commit then fails the set naming the host and this reason.
     type: str
+  host:
+    description: With O(state=delivered), the host whose delivery is recorded (once per host and set).
+    type: str
+    version_added: 0.2.0
+  writes:
+    description: With O(state=delivered), the host wrote parts into the set (the commit checks them in the store).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  empty:
+    description: With O(state=delivered), the host had nothing to back up and was allowed to (recorded as an empty host).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  expected_hosts:
+    description:
+      - With O(state=committed), the hosts of a backup split over several jobs. Each must have recorded its delivery
+        (O(state=delivered)) without a failure; a host with no record (its slice did not run, it was unreachable) or
+        with a failure fails the set, naming it, unless O(allow_missing_hosts). The hosts that wrote parts are
+        checked as with O(hosts), which is then not needed.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
   hosts:
     description: With O(state=committed), hosts that must each have written at least one complete artifact.
     type: list
@@ -184,6 +213,16 @@ missing_hosts:
   type: list
   elements: str
   sample: [web3]
+delivered:
+  description: With O(state=delivered), whether the host delivered (false when it recorded a failure).
+  returned: when O(state=delivered)
+  type: bool
+  sample: true
+host:
+  description: The host whose delivery was recorded.
+  returned: when O(state=delivered)
+  type: str
+  sample: web1
 reason:
   description: Why the set failed.
   returned: when O(state=failed)
@@ -232,11 +271,15 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 def argument_spec():
     return dict(
         store=STORE_ARG,
-        state=dict(type='str', required=True, choices=['started', 'committed', 'failed']),
+        state=dict(type='str', required=True, choices=['started', 'committed', 'failed', 'delivered']),
         set_id=dict(type='str'),
         label=dict(type='str'),
         reason=dict(type='str'),
         hosts=dict(type='list', elements='str', default=[]),
+        host=dict(type='str'),
+        writes=dict(type='bool', default=False),
+        empty=dict(type='bool', default=False),
+        expected_hosts=dict(type='list', elements='str', default=[]),
         expect=dict(type='dict', default={}),
         empty_hosts=dict(type='list', elements='str', default=[]),
         allow_missing_hosts=dict(type='bool', default=False),
@@ -249,7 +292,8 @@ def argument_spec():
 
 def build_module():
     return AnsibleModule(argument_spec=argument_spec(),
-                         required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id'])],
+                         required_if=[('state', 'committed', ['set_id']), ('state', 'failed', ['set_id']),
+                                      ('state', 'delivered', ['set_id', 'host'])],
                          supports_check_mode=True)
 
 
@@ -261,7 +305,10 @@ def run(store, params, check_mode):
     if state == 'committed':
         return lifecycle.commit(store, params['set_id'], expect=params['expect'], hosts=params['hosts'],
                                 allow_missing_hosts=params['allow_missing_hosts'], empty_hosts=params['empty_hosts'],
-                                check_mode=check_mode)
+                                expected_hosts=params['expected_hosts'], check_mode=check_mode)
+    if state == 'delivered':
+        return lifecycle.deliver(store, params['set_id'], params['host'], params['writes'], empty=params['empty'],
+                                 failure=params['reason'], check_mode=check_mode)
     return lifecycle.fail(store, params['set_id'], params['reason'] or 'failed (no reason given)', check_mode=check_mode)
 
 

@@ -21,14 +21,16 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.attributes
   - lifeboat.backup.store
 attributes:
   check_mode:
-    support: full
     description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists every set.
+  - module: lifeboat.backup.backup_metrics
+    description: Writes the status into a Prometheus textfile.
 options:
   rpo:
     description: The recovery point objective, a duration such as C(26h), C(2d), C(1w) (units y, m for months, w, d, h).
@@ -71,6 +73,7 @@ problems:
   returned: always
   type: list
   elements: str
+  sample: ['label nightly: the newest completed set 20261121T031500Z-nightly is 1d 2h old, older than the RPO 26h']
 groups:
   description:
     - One entry per label with C(label), C(newest) (set id), C(newest_timestamp), C(age_seconds), C(rpo_seconds),
@@ -79,6 +82,11 @@ groups:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {label: nightly, newest: 20261122T031500Z-nightly, newest_timestamp: '2026-11-22T03:15:00Z', age_seconds: 6300,
+       rpo_seconds: 93600, rpo_met: true, last_verify: {when: '2026-11-22T04:00:00Z', passed: true, level: full},
+       last_drill: {when: '2026-11-20T05:00:00Z', passed: true}, in_progress: [], counts: {completed: 30, failed: 1},
+       problems: []}
 now:
   description: The time the status was computed (UTC).
   returned: always
@@ -88,8 +96,8 @@ now:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import freshness
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
@@ -110,10 +118,10 @@ def build_module():
     return AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
 
 
-def run(params, now=None):
+def run(store, params, check_mode, now=None):
+    # read-only: the same in check mode
     now = now or set_format.utcnow()
-    with open_store(params['store']) as store:
-        sets = results.attach(lifecycle.list_sets(store, now), results.check_keys(store), now)
+    sets = results.attach(lifecycle.list_sets(store, now), results.check_keys(store), now)
     out = freshness.status(sets, now, params['rpo'], labels=params['labels'], verify_max_age=params['verify_max_age'],
                            drill_max_age=params['drill_max_age'])
     out.update({'changed': False, 'now': set_format.iso(now)})
@@ -122,11 +130,7 @@ def run(params, now=None):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

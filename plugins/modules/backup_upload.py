@@ -69,6 +69,7 @@ extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.compression
+  - lifeboat.backup.encryption
 '''
 
 EXAMPLES = r'''
@@ -152,6 +153,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import upload
 
@@ -165,7 +168,8 @@ def argument_spec():
         name=dict(type='str'),
         exclude=dict(type='list', elements='str', default=[]),
         one_file_system=dict(type='bool', default=False),
-        **pipeline.COMPRESSION_SPEC
+        **pipeline.COMPRESSION_SPEC,
+        **encryption_logic.ENCRYPTION_SPEC
     )
 
 
@@ -176,7 +180,8 @@ def build_module():
 def run(store, params, check_mode):
     return upload.upload(store, params['set_id'], params['host'], params['src'], name=params['name'],
                          compression=params['compression'], level=params['level'], threads=params['threads'],
-                         exclude=params['exclude'], one_file_system=params['one_file_system'], check_mode=check_mode)
+                         exclude=params['exclude'], one_file_system=params['one_file_system'], check_mode=check_mode,
+                         encryption=encryption.for_backup(params['encryption']))
 
 
 def main():

@@ -27,17 +27,20 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 requirements:
   - boto3 (for O(store.type=s3)), paramiko (for O(store.type=sftp))
   - zstd or gzip, GNU tar, dd, tail; pg_restore for PostgreSQL dumps (O(level=full))
 attributes:
   check_mode:
-    support: full
     description: Verifies as usual (it only reads) and records no result in the store.
-  diff_mode:
-    support: none
-    description: Nothing to diff; the result lists what was checked.
+seealso:
+  - module: lifeboat.backup.backup_set_info
+    description: Lists the sets with their last verification; O(lifeboat.backup.backup_set_info#module:verify=true) is the quick check alone.
+  - module: lifeboat.backup.backup_drill
+    description: Goes further, restoring a set into scratch and comparing it.
 options:
   sets:
     description:
@@ -101,6 +104,10 @@ sets:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {set_id: 20261122T031500Z-nightly, passed: false, manifest_sha256: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4,
+       problems: ['web1/files/etc.tar.zst: sha256 differs from the manifest'], totals: {artifacts: 3, bytes: 104857600},
+       recorded: checks/20261122T031500Z-nightly/20261123T040000Z-verify-failed.json}
 checked:
   description: Sets checked.
   returned: always
@@ -111,6 +118,7 @@ failed_sets:
   returned: always
   type: list
   elements: str
+  sample: [20261122T031500Z-nightly]
 bytes_read:
   description: Bytes read from the store (stored, compressed bytes).
   returned: always
@@ -130,9 +138,12 @@ throughput:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
-from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG, open_store
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 
 
@@ -144,6 +155,7 @@ def argument_spec():
         jobs=dict(type='int', default=2),
         record=dict(type='bool', default=True),
         progress_file=dict(type='path'),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -159,12 +171,12 @@ def which_sets(values):
     return values
 
 
-def run(params, check_mode):
+def run(store, params, check_mode):
     reporter = progress.Reporter(params['progress_file'], 'verify %s' % params['level'], direction='read') if params['progress_file'] else None
     try:
-        with open_store(params['store']) as store:
-            result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
-                                record=params['record'], check_mode=check_mode, reporter=reporter)
+        result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
+                            record=params['record'], check_mode=check_mode, reporter=reporter,
+                            decryption=encryption.for_restore(params['decryption']) if params['level'] == 'full' else None)
     finally:
         if reporter is not None:
             reporter.done()
@@ -178,11 +190,7 @@ def run(params, check_mode):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute_in_store(module, run)
 
 
 if __name__ == '__main__':

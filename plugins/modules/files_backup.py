@@ -67,11 +67,6 @@ options:
     type: list
     elements: str
     default: []
-  encryption:
-    description: Client-side encryption stage of the pipeline. Only C(none) exists in this version.
-    type: str
-    default: none
-    choices: [none]
   one_file_system:
     description: Stay on the filesystem of each path (do not descend into other mounts).
     type: bool
@@ -105,6 +100,7 @@ extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.compression
+  - lifeboat.backup.encryption
 '''
 
 EXAMPLES = r'''
@@ -239,6 +235,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
 
@@ -251,13 +249,13 @@ def argument_spec():
         name=dict(type='str', required=True),
         paths=dict(type='list', elements='path', required=True),
         exclude=dict(type='list', elements='str', default=[]),
-        encryption=dict(type='str', default='none', choices=['none']),
         one_file_system=dict(type='bool', default=False),
         incremental=dict(type='bool', default=False),
         full_every=dict(type='raw', default=24),
         full=dict(type='bool', default=False),
         base_host=dict(type='str'),
-        **pipeline.COMPRESSION_SPEC
+        **pipeline.COMPRESSION_SPEC,
+        **encryption_logic.ENCRYPTION_SPEC
     )
 
 
@@ -268,7 +266,7 @@ def build_module():
 def run(store, params, check_mode):
     return files_backup.backup(store, params['set_id'], params['host'], params['name'], params['paths'],
                                exclude=params['exclude'], compression=params['compression'], level=params['level'],
-                               threads=params['threads'], encryption=params['encryption'],
+                               threads=params['threads'], encryption=encryption.for_backup(params['encryption']),
                                one_file_system=params['one_file_system'], check_mode=check_mode,
                                incremental_mode=params['incremental'], full_every=params['full_every'],
                                full=params['full'], base_host=params['base_host'])

@@ -85,6 +85,7 @@ options:
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
+  - lifeboat.backup.encryption.decryption
 '''
 
 EXAMPLES = r'''
@@ -205,6 +206,8 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
@@ -220,6 +223,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
         staging_dir=dict(type='path'),
         keep_setid=dict(type='bool', default=False),
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 
@@ -230,7 +234,8 @@ def build_module():
 def run(store, params, check_mode):
     return files_restore.restore(store, params['host'], params['name'], set_id=params['set_id'], pin=params['manifest_sha256'],
                                  dest=params['dest'], force=params['force'], staging_dir=params['staging_dir'],
-                                 keep_setid=params['keep_setid'], check_mode=check_mode)
+                                 keep_setid=params['keep_setid'], check_mode=check_mode,
+                                 decryption=encryption.for_restore(params['decryption']))
 
 
 def main():

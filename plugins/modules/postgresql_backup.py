@@ -83,6 +83,7 @@ extends_documentation_fragment:
   - lifeboat.backup.store
   - lifeboat.backup.postgresql
   - lifeboat.backup.compression
+  - lifeboat.backup.encryption
 '''
 
 EXAMPLES = r'''
@@ -164,6 +165,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
@@ -185,7 +187,8 @@ def argument_spec():
         lock_wait_timeout=dict(type='str'),
         tmp_dir=dict(type='path'),
         **pipeline.COMPRESSION_SPEC,
-        **pg_logic.CONNECTION_SPEC
+        **pg_logic.CONNECTION_SPEC,
+        **encryption_logic.ENCRYPTION_SPEC
     )
 
 

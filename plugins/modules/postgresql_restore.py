@@ -120,6 +120,7 @@ extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.postgresql
+  - lifeboat.backup.encryption.decryption
 '''
 
 EXAMPLES = r'''
@@ -213,6 +214,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
@@ -240,7 +242,8 @@ def argument_spec():
         verify_first=dict(type='bool', default=True),
         tmp_dir=dict(type='path'),
         standby=dict(type='str', default='fail', choices=['fail', 'skip']),
-        **pg_logic.CONNECTION_SPEC
+        **pg_logic.CONNECTION_SPEC,
+        **encryption_logic.DECRYPTION_SPEC
     )
 
 

@@ -24,13 +24,16 @@ author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 requirements:
   - The PostgreSQL server package (initdb, postgres, pg_ctl) of the needed major version; util-linux setpriv when run as root.
+extends_documentation_fragment:
+  - lifeboat.backup.attributes
 attributes:
   check_mode:
-    support: full
     description: Says which binaries would be used and which commands would run (RV(commands)), and creates or removes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+seealso:
+  - module: lifeboat.backup.backup_drill
+    description: Compares what was restored into the scratch server with what the backup recorded.
+  - module: lifeboat.backup.postgresql_restore
+    description: Restores a dump into the scratch server.
 options:
   state:
     description: Create and start (C(present)), or stop and delete (C(absent)).
@@ -117,6 +120,7 @@ socket_dir:
   description: The directory of the unix socket (0700, the server's OS user only).
   returned: when O(state=present) and not in check mode
   type: str
+  sample: /var/tmp/lifeboat-scratch-pg-k2j4h1/socket
 bin_dir:
   description: The server binaries used.
   returned: when O(state=present)
@@ -132,11 +136,14 @@ commands:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {argv: [/usr/lib/postgresql/15/bin/initdb, -D, /var/tmp/lifeboat-scratch-pg-k2j4h1/data, -U, postgres], ran: true, rc: 0,
+       seconds: 1.9}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
+from ansible_collections.lifeboat.backup.plugins.module_utils import _module
 from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import scratch_pg
 
@@ -170,11 +177,7 @@ def run(params, check_mode):
 
 def main():
     module = build_module()
-    try:
-        result = run(module.params, module.check_mode)
-    except LifeboatError as e:
-        module.fail_json(msg=e.msg, **e.details)
-    module.exit_json(**result)
+    _module.execute(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == '__main__':

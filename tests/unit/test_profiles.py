@@ -24,7 +24,7 @@ def test_the_documented_profiles_exist():
 def test_profile_shape(name):
     data = yaml.safe_load((VARS / ('%s.yml' % name)).read_text())
     required = {'__lifeboat_profile_files', '__lifeboat_profile_services', '__lifeboat_profile_postgresql'}
-    optional = {'__lifeboat_profile_opensearch', '__lifeboat_profile_postgresql_needs'}
+    optional = {'__lifeboat_profile_opensearch', '__lifeboat_profile_postgresql_needs', '__lifeboat_profile_encryption_advised'}
     assert required <= set(data) <= required | optional
     search = data.get('__lifeboat_profile_opensearch', {})
     assert isinstance(search, dict)

@@ -99,3 +99,18 @@ def test_role_spec_defaults_are_the_role_defaults(role):
     for name, opt in _specs(role)['main']['options'].items():
         if 'default' in opt and name in defaults:
             assert opt['default'] == defaults[name], (role, name)
+
+
+def test_lifeboat_encryption_is_one_spec_with_the_modules_options():
+    """lifeboat_encryption is one variable for every role: its spec is the same wherever it is declared, holds the
+    options of the modules' encryption and decryption, and keeps their secrets no_log."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
+    common = _specs('common')['main']['options']['lifeboat_encryption']
+    for entry in ('verify', 'drill'):
+        assert _specs('lifecycle')[entry]['options']['lifeboat_encryption'] == common, entry
+    modules = dict(encryption_logic.RECIPIENTS_SPEC, **encryption_logic.IDENTITY_SPEC)
+    assert sorted(common['options']) == sorted(modules)
+    for name, module_opt in modules.items():
+        assert common['options'][name]['type'] == module_opt['type'], name
+        assert bool(common['options'][name].get('no_log')) == bool(module_opt.get('no_log')), name
+    assert common['options']['identity']['no_log'] is True

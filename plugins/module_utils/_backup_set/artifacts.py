@@ -16,23 +16,32 @@ Every write renews this process's heartbeat in the set and is cancelled cleanly 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import signal
+
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import CancelledError, ConfigError, DamagedError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption_age
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 
 
 def artifact_filename(name, fmt_ext, compression, encryption='none'):
-    enc_ext = '' if encryption in (None, 'none') else '.' + encryption
-    return name + fmt_ext + pipeline.EXTENSIONS[compression] + enc_ext
+    """``app.tar.zst``, ``app.tar.zst.age``: the format's, the compression's and the encryption's suffixes."""
+    enc_name = pipeline.encryption_name(encryption)
+    return name + fmt_ext + pipeline.EXTENSIONS[compression] + ('' if enc_name == 'none' else '.' + enc_name)
 
 
 def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, check_source,
                    source_argv=None, source_file=None, source_name='source', compression='zstd', level=None,
                    threads=0, encryption='none', tools=None, extra=None, cwd=None, env=None, progress=None):
     """Stream one artifact into an open set and write its record.
+
+    ``encryption`` is None (or 'none') or an ``_encryption.age.Encryption``: the artifact is then encrypted by
+    age after compression, and the record says ``encryption: age`` with the recipients' fingerprints.
 
     ``check_source(StageResult or None) -> dict`` judges the source process (raise LifeboatError when it
     failed) and returns extra facts for the record (warnings, totals...). Nothing is committed unless the
@@ -69,8 +78,10 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
         merged.update(facts)
         merged['seconds'] = round(res['seconds'], 3)
         record = set_format.make_record(set_id, host, component, name, kind, key, source, fmt_name, compression,
-                                        encryption or 'none', res['size'], res['sha256'], started,
+                                        pipeline.encryption_name(encryption), res['size'], res['sha256'], started,
                                         set_format.iso(set_format.utcnow()), all_tools, extra=merged)
+        if pipeline.encryption_name(encryption) != 'none':
+            record['recipients'] = encryption.record_recipients()
         lifecycle.put_record(store, record)
     except CancelledError as e:
         heartbeat.mark_cancelled()
@@ -88,17 +99,24 @@ def find_record(manifest, host, component, name):
                         % (manifest['set_id'], component, name, host, ', '.join(have) or 'nothing'))
 
 
-def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None, on_sink_line=None):
+def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None, on_sink_line=None, decryption=None):
     """Stream an artifact into a sink process; raise when size or sha256 differ from the record.
+
+    An encrypted record needs ``decryption`` (an ``_encryption.age.Decryption`` whose identity is one of the
+    record's recipients, checked first): age then runs first in the chain, reading its identity from a pipe. A
+    failing age stage (ciphertext changed or cut with its checksum fixed up) raises DamagedError before the sink's
+    own error is looked at: the sink only got a prefix of the data. Plain records ignore ``decryption``.
 
     The caller must treat whatever the sink produced as untrusted until this returns.
     Returns the pipeline result; the caller must check ``res['sink'].failed()`` (the sink's own error is the
     one worth reporting; upstream stages then only fail with a broken pipe).
     """
-    with store.open_read(record['key']) as reader:
-        res = pipeline.stream_from_store(reader, sink_argv, record['compression'], record.get('encryption', 'none'),
-                                         sink_name=sink_name, cwd=cwd, env=env, on_sink_line=on_sink_line,
-                                         expected_size=record['size'])
+    encryption_age.check_identity([record], decryption)
+    if not encryption_logic.is_encrypted(record):
+        decryption = None
+    with store.open_read(record['key']) as reader, _decryption_stage(decryption) as stage:
+        res = pipeline.stream_from_store(reader, sink_argv, record['compression'], stage, sink_name=sink_name,
+                                         cwd=cwd, env=env, on_sink_line=on_sink_line, expected_size=record['size'])
     if res['size'] != record['size'] or res['sha256'] != record['sha256']:
         raise LifeboatError(
             'artifact %s failed verification: the store holds %s bytes with sha256 %s, the record says %d bytes '
@@ -106,6 +124,10 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
             % (record['key'], res['size'] if res['size'] <= record['size'] else 'more than %d' % record['size'],
                res['sha256'], record['size'], record['sha256']),
             artifact=record['key'])
+    age_stage = res['stages'][0] if decryption is not None else None
+    if age_stage is not None and age_stage.failed() and age_stage.rc != -signal.SIGPIPE:  # SIGPIPE: the sink stopped first
+        raise DamagedError(encryption_logic.decrypt_failure_message(record, age_stage.rc, age_stage.stderr),
+                           artifact=record['key'])
     if res['sink'].failed():
         return res  # the caller reports the sink's own error (it explains more than a broken pipe upstream)
     for r in res['stages'][:-1]:
@@ -156,3 +178,13 @@ def get_small_artifact(store, record):
                            'from it' % (record['key'], len(data), digest, record['size'], record['sha256']),
                            artifact=record['key'])
     return data
+
+
+@contextlib.contextmanager
+def _decryption_stage(decryption):
+    """The age stage of one stream (its identity pipe open for the stream's length), or None for a plain artifact."""
+    if decryption is None:
+        yield None
+        return
+    with decryption.stage() as stage:
+        yield stage

@@ -24,6 +24,7 @@ LOCK_KEY = 'lock.json'
 RECORD_SUFFIX = '.record.json'
 PART_SUFFIX = '.part.json'
 HEARTBEAT_DIR = 'heartbeats'
+DELIVERY_DIR = 'deliveries'
 
 IN_PROGRESS = 'in_progress'
 COMPLETED = 'completed'
@@ -37,6 +38,7 @@ KIND_RECORD = 'lifeboat.backup/record'
 KIND_PART = 'lifeboat.backup/part'
 KIND_HEARTBEAT = 'lifeboat.backup/heartbeat'
 KIND_LOCK = 'lifeboat.backup/lock'
+KIND_DELIVERY = 'lifeboat.backup/delivery'
 
 # heartbeat states: a module still working, one that ended normally, one stopped by SIGTERM/SIGINT
 RUNNING = 'running'
@@ -152,6 +154,16 @@ def heartbeat_prefix(set_id):
 def heartbeat_key(set_id, host, pid, token):
     """One heartbeat object per module process: <set>/heartbeats/<host>-<pid>-<token>.json."""
     return set_key(set_id, HEARTBEAT_DIR, '%s-%d-%s.json' % (validate_host(host), int(pid), token))
+
+
+def delivery_prefix(set_id):
+    return set_key(set_id, DELIVERY_DIR)
+
+
+def delivery_key(set_id, host):
+    """What one host of a sliced backup reports about its parts: <set>/deliveries/<host>.json (three segments,
+    never a part key)."""
+    return set_key(set_id, DELIVERY_DIR, '%s.json' % validate_host(host))
 
 
 def artifact_key_of(key, suffix):
@@ -322,6 +334,13 @@ def validate_status(doc, set_id):
     return doc
 
 
+def _recipients(value):
+    """An encrypted record's recipients: a list of {type, fingerprint, comment} (docs/encryption.md)."""
+    if isinstance(value, list) and all(isinstance(entry, dict) and isinstance(entry.get('fingerprint'), str) for entry in value):
+        return None
+    return 'a list of recipients, each with its fingerprint'
+
+
 RECORD_SPEC = (
     ('kind', True, _one_of(KIND_RECORD)),
     ('set_id', True, _text),
@@ -340,6 +359,7 @@ RECORD_SPEC = (
     ('finished', False, _time_or_null),
     ('tools', False, _mapping),
     ('extra', False, _mapping),
+    ('recipients', False, _recipients),
 )
 
 
@@ -447,6 +467,59 @@ def validate_heartbeat(doc, set_id):
     check_fields(doc, HEARTBEAT_SPEC, what)
     _same_set(doc, set_id, what)
     return doc
+
+
+DELIVERY_SPEC = (
+    ('kind', True, _one_of(KIND_DELIVERY)),
+    ('set_id', True, _text),
+    ('host', True, _host),
+    ('time', True, _time),
+    ('writes', True, lambda v: None if isinstance(v, bool) else 'true or false'),
+    ('empty', True, lambda v: None if isinstance(v, bool) else 'true or false'),
+    ('failure', False, lambda v: None if v is None or isinstance(v, str) else 'text or null'),
+)
+
+
+def make_delivery(set_id, host, time, writes, empty=False, failure=None):
+    return {'schema_version': SCHEMA_VERSION, 'kind': KIND_DELIVERY, 'set_id': set_id, 'host': validate_host(host),
+            'time': time, 'writes': bool(writes), 'empty': bool(empty), 'failure': failure or None}
+
+
+def validate_delivery(doc, set_id):
+    what = 'a delivery record of set %s' % set_id
+    check_fields(doc, DELIVERY_SPEC, what)
+    _same_set(doc, set_id, what)
+    return doc
+
+
+def delivery_plan(deliveries, expected, allow_missing_hosts=False):
+    """Which hosts a sliced backup commits, from what each host recorded (``deliveries`` {host: doc}).
+
+    Every host of ``expected`` must have recorded its delivery without a failure. Returns (writers, empty_hosts,
+    missing, problems): writers must each have written a complete part (the commit checks their parts in the
+    store), empty hosts had nothing to back up and were allowed to. A host that recorded a failure, or nothing
+    (its slice did not run, it was unreachable, it was not in any slice), is a problem naming it, or with
+    ``allow_missing_hosts`` a missing host.
+    """
+    writers, empty, missing, problems = [], [], [], []
+    for host in sorted(set(expected or [])):
+        doc = deliveries.get(host)
+        if doc is None:
+            why = 'host %s did not deliver (no record: its slice did not run, failed before it, or it was unreachable)' % host
+        elif doc.get('failure'):
+            why = 'host %s failed: %s' % (host, doc['failure'])
+        else:
+            why = None
+        if why is not None:
+            missing.append(host)
+            if not allow_missing_hosts:
+                problems.append(why)
+            continue
+        if doc['writes']:
+            writers.append(host)
+        elif doc['empty']:
+            empty.append(host)
+    return writers, empty, missing, problems
 
 
 def sha256_hex(data):

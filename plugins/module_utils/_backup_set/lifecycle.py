@@ -312,6 +312,37 @@ def load_parts(store, set_id):
     return parts, records, present, problems
 
 
+def deliver(store, set_id, host, writes, empty=False, failure=None, check_mode=False, now=None):
+    """A host of a sliced backup records that it delivered its parts (``writes``: it wrote some; ``empty``: it had
+    nothing to back up), or why it failed. Written once per host: a host in two slices is refused."""
+    now = now or set_format.utcnow()
+    require_open(store, set_id)
+    doc = set_format.make_delivery(set_id, host, set_format.iso(now), writes, empty, failure)
+    result = {'changed': True, 'set_id': set_id, 'host': host, 'delivered': not failure}
+    if check_mode:
+        return result
+    if not store.put_bytes(set_format.delivery_key(set_id, host), set_format.dumps(doc), exclusive=True):
+        raise ConfigError('set %s already has a delivery record of host %s: is the host in two slices (or two phase '
+                          'hosts jobs)? Nothing was changed' % (set_id, host))
+    return result
+
+
+def load_deliveries(store, set_id):
+    """{host: delivery record} of a set; (a damaged one is a problem naming it)."""
+    out, problems = {}, []
+    for info in store.list(set_format.delivery_prefix(set_id)):
+        data = store.get_bytes(info.key)
+        if data is None:
+            continue
+        try:
+            doc = set_format.validate_delivery(set_format.loads(data, 'delivery record %s' % info.key), set_id)
+        except DamagedError as e:
+            problems.append(e.msg)
+            continue
+        out[doc['host']] = doc
+    return out, problems
+
+
 def load_records(store, set_id):
     """All artifact records of a set, and a key -> size map of what the store holds (DamagedError on a bad one)."""
     _parts, records, present, problems = load_parts(store, set_id)
@@ -320,13 +351,16 @@ def load_records(store, set_id):
     return [records[k] for k in sorted(records)], present
 
 
-def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, check_mode=False, now=None, empty_hosts=None):
+def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, check_mode=False, now=None, empty_hosts=None,
+           expected_hosts=None):
     """Verify every part from the store alone, write the manifest (the commit), mark completed, release the lock.
 
     What is checked comes from the store, never from values that travelled through Ansible's output: per host,
     the declared parts, their records and the objects (sizes). ``hosts``: hosts that must each have written at
     least one complete part. ``expect``: optional {host: ['component/name', ...]} that must be among them.
     ``empty_hosts``: hosts of the play with nothing to back up (allowed on purpose), recorded in the manifest.
+    ``expected_hosts`` (a sliced backup): the hosts and empty hosts come from the delivery record each host wrote
+    (``deliver``); every expected host must have one without a failure (``set_format.delivery_plan``).
     When verification fails the set is marked failed and the lock released.
     """
     now = now or set_format.utcnow()
@@ -340,6 +374,12 @@ def commit(store, set_id, expect=None, hosts=None, allow_missing_hosts=False, ch
     if not check_mode:
         heartbeat.finish_set(store, set_id)  # a set written and committed by one process (tests, scripts)
     parts, records, present, problems = load_parts(store, set_id)
+    if expected_hosts:
+        deliveries, delivery_problems = load_deliveries(store, set_id)
+        writers, empty_hosts, not_delivered, plan_problems = set_format.delivery_plan(
+            deliveries, expected_hosts, allow_missing_hosts)
+        problems = problems + delivery_problems + plan_problems
+        hosts = writers + (not_delivered if allow_missing_hosts else [])
     audit = set_format.audit_parts(parts, records, present)
     chosen, missing_hosts, plan_problems = set_format.commit_plan(audit, hosts, expect, allow_missing_hosts)
     problems = problems + plan_problems

@@ -19,6 +19,8 @@ import difflib
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption_age
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 
 COMPONENT_VARIABLES = ('lifeboat_files', 'lifeboat_postgresql', 'lifeboat_opensearch', 'lifeboat_snapshot')
 
@@ -30,7 +32,9 @@ KNOWN_VARIABLES = frozenset(COMPONENT_VARIABLES + (
     'lifeboat_snapshot_label', 'lifeboat_set_id', 'lifeboat_manifest_sha256', 'lifeboat_restore_dest',
     'lifeboat_restore_force', 'lifeboat_restore_host_map', 'lifeboat_restore_components', 'lifeboat_restore_files',
     'lifeboat_restore_partial', 'lifeboat_restore_volumes', 'lifeboat_restore_snapshot', 'lifeboat_postgresql_restore',
-    'lifeboat_services', 'lifeboat_guard_path', 'lifeboat_opensearch_group', 'lifeboat_opensearch_restore'))
+    'lifeboat_services', 'lifeboat_guard_path', 'lifeboat_opensearch_group', 'lifeboat_opensearch_restore',
+    'lifeboat_encryption', 'lifeboat_phase', 'lifeboat_open_set_id', 'lifeboat_expected_hosts', 'lifeboat_secrets',
+    'lifeboat_store_credentials_from_controller'))
 
 SUGGEST_CUTOFF = 0.88
 
@@ -145,8 +149,24 @@ def _store_problems(store_params, check_mode):
     return []
 
 
+def encryption_check(options, advised=None):
+    """(problems, warnings) of the encryption settings: recipients that age cannot use (or age missing) are a
+    problem before the set starts; no encryption where ``advised`` says why it should be on is a warning."""
+    if not encryption_logic.wanted(options):
+        if advised:
+            return [], ['encryption is off: %s. Set lifeboat_encryption.recipients (public keys only; docs/encryption.md)'
+                        % advised]
+        return [], []
+    try:
+        encryption_age.for_backup(options)
+    except LifeboatError as e:
+        return ['encryption: %s' % e.msg], []
+    return [], []
+
+
 def run(store_params, host, files=None, postgresql=None, snapshot=False, compression='zstd', level=None, threads=0,
-        variables=None, allow_empty=False, check_mode=False, opensearch=False, full_every=None):
+        variables=None, allow_empty=False, check_mode=False, opensearch=False, encryption=None, encryption_advised=None,
+        full_every=None):
     """Every problem of one host, each prefixed with the host; nothing is written but the store's probe."""
     files = files or []
     has = {'lifeboat_files': bool(files), 'lifeboat_postgresql': bool(postgresql), 'lifeboat_opensearch': bool(opensearch),
@@ -161,7 +181,8 @@ def run(store_params, host, files=None, postgresql=None, snapshot=False, compres
             result['problems'].append(nothing_to_back_up(host, variables))
         return result
     result['warnings'].extend(misspelled_warnings(host, variables, [k for k, v in has.items() if v]))
-    problems = []
+    problems, warnings = encryption_check(encryption, encryption_advised)
+    result['warnings'].extend('%s: %s' % (host, warning) for warning in warnings)
     dupes, entries = entry_problems(files)
     problems.extend(dupes)
     problems.extend(_files_problems(host, entries, compression, level, threads, full_every))

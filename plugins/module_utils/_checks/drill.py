@@ -38,6 +38,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import chai
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import IncrementalChecker
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 
 FILES = 'files'
 POSTGRESQL = 'postgresql'
@@ -88,12 +89,12 @@ class _ChainFilter(object):
         self.comparer.feed(line)
 
 
-def _final_dumpdirs(store, record, tar):
+def _final_dumpdirs(store, record, tar, decryption=None):
     """The dumpdirs of the last level of a chain, from its listing with --incremental (checked as a restore
     checks it): ({directory: {name: flag}}, [problems])."""
     checker = IncrementalChecker(record['extra']['paths'])
     res = artifacts.read_artifact(store, record, files_logic.tar_list_incremental_argv(tar), sink_name='tar',
-                                  env=verify.ENV, on_sink_line=checker.feed)
+                                  env=verify.ENV, on_sink_line=checker.feed, decryption=decryption)
     checker.finish()
     checker.check_stderr(res['sink'].stderr)
     problems = list(checker.problems)
@@ -102,26 +103,28 @@ def _final_dumpdirs(store, record, tar):
     return chain_apply.dumpdirs_of(checker)[0], problems
 
 
-def _read_levels(store, record, tar, comparer):
+def _read_levels(store, record, tar, comparer, decryption=None):
     """List a full archive, or every level of an increment's chain, into the comparer. Returns (problems, facts)."""
     argv = [tar, '-tvv', '--quoting-style=c', '-f', '-']
     if not (incremental.facts_of(record) or {}).get('level'):
-        res = artifacts.read_artifact(store, record, argv, sink_name='tar', env=verify.ENV, on_sink_line=comparer.feed)
+        res = artifacts.read_artifact(store, record, argv, sink_name='tar', env=verify.ENV, on_sink_line=comparer.feed,
+                                      decryption=decryption)
         return (['tar cannot list the archive: %s' % res['sink'].describe()] if res['sink'].failed() else []), {}
     levels = [level for level, _snapshot in chain.resolve(store, record)]
-    dumpdirs, problems = _final_dumpdirs(store, record, tar)
+    dumpdirs, problems = _final_dumpdirs(store, record, tar, decryption)
     if problems:
         return problems, {}
     roots = [path.strip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
     feeder = _ChainFilter(comparer, roots, dumpdirs)
     for level in reversed(levels):
-        res = artifacts.read_artifact(store, level, argv, sink_name='tar', env=verify.ENV, on_sink_line=feeder.feed)
+        res = artifacts.read_artifact(store, level, argv, sink_name='tar', env=verify.ENV, on_sink_line=feeder.feed,
+                                      decryption=decryption)
         if res['sink'].failed():
             problems.append('tar cannot list %s: %s' % (level['key'], res['sink'].describe()))
     return problems, {'chain': [level['set_id'] for level in levels], 'deleted_later': feeder.deleted_later}
 
 
-def compare_files(store, record, restored_root):
+def compare_files(store, record, restored_root, decryption=None):
     """One files artifact (or an increment's whole chain) against the tree restored from it under ``restored_root``."""
     item = {'component': FILES, 'host': record['host'], 'name': record['name'], 'key': record['key'],
             'restored_under': restored_root}
@@ -135,7 +138,7 @@ def compare_files(store, record, restored_root):
     tar = pipeline.need_tool('tar', 'listing the archive for the drill')
     t0 = time.time()
     try:
-        read_problems, facts = _read_levels(store, record, tar, comparer)
+        read_problems, facts = _read_levels(store, record, tar, comparer, decryption)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
         return item
@@ -198,11 +201,12 @@ def select(manifest, hosts=None, components=(FILES, POSTGRESQL)):
 
 
 def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL), files_dest=None, postgresql=None,
-        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None):
+        facts=None, record=True, check_mode=False, now=None, failure=None, reporter=None, decryption=None):
     """Compare what a drill restored with the set. Returns the result (``passed``, ``items``, ``problems``).
 
     ``failure``: a step of the drill failed before anything could be compared (the restore refused the set,
     the scratch server would not start): the drill is recorded as failed with that reason, nothing compared.
+    ``decryption``: the identity that lists encrypted files archives again (checked up front against their recipients).
     """
     started = now or set_format.utcnow()
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
@@ -218,6 +222,7 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
         raise ConfigError('files_dest must be the absolute directory the files were restored under')
     if any(r['component'] == POSTGRESQL for r in chosen) and not postgresql:
         raise ConfigError('postgresql must give the connection to the scratch server the databases were restored into')
+    encryption.check_identity([r for r in chosen if r['component'] == FILES], decryption)
     t0 = time.time()
     items = []
     if not check_mode:
@@ -225,7 +230,7 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
             if reporter is not None:
                 reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=rec['size'])
             if rec['component'] == FILES:
-                items.append(compare_files(store, rec, os.path.join(files_dest, rec['host'])))
+                items.append(compare_files(store, rec, os.path.join(files_dest, rec['host']), decryption))
             else:
                 items.append(compare_database(postgresql, rec))
     problems = ['%s %s/%s: %s' % (item['host'], item['component'], item['name'], problem)

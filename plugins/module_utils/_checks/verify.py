@@ -11,7 +11,9 @@ full  -- quick, then every artifact is streamed from the store through the one p
          reads: tar's listing through the archive safety checks (an increment listed with its dumpdirs, checked
          as a restore checks it), pg_restore reading the whole custom dump,
          the SQL trailer of pg_dumpall's globals. Memory stays bounded (the pipeline's chunks), nothing is
-         written to disk, artifacts are read ``jobs`` at a time.
+         written to disk, artifacts are read ``jobs`` at a time. Encrypted artifacts are decrypted by age on the way
+         with the identity given (``decryption``); without one, their ciphertext is checked against the sha256 only
+         and the item says so in ``skipped`` (a wrong identity is a problem).
 
 Results never touch a set: one small JSON per set and run goes into the checks area (results.py).
 """
@@ -38,6 +40,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import chai
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import IncrementalChecker, MemberChecker
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 
 LEVELS = ('quick', 'full')
 ENV = dict(os.environ, LC_ALL='C')
@@ -220,16 +223,22 @@ def decoder(record):
     return _drain()
 
 
-def verify_artifact(store, record):
+def verify_artifact(store, record, decryption=None):
     """Stream one artifact through its decoder. Returns an item dict (passed, problems, decoder, bytes, seconds)."""
     item = {'host': record['host'], 'component': record['component'], 'name': record['name'], 'key': record['key'],
             'size': record['size'], 'decoder': checks_logic.decoder_for(record), 'problems': []}
     how = decoder(record)
+    if encryption_logic.is_encrypted(record) and decryption is None:
+        # the stored bytes as they are: their sha256 is checked, nothing is decrypted
+        how = _drain(skipped='encrypted with age and no identity was given (option decryption): only the ciphertext was '
+                             'checked against the record, it was not decrypted nor decoded')
+        record = dict(record, compression='none', encryption='none')
     if how.skipped:
         item['skipped'] = how.skipped
     t0 = time.time()
     try:
-        res = artifacts.read_artifact(store, record, how.argv, sink_name=how.name, env=ENV, on_sink_line=how.feed)
+        res = artifacts.read_artifact(store, record, how.argv, sink_name=how.name, env=ENV, on_sink_line=how.feed,
+                                      decryption=decryption)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3), 'bytes': 0})
         return item
@@ -240,14 +249,14 @@ def verify_artifact(store, record):
     return item
 
 
-def verify_manifest_full(store, manifest, jobs, reporter=None):
+def verify_manifest_full(store, manifest, jobs, reporter=None, decryption=None):
     """Every artifact of one manifest, ``jobs`` at a time. Returns the items, in manifest order."""
     records = manifest.get('artifacts', [])
     lock = threading.Lock()
     done = {'bytes': 0}
 
     def one(record):
-        item = verify_artifact(store, record)
+        item = verify_artifact(store, record, decryption)
         with lock:
             done['bytes'] += item.get('bytes') or 0
             if reporter is not None:
@@ -262,7 +271,7 @@ def verify_manifest_full(store, manifest, jobs, reporter=None):
 
 # ---------------------------------------------------------------- a run
 
-def verify_set(store, set_id, level, jobs=1, reporter=None):
+def verify_set(store, set_id, level, jobs=1, reporter=None, decryption=None):
     """One set: returns (doc fields: passed, items, problems, manifest_sha256, totals)."""
     try:
         manifest, digest = lifecycle.resolve_completed(store, set_id)
@@ -278,7 +287,7 @@ def verify_set(store, set_id, level, jobs=1, reporter=None):
         if reporter is not None:
             reporter.phase('set %s' % set_id, total=sum(record['size'] for record in to_read['artifacts']))
         t0 = time.time()
-        items = verify_manifest_full(store, to_read, jobs, reporter)
+        items = verify_manifest_full(store, to_read, jobs, reporter, decryption)
         seconds = time.time() - t0
         read = sum(item.get('bytes') or 0 for item in items)
         totals.update({'bytes_read': read, 'seconds': round(seconds, 3),
@@ -304,7 +313,8 @@ def record_result(store, set_id, kind, outcome, started, now, runner):
     raise LifeboatError('could not record the %s result of set %s: the names were taken' % (kind, set_id))
 
 
-def run(store, which='latest', level='quick', jobs=2, record=True, check_mode=False, reporter=None, now=None):
+def run(store, which='latest', level='quick', jobs=2, record=True, check_mode=False, reporter=None, now=None,
+        decryption=None):
     """What backup_verify returns: per set passed/problems, totals, and where each result was recorded."""
     if level not in LEVELS:
         raise LifeboatError('verify level must be quick or full, got %r' % (level,))
@@ -316,7 +326,7 @@ def run(store, which='latest', level='quick', jobs=2, record=True, check_mode=Fa
     t0 = time.time()
     for set_id in set_ids:
         set_started = set_format.utcnow()
-        outcome = verify_set(store, set_id, level, jobs, reporter)
+        outcome = verify_set(store, set_id, level, jobs, reporter, decryption)
         entry = {'set_id': set_id, 'passed': outcome['passed'], 'problems': outcome['problems'],
                  'manifest_sha256': outcome['manifest_sha256'], 'totals': outcome['totals']}
         if level == 'full':

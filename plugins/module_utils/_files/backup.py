@@ -15,6 +15,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Con
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
@@ -150,6 +151,8 @@ class Incremental(object):
         self.name = name
         self.found = chain.find_base(store, set_id, base_host or host, name, set_format.parse_set_id(set_id)[1])
         base = self.found['record']
+        if self.found['snar'] is not None and not self.found['problem'] and encryption_logic.is_encrypted(self.found['snar']):
+            self.found['problem'] = encrypted_snapshot_problem(self.found['snar'])
         self.decision = incremental.decide(
             base, self.policy, chain.set_epoch(set_id), force=full, base_problem=self.found['problem'],
             source_problem=None if base is None else incremental.same_source(base, paths, exclude, one_file_system),
@@ -234,6 +237,18 @@ class Incremental(object):
         return None
 
 
+def encrypted_snapshot_problem(snar):
+    """Why an encrypted snapshot file cannot be continued from: a host that backs up holds no identity.
+
+    With encryption on, the snapshot file (every directory and file name of the entry) is encrypted like the
+    archive, so a stolen store shows no names either. The next run cannot read it back (backup modules never take
+    an identity), so every run of an incremental entry is a full while encryption is on (docs/encryption.md).
+    """
+    return ('its snapshot file %s is encrypted with age (for %s) and hosts that back up hold no identity, so it cannot '
+            'be read back: while encryption is on, incremental entries are archived as fulls (docs/encryption.md)'
+            % (snar['key'], encryption_logic.describe_recipients(encryption_logic.record_recipients(snar))))
+
+
 def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', level=None, threads=0,
            encryption='none', one_file_system=False, incremental_mode=False, full_every=None, full=False,
            base_host=None, check_mode=False):
@@ -254,6 +269,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
         inc = Incremental(store, set_id, host, name, paths, exclude, one_file_system, full_every, full, base_host)
     if check_mode:
         msg = 'would archive %s into set %s as %s/%s' % (', '.join(paths), set_id, files_logic.COMPONENT, name)
+        if pipeline.encryption_name(encryption) != 'none':
+            msg += ', encrypted with age for %s' % encryption.describe()
         out = {'changed': True, 'records': [], 'paths': paths, 'links': links, 'msg': msg + _links_note(links)}
         if inc is not None:
             out['incremental'] = inc.summary()

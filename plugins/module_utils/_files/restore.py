@@ -22,6 +22,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Con
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import apply as chain_apply
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import fsops
@@ -170,7 +171,7 @@ def _stage_parent(targets, staging_dir):
 
 
 def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, staging_dir=None, keep_setid=False,
-            check_mode=False):
+            check_mode=False, decryption=None):
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     record = artifacts.find_record(manifest, host, files_logic.COMPONENT, name)
     dest = check_dest(dest)
@@ -178,6 +179,8 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     levels = chain.resolve(store, record) if incremental.facts_of(record) else [(record, None)]
     for level, _snapshot in levels[1:]:
         _link_repairs(level)   # a record that lies is refused before anything is read
+    # every level and snapshot file it reads must open with the identity: checked before anything is read
+    encryption.check_identity([rec for level in levels for rec in level if rec is not None], decryption)
     links = path_rules.record_links(record, path_rules.record_paths(record))
     drop_setid = bool(dest) and not keep_setid
     base = {'set_id': manifest['set_id'], 'manifest_sha256': digest, 'artifact': record['key'],
@@ -219,7 +222,8 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
             fsops.remove_tree(parent_fd, staging_name, staging)
             raise LifeboatError('cannot open staging directory %s: %s' % (staging, e))
         try:
-            seconds, members, sha256 = _extract_levels(store, levels, tar, feats, staging, staging_fd, base, not drop_setid)
+            seconds, members, sha256 = _extract_levels(store, levels, tar, feats, staging, staging_fd, base, not drop_setid,
+                                                       decryption)
             dropped = fsops.drop_setid(staging_fd, staging) if drop_setid else []
             leftovers = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name), moves)
         finally:
@@ -244,27 +248,27 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     return base
 
 
-def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities):
+def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities, decryption=None):
     """Extract a full archive, or every level of a chain in order, into the staging directory.
 
     Returns (seconds, members, sha256 of the last level); each level's facts go into ``result['chain']``.
     """
     first = levels[0][0]
     checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
-    res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker)
+    res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker, decryption)
     steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
     state = chain_apply.tree_state(checker) if len(levels) > 1 else None
     for record, snapshot in levels[1:]:
         roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
         if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
-            dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots)
+            dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots, decryption)
             how = 'snapshot file'
         else:
-            dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar))
+            dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar, decryption))
             how = 'listing'
         step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
         res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
-                                IncrementalChecker(record['extra']['paths'], dumpdirs=False))
+                                IncrementalChecker(record['extra']['paths'], dumpdirs=False), decryption)
         unlisted = [segs for segs in checker.directories if b'/'.join(segs) not in dumpdirs]
         if unlisted:
             raise DamagedError('the increment %s holds the directory %s, which its %s does not list: it cannot be applied; '
@@ -277,13 +281,14 @@ def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep
     return sum(step['seconds'] for step in steps), sum(step['members'] for step in steps), res['sha256']
 
 
-def _read_snapshot(store, record, snapshot, roots):
+def _read_snapshot(store, record, snapshot, roots, decryption=None):
     """The dumpdirs of an increment from the snapshot file stored with it (a few kB instead of a second read of the
     archive), checked: ({directory: {name: flag}}, {root: is a directory})."""
     cat = pipeline.need_tool('cat', 'incremental restores')
     chunks = []
     try:
-        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=chunks.append)
+        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=chunks.append,
+                                      decryption=decryption)
     except LifeboatError as e:
         raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
     if res['sink'].failed():
@@ -307,13 +312,13 @@ def _link_repairs(record):
                            % (record['key'], e))
 
 
-def _list_increment(store, record, tar):
+def _list_increment(store, record, tar, decryption=None):
     """Read a level of a chain once with tar's incremental listing: every member and dumpdir checked, and the
     renames and deletions it makes collected, before anything of it is extracted."""
     checker = IncrementalChecker(record['extra']['paths'])
     try:
         res = artifacts.read_artifact(store, record, files_logic.tar_list_incremental_argv(tar), sink_name='tar',
-                                      env=dict(os.environ, LC_ALL='C'), on_sink_line=checker.feed)
+                                      env=dict(os.environ, LC_ALL='C'), on_sink_line=checker.feed, decryption=decryption)
     except LifeboatError as e:
         raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
     checker.finish()
@@ -327,12 +332,12 @@ def _list_increment(store, record, tar):
     return checker
 
 
-def _extract(store, record, tar, feats, staging, keep_capabilities, checker=None):
+def _extract(store, record, tar, feats, staging, keep_capabilities, checker=None, decryption=None):
     checker = checker or MemberChecker(record['extra']['paths'])
     argv = files_logic.tar_extract_argv(tar, staging, feats, as_root=os.geteuid() == 0, keep_capabilities=keep_capabilities)
     try:
         res = artifacts.read_artifact(store, record, argv, sink_name='tar', env=dict(os.environ, LC_ALL='C'),
-                                      on_sink_line=checker.feed)
+                                      on_sink_line=checker.feed, decryption=decryption)
     except LifeboatError as e:
         raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
     sink = res['sink']

@@ -26,6 +26,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption_age
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.filesystem import fsync_dir
 
 COMPONENT = 'upload'
@@ -77,7 +78,7 @@ def match_record(manifest, host, component, name):
 # ---------------------------------------------------------------- upload
 
 def upload(store, set_id, host, src, name=None, compression='zstd', level=None, threads=0, exclude=None,
-           one_file_system=False, check_mode=False):
+           one_file_system=False, check_mode=False, encryption=None):
     src = os.path.abspath(src)
     try:
         st = os.stat(src)
@@ -97,16 +98,17 @@ def upload(store, set_id, host, src, name=None, compression='zstd', level=None, 
     if not os.access(src, os.R_OK | (os.X_OK if kind == 'directory' else 0)):
         raise LifeboatError('src %s is not readable by this user' % src)
     if check_mode:
+        note = '' if encryption is None else ', encrypted with age for %s' % encryption.describe()
         return {'changed': True, 'records': [], 'summary': [],
-                'msg': 'would upload %s %s into set %s as %s/%s' % (kind, src, set_id, COMPONENT, safe)}
+                'msg': 'would upload %s %s into set %s as %s/%s%s' % (kind, src, set_id, COMPONENT, safe, note)}
     extra = {'src': src, 'src_type': kind}
     if original is not None:
         extra['original_name'] = original
     if kind == 'directory':
         record = _upload_dir(store, set_id, host, src, safe, compression, level, threads, exclude, one_file_system,
-                             extra)
+                             extra, encryption)
     else:
-        record = _upload_file(store, set_id, host, src, safe, kind, compression, level, threads, extra)
+        record = _upload_file(store, set_id, host, src, safe, kind, compression, level, threads, extra, encryption)
     ex = record.get('extra') or {}
     summary = {'host': host, 'component': COMPONENT, 'name': safe, 'size': record['size'],
                'uncompressed_size': ex.get('uncompressed_size'), 'seconds': ex.get('seconds')}
@@ -114,7 +116,7 @@ def upload(store, set_id, host, src, name=None, compression='zstd', level=None, 
             'size': record['size'], 'sha256': record['sha256']}
 
 
-def _upload_file(store, set_id, host, src, name, kind, compression, level, threads, extra):
+def _upload_file(store, set_id, host, src, name, kind, compression, level, threads, extra, encryption=None):
     """A regular file is read up to the size it had when opened (``head -c``), so a file that keeps growing
     cannot make the upload run forever; if it changed meanwhile, the copy is refused. A named pipe is read
     to its end (its writer decides when it ends)."""
@@ -151,10 +153,11 @@ def _upload_file(store, set_id, host, src, name, kind, compression, level, threa
 
         return artifacts.write_artifact(
             store, set_id, host, COMPONENT, name, 'file', 'raw', '', source='upload:' + src, check_source=check,
-            compression=compression, level=level, threads=threads, extra=extra, **source)
+            compression=compression, level=level, threads=threads, encryption=encryption, extra=extra, **source)
 
 
-def _upload_dir(store, set_id, host, src, name, compression, level, threads, exclude, one_file_system, extra):
+def _upload_dir(store, set_id, host, src, name, compression, level, threads, exclude, one_file_system, extra,
+                encryption=None):
     paths = files_logic.normalize_paths([src])
     tar = pipeline.need_tool('tar', 'uploading a directory')
     feats = tar_features(tar)
@@ -167,15 +170,19 @@ def _upload_dir(store, set_id, host, src, name, compression, level, threads, exc
     return artifacts.write_artifact(
         store, set_id, host, COMPONENT, name, 'files', 'tar', '.tar', source='upload:' + src, check_source=check,
         source_argv=argv, source_name='tar', compression=compression, level=level, threads=threads,
-        tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
+        encryption=encryption, tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
 
 
 # ---------------------------------------------------------------- fetch
 
 def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, force=False, decompress=True,
-          mode=0o600, check_mode=False):
+          mode=0o600, check_mode=False, decryption=None):
+    """``decompress`` false fetches the stored bytes as they are (ciphertext of an encrypted artifact: no identity
+    needed); otherwise an encrypted artifact needs ``decryption``, checked before anything is written."""
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     record = match_record(manifest, host, component, name)
+    if decompress:
+        encryption_age.check_identity([record], decryption)
     dest = os.path.abspath(dest)
     if os.path.isdir(dest):
         dest = os.path.join(dest, fetch_filename(record, decompress))
@@ -203,7 +210,7 @@ def fetch(store, host, name, dest, component=COMPONENT, set_id=None, pin=None, f
     try:
         rec = record if decompress else dict(record, compression='none', encryption='none')
         sink = [pipeline.need_tool('dd', 'backup_fetch'), 'of=' + tmp, 'bs=1M', 'conv=fsync', 'status=none']
-        res = artifacts.read_artifact(store, rec, sink, sink_name='dd')
+        res = artifacts.read_artifact(store, rec, sink, sink_name='dd', decryption=decryption if decompress else None)
         if res['broken_pipe'] or res['sink'].failed():
             raise LifeboatError('writing %s failed: %s' % (tmp, res['sink'].describe()))
         os.chmod(tmp, mode)

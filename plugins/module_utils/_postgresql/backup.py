@@ -18,6 +18,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils import _runner as command_runner
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 
 
 class _ToolFailed(LifeboatError):
@@ -56,9 +57,11 @@ class Backup(object):
         self.summary = []
         self.info = None
         self.tools = {}
+        self.encryption = None
 
     def run(self):
         params = self.params
+        self.encryption = encryption.for_backup(params.get('encryption'))   # recipients checked before any connection
         with pg_client.connect(params, params['maintenance_db']) as conn:
             self.info = pg_client.server_info(conn)
             all_dbs = pg_client.list_databases(conn)
@@ -139,7 +142,7 @@ class Backup(object):
     def _record_pipeline(self, source_name, source_argv):
         params = self.params
         self.runner.record_pipeline(pipeline.backup_stages(source_argv, source_name, params['compression'],
-                                                           params['level'], params['threads']))
+                                                           params['level'], params['threads'], self.encryption))
 
     def _dump_argv(self, conninfo, dump_format, out_dir=None, snapshot=None):
         params = self.params
@@ -182,7 +185,7 @@ class Backup(object):
         common = dict(store=store, set_id=params['set_id'], host=params['host'], component=pg_logic.COMPONENT,
                       name=artifact, kind='database', source=pg_logic.source_uri(params, name),
                       compression=params['compression'], level=params['level'], threads=params['threads'],
-                      tools={'pg_dump': self.tools['pg_dump'][2]}, extra=extra)
+                      encryption=self.encryption, tools={'pg_dump': self.tools['pg_dump'][2]}, extra=extra)
         snap_conn = self._counted_snapshot(name, extra) if params.get('row_counts', True) else None
         snapshot = extra.pop('_snapshot', None)
         try:
@@ -274,7 +277,7 @@ class Backup(object):
                 pg_logic.FORMAT_GLOBALS, pg_logic.EXTENSIONS[pg_logic.FORMAT_GLOBALS],
                 pg_logic.source_uri(params, params['maintenance_db']), _judge('pg_dumpall', what), source_argv=argv,
                 source_name='pg_dumpall', compression=params['compression'], level=params['level'],
-                threads=params['threads'], tools={'pg_dumpall': self.tools['pg_dumpall'][2]}, extra=extra, env=self.env)
+                threads=params['threads'], encryption=self.encryption, tools={'pg_dumpall': self.tools['pg_dumpall'][2]}, extra=extra, env=self.env)
         except _ToolFailed:
             raise
         except LifeboatError as err:

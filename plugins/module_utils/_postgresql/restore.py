@@ -20,6 +20,8 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import logic as pg_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
+from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql.backup import rewrap
 
 DISCARD = ['sh', '-c', 'cat >/dev/null']
@@ -43,6 +45,7 @@ class Restore(object):
         self.pg_restore = None
         self.pg_restore_num = None
         self.psql = None
+        self.decryption = None
 
     def _workdir(self, parent, prefix='lifeboat-pgrestore-'):
         """A private temp directory; owned by os_user when set, since its tools write and read there."""
@@ -57,6 +60,10 @@ class Restore(object):
         with open_store(params['store']) as store:
             manifest, digest = lifecycle.resolve_completed(store, params['set_id'], params['manifest_sha256'])
             targets, globals_rec = self._select(manifest)
+            # an encrypted set needs an identity that is one of its recipients: checked before the server is touched
+            self.decryption = encryption.for_restore(params.get('decryption'), self.runner)
+            encryption.check_identity([rec for rec, _target in targets] + ([globals_rec] if globals_rec else []),
+                                      self.decryption)
             result = {'changed': False, 'set_id': manifest['set_id'], 'manifest_sha256': digest,
                       'commands': self.runner.commands}
             with pg_client.connect(params, params['maintenance_db']) as conn:
@@ -186,8 +193,7 @@ class Restore(object):
         params = self.params
         if globals_rec is not None:
             self.runner.record_pipeline(pipeline.restore_stages(_to_file('TMPDIR/globals.sql'), 'globals',
-                                                                globals_rec['compression'],
-                                                                globals_rec.get('encryption', 'none')))
+                                                                globals_rec['compression'], self._planned(globals_rec)))
             self.runner.run(pg_client.as_user(self.user, pg_logic.psql_file_argv(
                 self.psql, pg_logic.conninfo(params, params['maintenance_db']), 'TMPDIR/globals.apply.sql')))
         for index, entry in enumerate(plan):
@@ -197,7 +203,7 @@ class Restore(object):
             (sink_name, sink_argv), restore_argv = self._restore_argvs(rec, pg_logic.conninfo(params, dbname), clean,
                                                                        'TMPDIR')
             self.runner.record_pipeline(pipeline.restore_stages(sink_argv, sink_name, rec['compression'],
-                                                                rec.get('encryption', 'none')))
+                                                                self._planned(rec)))
             if restore_argv is not None:
                 self.runner.run(restore_argv)
 
@@ -313,9 +319,13 @@ class Restore(object):
                                 % (pg_logic.quote_ident(entry['target']), err.msg,
                                    ' (already in place: %s)' % ', '.join(done) if done else ''))
 
+    def _planned(self, rec):
+        """The decryption stage of ``rec`` as a command list shows it (no pipe opened), or None when it is plain."""
+        return self.decryption.planned_stage() if encryption_logic.is_encrypted(rec) and self.decryption else None
+
     def read(self, store, rec, sink, what):
         try:
-            return artifacts.read_artifact(store, rec, sink, sink_name='verify')
+            return artifacts.read_artifact(store, rec, sink, sink_name='verify', decryption=self.decryption)
         except LifeboatError as err:
             raise rewrap(err, what)
 
@@ -388,10 +398,9 @@ class Restore(object):
     def _run_restore(self, store, rec, fetch, restore_argv):
         """Stream the artifact into the fetch sink, then run pg_restore when it was staged; (rc, stderr) of pg_restore."""
         sink_name, sink_argv = fetch
-        self.runner.record_pipeline(pipeline.restore_stages(sink_argv, sink_name, rec['compression'],
-                                                            rec.get('encryption', 'none')))
+        self.runner.record_pipeline(pipeline.restore_stages(sink_argv, sink_name, rec['compression'], self._planned(rec)))
         res = artifacts.read_artifact(store, rec, sink_argv, sink_name=sink_name,
-                                      env=self.env if restore_argv is None else None)
+                                      env=self.env if restore_argv is None else None, decryption=self.decryption)
         if restore_argv is None:
             return res['sink'].rc, res['sink'].stderr
         if res['sink'].failed():

@@ -198,6 +198,17 @@ class Store(object):
                 chunks.append(chunk)
         return b''.join(chunks)
 
+    def delete_many(self, keys):
+        """Delete many objects (no error for absent ones). Returns {key: LifeboatError} for those that could not go;
+        the others are gone. Backends with a batch delete override it (S3: DeleteObjects, 1,000 keys a call)."""
+        failed = {}
+        for key in keys:
+            try:
+                self.delete(key)
+            except LifeboatError as err:
+                failed[key] = err
+        return failed
+
     def delete_prefix(self, prefix):
         count = 0
         for info in list(self.list(prefix)):

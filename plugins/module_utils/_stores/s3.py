@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import os
 import uuid
 
 from ansible.module_utils.basic import missing_required_lib
@@ -268,6 +269,35 @@ class S3Store(Store):
         versions = self._versions(below, exact=False)
         self._delete_batch(versions)
         return len({version['Key'] for version in versions})
+
+    def delete_many(self, keys):
+        """DeleteObjects, 1,000 keys a call; in a versioned bucket every version of each key (found with one listing
+        of the versions below the keys' common prefix). Returns {key: error} for the keys S3 refused (Object Lock)."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        if self.versioned():
+            wanted = {self.full(key): key for key in keys}
+            common = os.path.commonprefix(sorted(wanted))
+            common = common[:common.rfind('/') + 1] if '/' in common else ''
+            objs = [version for version in self._versions(common, exact=False) if version['Key'] in wanted]
+        else:
+            wanted = {self.full(key): key for key in keys}
+            objs = [{'Key': full} for full in wanted]
+        failed = {}
+        for start in range(0, len(objs), DELETE_BATCH):
+            batch = objs[start:start + DELETE_BATCH]
+            try:
+                res = self.client.delete_objects(Bucket=self.bucket, Delete={'Objects': batch, 'Quiet': True})
+            except Exception as exc:  # pylint: disable=broad-except
+                error = self.error(exc, 'delete objects in')
+                failed.update({wanted[item['Key']]: error for item in batch})
+                continue
+            for err in res.get('Errors') or []:
+                key = wanted.get(err.get('Key'))
+                if key is not None and key not in failed:
+                    failed[key] = self._delete_error([err], batch)
+        return failed
 
     def _versions(self, prefix, exact):
         found = []

@@ -148,7 +148,7 @@ def test_configure_creates_every_object_and_a_second_run_changes_nothing(awx):
     assert _jt(state, 'restore')['survey_enabled'] is True and _jt(state, 'backup')['survey_enabled'] is False
     restore = {q['variable']: q for q in surveys['restore']['spec']}
     assert list(restore) == ['lifeboat_set_id', 'lifeboat_manifest_sha256', 'lifeboat_restore_dest',
-                             'lifeboat_restore_force', 'lifeboat_restore_host_map']
+                             'lifeboat_restore_force', 'lifeboat_restore_partial', 'lifeboat_restore_host_map']
     assert restore['lifeboat_set_id']['default'] == '' and not restore['lifeboat_set_id']['required']
     assert restore['lifeboat_restore_force']['choices'] == ['false', 'true']
     assert restore['lifeboat_restore_force']['default'] == 'false'

@@ -204,3 +204,16 @@ def search(root, needles):
                 data = handle.read()
             found += ['%s: %s...' % (path, needle[:12].decode()) for needle in needles if needle in data]
     return found
+
+
+def role_backup(playbook, workdir, recipients, env=None):
+    """playbooks/backup.yml of a fresh tree ``app`` into a new filesystem store, encrypted to ``recipients``; it
+    must succeed. Returns (store option, source directory)."""
+    store = {'type': 'filesystem', 'path': os.path.join(workdir, 'store')}
+    src = os.path.join(workdir, 'app')
+    make_tree(src)
+    res = playbook('backup.yml', env=env, extra_vars={
+        'lifeboat_store': store, 'lifeboat_files': [{'name': 'app', 'paths': [src]}],
+        'lifeboat_encryption': {'recipients': list(recipients)}})
+    assert res.rc == 0, res
+    return store, src

@@ -6,7 +6,7 @@ before any service is stopped); the awx and chef_automate_ha profiles warn when 
 import json
 import os
 
-from enclib import MARKER, make_tree, search, stored_bytes, tree
+from enclib import MARKER, make_tree, role_backup, search, stored_bytes, tree
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic
 
@@ -59,13 +59,7 @@ def test_backup_and_restore_roles_with_encryption(playbook, keys, workdir):
 
 
 def test_restore_role_with_a_wrong_identity_fails_in_the_preflight(playbook, keys, workdir):
-    store = _store(workdir)
-    src = os.path.join(workdir, 'app')
-    make_tree(src)
-    res = playbook('backup.yml', env=ENV, extra_vars={
-        'lifeboat_store': store, 'lifeboat_files': [{'name': 'app', 'paths': [src]}],
-        'lifeboat_encryption': {'recipients': [keys.age_public + ' ops-2026']}})
-    assert res.rc == 0, res
+    store, _src = role_backup(playbook, workdir, [keys.age_public + ' ops-2026'], env=ENV)
     dest = os.path.join(workdir, 'dest')
     os.mkdir(dest)
     res = playbook('restore.yml', env=ENV, extra_vars={

@@ -10,6 +10,7 @@ import sys
 from storelib import fs_params, run_module as _run_module, s3_params  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
+from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
 
@@ -38,6 +39,13 @@ def write_set(store_params, when, status='completed', label=None, payload=b'life
             lifecycle.fail(store, set_id, 'web2 was unreachable', now=when + datetime.timedelta(minutes=3))
         else:
             store.delete('lock.json')  # the run died: its set stays in progress with no lock
+            # ... and its heartbeat died with it: writing the artifact started this process's heartbeat thread,
+            # which would otherwise keep renewing it, recreating the set's directory after a prune removed it
+            beating = heartbeat._ACTIVE.pop((store.describe(), set_id), None)
+            if beating is not None:
+                beating.finished = True
+                beating._stop.set()
+                beating._thread.join()
         return set_id
     finally:
         store.close()
@@ -62,8 +70,8 @@ def parse_metrics(path):
     return out
 
 
-def metric(samples, name, **labels):
-    return samples[(name, tuple(sorted(labels.items())))]
+def metric(samples, series, **labels):
+    return samples[(series, tuple(sorted(labels.items())))]
 
 
 def inventory(workdir):

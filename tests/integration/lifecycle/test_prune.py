@@ -64,6 +64,11 @@ def test_gfs_prune_of_40_sets_over_18_months(workdir, playbook):
     real = playbook('prune.yml', inventory=inventory(workdir), args=['-e', variables])
     assert real.rc == 0, real
     assert sorted(set_ids_in(store)) == [sid(index) for index in SURVIVORS]
+    # nothing of a removed set is left in the filesystem store, not even an empty directory
+    top = os.path.join(store['path'], store['prefix'])
+    assert sorted(name for name in os.listdir(top) if set_format.is_set_id(name)) == [sid(index) for index in SURVIVORS]
+    checked = os.path.join(top, 'checks')
+    assert not os.path.isdir(checked) or set(os.listdir(checked)) <= {sid(index) for index in SURVIVORS}
     samples = parse_metrics(os.path.join(textfile, 'lifeboat.prom'))
     labels = {'store': 'filesystem:%s/backups' % store['path'], 'set_label': ''}
     assert metric(samples, 'lifeboat_prune_sets_removed', **labels) == 31

@@ -63,6 +63,12 @@ def test_verify_quick_and_full_pass_and_are_recorded(workdir, playbook, backed_u
     assert metric(samples, 'lifeboat_verify_last_run_success', level='full', **labels) == 1
     assert metric(samples, 'lifeboat_verify_bytes_read', level='full', **labels) > 3 * 1024 * 1024 * 0.9
     assert metric(samples, 'lifeboat_verify_throughput_bytes_per_second', level='full', **labels) > 0
+    # the backup run that made the set wrote its own series into the same file
+    assert metric(samples, 'lifeboat_backup_last_run_success', **labels) == 1
+    assert metric(samples, 'lifeboat_backup_last_success_timestamp_seconds', **labels) > 0
+    assert metric(samples, 'lifeboat_backup_last_run_duration_seconds', **labels) >= 0
+    assert metric(samples, 'lifeboat_backup_last_size_bytes', **labels) > 3 * 1024 * 1024 * 0.9
+    assert metric(samples, 'lifeboat_backup_artifact_size_bytes', host='localhost', component='files', name='app', **labels) > 0
 
 
 def test_verify_full_catches_a_flipped_byte(workdir, playbook, backed_up):

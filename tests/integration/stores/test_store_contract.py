@@ -147,6 +147,22 @@ def test_delete_and_delete_prefix(store):
     assert SET not in store.list_children('')
 
 
+def test_delete_many(store):
+    keys = [SET + '/m/%03d' % n for n in range(25)]
+    for key in keys:
+        store.put_bytes(key, b'1')
+    store.put_bytes(SET + '/keep', b'1')
+    assert store.delete_many(keys[:20] + [SET + '/absent']) == {}
+    assert sorted(i.key for i in store.list(SET)) == sorted(keys[20:] + [SET + '/keep'])
+    assert store.delete_many([]) == {}
+    assert store.delete_many(keys[20:]) == {}
+    assert [i.key for i in store.list(SET)] == [SET + '/keep']
+    # the set's directories go with its last object (filesystem, SFTP): nothing empty is left behind
+    assert store.delete_many([SET + '/keep']) == {}
+    assert list(store.list(SET)) == []
+    assert SET not in store.list_children('')
+
+
 def test_missing_objects_and_bad_keys(store):
     with pytest.raises(LifeboatError, match='not in the store'):
         store.open_read(SET + '/nope')

@@ -108,3 +108,15 @@ def test_postgresql_params_take_the_roles_values_and_the_modules_defaults():
     assert p['port'] == 5433 and p['login_password'] == 'x' and 'cluster' not in p
     assert (p['maintenance_db'], p['connect_timeout'], p['format'], p['jobs'], p['globals']) == ('postgres', 10, 'custom', 2, True)
     assert (p['compression'], p['level'], p['threads'], p['host']) == ('gzip', 4, 2, 'db1')
+
+
+def test_encryption_check_problems_and_advice(tmp_path):
+    assert preflight.encryption_check(None) == ([], [])
+    assert preflight.encryption_check({'recipients': [], 'recipients_file': None}) == ([], [])
+    problems, warnings = preflight.encryption_check(None, 'profile awx: its sets hold SECRET_KEY')
+    assert problems == [] and warnings[0].startswith('encryption is off: profile awx: its sets hold SECRET_KEY.')
+    problems, warnings = preflight.encryption_check({'recipients': ['AGE-SECRET-KEY-1QQQ']}, 'advised')
+    assert warnings == [] and problems[0].startswith('encryption: recipients[0] is an age private key')
+    assert 'QQQ' not in problems[0]
+    problems, _warnings = preflight.encryption_check({'recipients_file': str(tmp_path / 'missing')})
+    assert problems == ['encryption: recipients_file %s does not exist on this host' % (tmp_path / 'missing')]

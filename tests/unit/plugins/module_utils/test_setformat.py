@@ -171,6 +171,9 @@ def test_make_record_and_check_record():
     # a record survives the JSON round trip unchanged
     assert set_format.check_record(set_format.loads(set_format.dumps(r), 'r'), '20261122T031500Z') == r
     assert 'extra' not in rec()
+    # an encrypted record lists its recipients by fingerprint
+    r['recipients'] = [{'type': 'X25519', 'fingerprint': 'SHA256:' + 'A' * 43, 'comment': 'ops'}]
+    assert set_format.check_record(r, '20261122T031500Z') is r
 
 
 @pytest.mark.parametrize('change, words', [
@@ -190,6 +193,8 @@ def test_make_record_and_check_record():
     (lambda r: r.update(compression=3), "'compression' must be a non-empty string, not the number 3"),
     (lambda r: r.update(tools=[]), "'tools' must be an object, not a list"),
     (lambda r: r.update(extra='x'), "'extra' must be an object"),
+    (lambda r: r.update(recipients='age1...'), "'recipients' must be a list of recipients, each with its fingerprint"),
+    (lambda r: r.update(recipients=[{'type': 'X25519'}]), "'recipients' must be a list of recipients"),
     (lambda r: r.update(started='yesterday'), "'started' must be a UTC time like 2026-11-22T03:15:00Z"),
     (lambda r: r.update(kind='lifeboat.backup/manifest'), "'kind' must be one of"),
     (lambda r: r.update(key='20261122T031500Z/web2/files/app.tar.zst'), "'key' must name an object under "

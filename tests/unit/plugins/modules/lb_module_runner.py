@@ -34,7 +34,10 @@ except ImportError:  # ansible-core < 2.19
 
 
 MODULES = ['backup_fetch', 'backup_set', 'backup_set_info', 'backup_upload', 'ec2_snapshot_set', 'ec2_snapshot_set_info',
-           'ec2_snapshot_set_restore', 'files_backup', 'files_restore', 'postgresql_backup', 'postgresql_restore']
+           'ec2_snapshot_set_restore', 'files_backup', 'files_restore', 'postgresql_backup', 'postgresql_restore',
+           'backup_prune', 'backup_verify', 'backup_drill', 'backup_status', 'backup_metrics', 'postgresql_scratch']
+# the modules that take no store option
+STORELESS = ['ec2_snapshot_set_info', 'backup_metrics', 'postgresql_scratch']
 
 
 # ansible-core 2.19+ puts a traceback into a module's result only for the events the controller asks for

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 """Every module: its argument spec (built by a function), what the spec refuses, and its one exit point."""
 
+import inspect
+
 import pytest
+import yaml
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -10,7 +13,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline a
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError, NotFoundError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_SPEC
 
-from lb_module_runner import MODULES, TRACEBACK_ARGS, fresh_module_process, load, parse_exit, patch_module_args, warnings_of
+from lb_module_runner import MODULES, STORELESS, TRACEBACK_ARGS, fresh_module_process, load, parse_exit, patch_module_args, warnings_of
 
 SECRETS = ('access_key', 'secret_key', 'session_token', 'password', 'private_key_passphrase', 'login_password')
 
@@ -47,7 +50,7 @@ def test_the_compression_options_are_the_shared_spec(name):
         assert spec[key] == opt, key
 
 
-@pytest.mark.parametrize('name', [m for m in MODULES if m != 'ec2_snapshot_set_info'])
+@pytest.mark.parametrize('name', [m for m in MODULES if m not in STORELESS])
 def test_every_store_option_is_the_shared_spec(name):
     assert load(name).argument_spec()['store']['options'] == STORE_SPEC
 
@@ -57,7 +60,8 @@ FS = {'type': 'filesystem', 'path': '/nonexistent/store'}
 REFUSALS = [
     ('backup_set', {'store': FS}, 'missing required arguments: state'),
     ('backup_set', {'store': FS, 'state': 'committed'}, 'state is committed but all of the following are missing: set_id'),
-    ('backup_set', {'store': FS, 'state': 'done'}, 'value of state must be one of: started, committed, failed, got: done'),
+    ('backup_set', {'store': FS, 'state': 'done'}, 'value of state must be one of: started, committed, failed, delivered, got: done'),
+    ('backup_set', {'store': FS, 'state': 'delivered', 'set_id': 'x'}, 'state is delivered but all of the following are missing: host'),
     ('backup_set_info', {'store': FS, 'set_id': 'x', 'latest': True}, 'parameters are mutually exclusive: set_id|latest'),
     ('backup_set_info', {'store': {'type': 'nfs', 'path': '/x'}}, 'value of type must be one of: filesystem, s3, sftp, got: nfs'),
     ('backup_set_info', {'store': {'type': 'filesystem', 'path': '/x', 'bucket_name': 'b'}}, 'bucket_name'),
@@ -78,6 +82,14 @@ REFUSALS = [
     ('ec2_snapshot_set', {'record_in_set': True, 'set_id': 's'}, 'record_in_set is True but all of the following are missing: store'),
     ('ec2_snapshot_set_info', {'access_key': 'AKIA'}, 'parameters are required together: access_key, secret_key'),
     ('ec2_snapshot_set_restore', {}, 'missing required arguments: set_id'),
+    ('backup_prune', {'store': FS}, 'missing required arguments: policy'),
+    ('backup_prune', {'store': FS, 'policy': {}}, 'the retention policy has no keep rule'),
+    ('backup_prune', {'store': FS, 'policy': {'keep_daily': 7, 'keep_forever': 1}}, 'keep_forever'),
+    ('backup_verify', {'store': FS, 'level': 'deep'}, 'value of level must be one of: quick, full, got: deep'),
+    ('backup_drill', {'store': FS, 'components': ['opensearch']}, 'value of components must be one or more of: files, postgresql'),
+    ('backup_status', {'store': FS, 'rpo': 'soon'}, 'soon'),
+    ('backup_metrics', {'path': '/x.prom', 'operation': 'restore', 'store_name': 's'}, 'value of operation must be one of'),
+    ('postgresql_scratch', {'state': 'absent'}, 'state is absent but all of the following are missing: path'),
 ]
 
 
@@ -136,3 +148,47 @@ def test_fail_details_come_with_the_error(capsys):
 
     rc, out = _execute(capsys, work, fail_details=lambda: {'records': [{'name': 'globals'}]})
     assert rc == 1 and out['records'] == [{'name': 'globals'}] and out['rc'] == 1
+
+
+def _docs(name):
+    mod = load(name)
+    return yaml.safe_load(mod.DOCUMENTATION), yaml.safe_load(mod.RETURN) or {}
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_every_module_shares_the_attributes_and_points_further(name):
+    doc, _ret = _docs(name)
+    assert 'lifeboat.backup.attributes' in doc['extends_documentation_fragment'], name
+    assert doc['attributes']['check_mode']['description'], name
+    assert doc.get('seealso'), name
+    # one exit point: main() hands its one call to _module.execute / execute_in_store
+    assert '_module.execute' in inspect.getsource(load(name).main), name
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_every_return_value_has_a_sample(name):
+    _doc, ret = _docs(name)
+    for key, spec in ret.items():
+        contains = spec.get('contains') or {}
+        assert 'sample' in spec or (contains and all('sample' in sub for sub in contains.values())), (name, key)
+
+
+def _action_group(name):
+    import pathlib
+    import yaml
+    runtime = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / 'meta' / 'runtime.yml').read_text())
+    return sorted(runtime['action_groups'][name])
+
+
+def test_the_encryption_groups_hold_exactly_the_modules_with_those_options():
+    """module_defaults of the roles hand `encryption` (recipients) and `decryption` (identity) to these groups: a
+    module in a group must take the option, and no module takes both (a backup never receives an identity)."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
+    for group, option, shared in (('encryption', 'encryption', encryption_logic.ENCRYPTION_SPEC),
+                                  ('decryption', 'decryption', encryption_logic.DECRYPTION_SPEC)):
+        candidates = MODULES + ['backup_preflight', 'backup_verify', 'backup_drill']
+        having = sorted({name for name in candidates if option in load(name).argument_spec()})
+        assert _action_group(group) == having, group
+        for name in having:
+            assert load(name).argument_spec()[option] == shared[option], name
+    assert not set(_action_group('encryption')) & set(_action_group('decryption'))
