@@ -83,8 +83,26 @@ def _note(item):
         parts.append('missing hosts: %s' % ','.join(item['missing_hosts']))
     if status != 'completed' and item.get('reason'):
         parts.append(str(item['reason']))
+    chain = _chain_note(item)
+    if chain:
+        parts.append(chain)
     text = '; '.join(parts)
     return text if len(text) <= 2 * MAX_CELL else text[:2 * MAX_CELL - 3] + '...'
+
+
+def _chain_note(item):
+    """Incremental entries: 'full' / 'level 2 on <base>' / 'levels 1-3, needs 3 sets'."""
+    chains = item.get('chains')
+    if not isinstance(chains, dict) or not chains:
+        return ''
+    facts = [entry for entry in chains.values() if isinstance(entry, dict)]
+    levels = sorted({entry.get('level') or 0 for entry in facts})
+    bases = {entry.get('base') for entry in facts}
+    if levels == [0]:
+        return 'incremental: full'
+    if len(levels) == 1 and len(bases) == 1:
+        return 'incremental: level %s on %s' % (levels[0], next(iter(bases)))
+    return 'incremental: levels %s-%s, needs %d sets' % (levels[0], levels[-1], len(item.get('needs') or []))
 
 
 def _cell(text):

@@ -68,6 +68,13 @@ options:
         description: Do not descend into other mounts.
         type: bool
         default: false
+      incremental:
+        description: An incremental entry (docs/incremental.md); its name and O(files[].full_every) are checked.
+        type: bool
+        default: false
+      full_every:
+        description: Overrides O(full_every) for this entry.
+        type: raw
   postgresql:
     description:
       - The host's PostgreSQL server (C(lifeboat_postgresql)), checked as M(lifeboat.backup.postgresql_backup)
@@ -177,6 +184,10 @@ options:
     description: Compression threads; 0 for every core.
     type: int
     default: 0
+  full_every:
+    description: The C(full_every) of incremental entries that do not set their own (C(lifeboat_full_every)).
+    type: raw
+    default: 24
   variables:
     description:
       - Names of the host's variables that look like C(lifeboat_*) ones, to name a misspelled variable in the
@@ -270,6 +281,8 @@ def argument_spec():
         compression=dict(type='str', choices=COMPRESSIONS),
         level=dict(type='int'),
         one_file_system=dict(type='bool', default=False),
+        incremental=dict(type='bool', default=False),
+        full_every=dict(type='raw'),
     )
     return dict(
         store=STORE_ARG,
@@ -281,6 +294,7 @@ def argument_spec():
         compression=dict(type='str', default='zstd', choices=COMPRESSIONS),
         level=dict(type='int'),
         threads=dict(type='int', default=0),
+        full_every=dict(type='raw', default=24),
         variables=dict(type='list', elements='str', default=[]),
         allow_empty=dict(type='bool', default=False),
         encryption_advised=dict(type='str'),
@@ -296,6 +310,7 @@ def main():
                                snapshot=p['snapshot'], opensearch=p['opensearch'], compression=p['compression'],
                                level=p['level'],
                                threads=p['threads'], variables=p['variables'], allow_empty=p['allow_empty'],
+                               full_every=p['full_every'],
                                check_mode=module.check_mode, encryption=p['encryption'],
                                encryption_advised=p['encryption_advised'])
     except LifeboatError as e:

@@ -116,6 +116,17 @@ sets:
       description: SHA-256 of the manifest (completed sets).
       type: str
       sample: 187cdff27edae96573bf276e24b205878a47b552aa63753c5df4e38d64f107f4
+    needs:
+      description:
+        - Completed sets, the sets this one depends on - every earlier level of its incremental files entries
+          (docs/incremental.md). A restore of the set reads them; retention keeps them while it keeps this set.
+      type: list
+      elements: str
+      sample: [20261122T011500Z, 20261122T021500Z]
+    chains:
+      description: Completed sets with incremental files entries - per C(host/files/name), its level, base set and the set of its full.
+      type: dict
+      sample: {web1/files/app: {level: 2, base: 20261122T021500Z, full_set: 20261122T011500Z}}
 set:
   description: With O(set_id) or O(latest), the set's summary plus C(manifest) and C(manifest_sha256).
   returned: when O(set_id) or O(latest) is given

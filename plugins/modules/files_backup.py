@@ -71,6 +71,31 @@ options:
     description: Stay on the filesystem of each path (do not descend into other mounts).
     type: bool
     default: false
+  incremental:
+    description:
+      - Archive in GNU tar's listed-incremental mode (docs/incremental.md). The first set of a chain holds a full
+        (level 0); each later set an increment against the newest earlier completed set of the same label that
+        holds this host's entry. tar's snapshot file is stored in the set as the artifact C(<name>.snar) and
+        fetched from the base at the next run, so the host keeps no state.
+      - A base that is missing, damaged, failed or changed (paths, O(exclude), O(one_file_system)) makes this run a
+        full, with a warning in RV(tar_warnings) and the reason in the record; never an increment on a broken base.
+    type: bool
+    default: false
+  full_every:
+    description:
+      - With O(incremental), when the next set is a full again - a count of increments between two fulls
+        (C(24)), or the age of the chain's full after which it is (a number and C(h), C(d) or C(w), e.g. C(7d)).
+    type: raw
+    default: 24
+  full:
+    description: With O(incremental), make this run a full (level 0) whatever O(full_every) says.
+    type: bool
+    default: false
+  base_host:
+    description:
+      - With O(incremental), continue the chain of this host's entry instead of O(host)'s (a machine rebuilt under
+        a new name). The new archive is stored under O(host).
+    type: str
 extends_documentation_fragment:
   - lifeboat.backup.attributes
   - lifeboat.backup.store
@@ -93,11 +118,23 @@ EXAMPLES = r'''
     store:
       type: filesystem
       path: /srv/backup
+
+- name: Archive a large tree hourly, an increment on the previous set, a new full every 7 days
+  lifeboat.backup.files_backup:
+    set_id: "{{ backup_set.set_id }}"
+    host: "{{ inventory_hostname }}"
+    name: app
+    paths: [/opt/app]
+    incremental: true
+    full_every: 7d
+    store:
+      type: filesystem
+      path: /srv/backup
 '''
 
 RETURN = r'''
 records:
-  description: The artifact records written (one), as stored in the set.
+  description: The artifact records written (one; two with O(incremental), the archive and its snapshot file), as stored in the set.
   returned: success, not in check mode
   type: list
   elements: dict
@@ -172,8 +209,22 @@ changed_files:
   type: list
   elements: str
   sample: [/opt/awx/logs/web.log]
+incremental:
+  description:
+    - With O(incremental), the level of this archive (0 for a full), the base set it continues (or none), the
+      set holding the chain's full, why this level, the policy, and the sets passed over (failed, interrupted).
+  returned: when O(incremental) is true
+  type: dict
+  sample: {level: 2, base: 20261122T021500Z, full_set: 20261122T001500Z, full_every: '24',
+           reason: level 2 on set 20261122T021500Z}
+snapshot:
+  description: With O(incremental), the record of the snapshot file stored beside the archive.
+  returned: when O(incremental) is true, not in check mode
+  type: dict
+  sample: {host: web1, component: files, name: app.snar, artifact_kind: files-snar, format: tar-snar,
+           key: 20261122T031500Z/web1/files/app.snar.zst, size: 27351}
 tar_warnings:
-  description: tar's warnings, if any.
+  description: tar's warnings, if any; with O(incremental), why a full was made where an increment was expected.
   returned: success, not in check mode
   type: list
   elements: str
@@ -199,6 +250,10 @@ def argument_spec():
         paths=dict(type='list', elements='path', required=True),
         exclude=dict(type='list', elements='str', default=[]),
         one_file_system=dict(type='bool', default=False),
+        incremental=dict(type='bool', default=False),
+        full_every=dict(type='raw', default=24),
+        full=dict(type='bool', default=False),
+        base_host=dict(type='str'),
         **pipeline.COMPRESSION_SPEC,
         **encryption_logic.ENCRYPTION_SPEC
     )
@@ -212,7 +267,9 @@ def run(store, params, check_mode):
     return files_backup.backup(store, params['set_id'], params['host'], params['name'], params['paths'],
                                exclude=params['exclude'], compression=params['compression'], level=params['level'],
                                threads=params['threads'], encryption=encryption.for_backup(params['encryption']),
-                               one_file_system=params['one_file_system'], check_mode=check_mode)
+                               one_file_system=params['one_file_system'], check_mode=check_mode,
+                               incremental_mode=params['incremental'], full_every=params['full_every'],
+                               full=params['full'], base_host=params['base_host'])
 
 
 def main():

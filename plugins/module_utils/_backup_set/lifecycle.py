@@ -22,6 +22,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base impor
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lock as store_lock
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
 
 
 def default_owner(extra=None):
@@ -469,6 +470,13 @@ def list_sets(store, now=None):
         s = set_format.set_summary(name, status, manifest, now, live, damaged=damaged)
         if digest and not damaged:
             s['manifest_sha256'] = digest
+        if manifest is not None and not damaged:
+            # what the set depends on (every earlier level of its incremental entries), for restores and retention
+            records = [record for record in manifest.get('artifacts') or [] if isinstance(record, dict)]
+            s['needs'] = incremental.needs(records)
+            found = incremental.chains(records)
+            if found:
+                s['chains'] = found
         out.append(s)
     out.sort(key=lambda s: s['id'], reverse=True)
     return out

@@ -90,11 +90,14 @@ def entry_problems(files):
 
 # ---------------------------------------------------------------- the components' own checks
 
-def _files_problems(host, entries, compression, level, threads):
+def _files_problems(host, entries, compression, level, threads, full_every=None):
     from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
     problems = []
     for entry in entries:
         try:
+            if entry.get('incremental'):
+                incremental.check_entry(entry['name'], entry.get('full_every') if entry.get('full_every') is not None else full_every)
             files_backup.backup(None, 'preflight', host, entry['name'], entry.get('paths') or [],
                                 exclude=entry.get('exclude') or [],
                                 compression=entry.get('compression') or compression,
@@ -162,7 +165,8 @@ def encryption_check(options, advised=None):
 
 
 def run(store_params, host, files=None, postgresql=None, snapshot=False, compression='zstd', level=None, threads=0,
-        variables=None, allow_empty=False, check_mode=False, opensearch=False, encryption=None, encryption_advised=None):
+        variables=None, allow_empty=False, check_mode=False, opensearch=False, encryption=None, encryption_advised=None,
+        full_every=None):
     """Every problem of one host, each prefixed with the host; nothing is written but the store's probe."""
     files = files or []
     has = {'lifeboat_files': bool(files), 'lifeboat_postgresql': bool(postgresql), 'lifeboat_opensearch': bool(opensearch),
@@ -181,7 +185,7 @@ def run(store_params, host, files=None, postgresql=None, snapshot=False, compres
     result['warnings'].extend('%s: %s' % (host, warning) for warning in warnings)
     dupes, entries = entry_problems(files)
     problems.extend(dupes)
-    problems.extend(_files_problems(host, entries, compression, level, threads))
+    problems.extend(_files_problems(host, entries, compression, level, threads, full_every))
     result['components'].extend('files/%s' % e['name'] for e in entries)
     if postgresql:
         pg_problems, facts = _postgresql_problems(postgresql, host, compression, level, threads)

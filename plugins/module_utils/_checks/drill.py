@@ -8,7 +8,9 @@ directory, postgresql_restore into a scratch server), then this proves what came
 
 files      -- the archive is listed again from the store (through the pipeline, checksum checked) and every member
               must be in the scratch tree with its type, size and mode (set-id bits aside: restores under a
-              directory drop them), symlinks with their targets;
+              directory drop them), symlinks with their targets; an increment's whole chain is compared: every
+              level is listed, newest first, and each name is compared once, where it was last archived, when the
+              last level's dumpdirs say it is still in the tree;
 postgresql -- every table of each restored database is counted exactly, in one REPEATABLE READ transaction, and
               the counts must equal the counts the backup recorded in the dump's own snapshot (``row_counts``);
               without recorded counts (option off, older sets) the tables present are compared with the record.
@@ -31,6 +33,11 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import logic as checks_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import apply as chain_apply
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import IncrementalChecker
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 
 FILES = 'files'
@@ -52,8 +59,73 @@ def _stat_under(root):
     return stat_member
 
 
+class _ChainFilter(object):
+    """Feeds the comparer each member of a chain's levels (read newest first) once, where it was last archived,
+    and only when the last level's dumpdirs (every directory of the final tree with its entries) still list it."""
+
+    def __init__(self, comparer, roots, dumpdirs):
+        self.comparer = comparer
+        self.roots = set(roots)
+        self.dumpdirs = dumpdirs
+        self.seen = set()
+        self.deleted_later = 0
+
+    def feed(self, line):
+        try:
+            member = checks_logic.parse_member(line)
+        except (ValueError, IndexError):
+            member = {'name': None}
+        if member is None:
+            return
+        name = (member['name'] or b'').strip(b'/')
+        if member['name'] is not None:
+            if name in self.seen:
+                return
+            self.seen.add(name)
+            parent, _sep, base = name.rpartition(b'/')
+            if name not in self.roots and base not in self.dumpdirs.get(parent, {}):
+                self.deleted_later += 1
+                return
+        self.comparer.feed(line)
+
+
+def _final_dumpdirs(store, record, tar, decryption=None):
+    """The dumpdirs of the last level of a chain, from its listing with --incremental (checked as a restore
+    checks it): ({directory: {name: flag}}, [problems])."""
+    checker = IncrementalChecker(record['extra']['paths'])
+    res = artifacts.read_artifact(store, record, files_logic.tar_list_incremental_argv(tar), sink_name='tar',
+                                  env=verify.ENV, on_sink_line=checker.feed, decryption=decryption)
+    checker.finish()
+    checker.check_stderr(res['sink'].stderr)
+    problems = list(checker.problems)
+    if res['sink'].failed():
+        problems.append('tar cannot list the archive: %s' % res['sink'].describe())
+    return chain_apply.dumpdirs_of(checker)[0], problems
+
+
+def _read_levels(store, record, tar, comparer, decryption=None):
+    """List a full archive, or every level of an increment's chain, into the comparer. Returns (problems, facts)."""
+    argv = [tar, '-tvv', '--quoting-style=c', '-f', '-']
+    if not (incremental.facts_of(record) or {}).get('level'):
+        res = artifacts.read_artifact(store, record, argv, sink_name='tar', env=verify.ENV, on_sink_line=comparer.feed,
+                                      decryption=decryption)
+        return (['tar cannot list the archive: %s' % res['sink'].describe()] if res['sink'].failed() else []), {}
+    levels = [level for level, _snapshot in chain.resolve(store, record)]
+    dumpdirs, problems = _final_dumpdirs(store, record, tar, decryption)
+    if problems:
+        return problems, {}
+    roots = [path.strip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
+    feeder = _ChainFilter(comparer, roots, dumpdirs)
+    for level in reversed(levels):
+        res = artifacts.read_artifact(store, level, argv, sink_name='tar', env=verify.ENV, on_sink_line=feeder.feed,
+                                      decryption=decryption)
+        if res['sink'].failed():
+            problems.append('tar cannot list %s: %s' % (level['key'], res['sink'].describe()))
+    return problems, {'chain': [level['set_id'] for level in levels], 'deleted_later': feeder.deleted_later}
+
+
 def compare_files(store, record, restored_root, decryption=None):
-    """One files artifact against the tree restored from it under ``restored_root`` (its dest)."""
+    """One files artifact (or an increment's whole chain) against the tree restored from it under ``restored_root``."""
     item = {'component': FILES, 'host': record['host'], 'name': record['name'], 'key': record['key'],
             'restored_under': restored_root}
     if not os.path.isdir(restored_root):
@@ -66,14 +138,12 @@ def compare_files(store, record, restored_root, decryption=None):
     tar = pipeline.need_tool('tar', 'listing the archive for the drill')
     t0 = time.time()
     try:
-        res = artifacts.read_artifact(store, record, [tar, '-tvv', '--quoting-style=c', '-f', '-'], sink_name='tar',
-                                      env=verify.ENV, on_sink_line=comparer.feed, decryption=decryption)
+        read_problems, facts = _read_levels(store, record, tar, comparer, decryption)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3)})
         return item
-    problems = list(comparer.problems)
-    if res['sink'].failed():
-        problems.append('tar cannot list the archive: %s' % res['sink'].describe())
+    item.update(facts)
+    problems = list(comparer.problems) + read_problems
     if comparer.mismatched > len(comparer.problems):
         problems.append('and %d more mismatches' % (comparer.mismatched - len(comparer.problems)))
     item.update(comparer.summary())

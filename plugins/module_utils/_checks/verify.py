@@ -4,10 +4,12 @@
 """Verification of committed sets (backup_verify, docs/verify.md).
 
 quick -- the manifest is readable and valid; every artifact it lists is in the store with its recorded size;
-         every record object is there and says what the manifest's copy says.
+         every record object is there and says what the manifest's copy says; every earlier level of each
+         incremental files entry is completed and present with the pinned checksum and size (its whole chain).
 full  -- quick, then every artifact is streamed from the store through the one pipeline (artifacts.read_artifact:
          sha256 and size against the record, decompression to the end) into a decoder that proves the data
-         reads: tar's listing through the archive safety checks, pg_restore reading the whole custom dump,
+         reads: tar's listing through the archive safety checks (an increment listed with its dumpdirs, checked
+         as a restore checks it), pg_restore reading the whole custom dump,
          the SQL trailer of pg_dumpall's globals. Memory stays bounded (the pipeline's chunks), nothing is
          written to disk, artifacts are read ``jobs`` at a time. Encrypted artifacts are decrypted by age on the way
          with the identity given (``decryption``); without one, their ciphertext is checked against the sha256 only
@@ -34,8 +36,11 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import logic as checks_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._checks import results
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import chain
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import incremental
+from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
+from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import IncrementalChecker, MemberChecker
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
-from ansible_collections.lifeboat.backup.plugins.module_utils._files.tarsafe import MemberChecker
 
 LEVELS = ('quick', 'full')
 ENV = dict(os.environ, LC_ALL='C')
@@ -131,10 +136,28 @@ def _drain(skipped=None):
     return Decoder([dd, 'of=/dev/null', 'bs=1M', 'status=none'], 'dd', skipped=skipped)
 
 
+def chain_problems(store, manifest):
+    """Every incremental entry's chain: each earlier level completed, present, with the pinned checksum and size."""
+    manifests = chain.Manifests(store)
+    problems = []
+    for record in manifest.get('artifacts', []):
+        if (incremental.facts_of(record) or {}).get('level'):
+            why = chain.chain_problem(store, record, manifests)
+            if why:
+                problems.append(why)
+    return problems
+
+
 def _tar_decoder(record, kind):
     tar = pipeline.need_tool('tar', 'verifying archives')
     roots = ((record.get('extra') or {}).get('paths') or []) if kind == 'tar-listing' else []
-    checker = MemberChecker(roots)
+    argv = [tar, '-tvv', '--quoting-style=c', '-f', '-']
+    if kind == 'tar-listing' and incremental.facts_of(record):
+        # a level of a chain: listed with its dumpdirs, through the checks a restore applies to it
+        checker = IncrementalChecker(roots)
+        argv = files_logic.tar_list_incremental_argv(tar)
+    else:
+        checker = MemberChecker(roots)
     seen = {'toc': False}
 
     def feed(line):
@@ -143,6 +166,8 @@ def _tar_decoder(record, kind):
             seen['toc'] = True
 
     def judge(res):
+        if isinstance(checker, IncrementalChecker):
+            checker.finish()
         checker.check_stderr(res['sink'].stderr)
         problems = list(checker.problems)
         if res['sink'].failed():
@@ -151,7 +176,7 @@ def _tar_decoder(record, kind):
             problems.append('the directory-format dump has no toc.dat')
         return problems
 
-    return Decoder([tar, '-tvv', '--quoting-style=c', '-f', '-'], 'tar', feed, judge, lambda: {'members': checker.members})
+    return Decoder(argv, 'tar', feed, judge, lambda: {'members': checker.members})
 
 
 def _pg_restore_decoder(record):
@@ -253,6 +278,7 @@ def verify_set(store, set_id, level, jobs=1, reporter=None, decryption=None):
     except LifeboatError as e:
         return {'passed': False, 'items': [], 'problems': [e.msg], 'manifest_sha256': None, 'totals': {}}
     problems, bad = check_objects(store, manifest)
+    problems.extend(chain_problems(store, manifest))
     items = []
     totals = {'artifacts': len(manifest.get('artifacts', [])), 'size': manifest.get('size', 0)}
     if level == 'full':

@@ -255,9 +255,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     set_format.validate_name(name, 'files entry name')
     if not paths:
         raise ConfigError('files entry %s has no paths' % name)
-    if incremental_mode and incremental.is_snar_name(name):
-        raise ConfigError('files entry %s: names ending in %s are taken by the snapshot files of incremental entries'
-                          % (name, incremental.SNAR_SUFFIX))
+    if incremental_mode:
+        incremental.check_entry(name, full_every)
     paths, links = source_paths(name, paths)
     unreadable = [p for p in paths if not os.access(p, os.R_OK)]
     if unreadable:
@@ -277,6 +276,8 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
             out['incremental'] = inc.summary()
             out['msg'] += ' (%s)' % _level_note(inc.decision)
             out['tar_warnings'] = inc.warnings
+            # the play's summary says what each incremental entry would be
+            out['summary'] = [{'host': host, 'component': files_logic.COMPONENT, 'name': name, 'would': _level_note(inc.decision)}]
         return out
     spec = {'store': store, 'set_id': set_id, 'host': host, 'name': name, 'paths': paths, 'links': links,
             'exclude': exclude, 'compression': compression, 'level': level, 'threads': threads, 'encryption': encryption,

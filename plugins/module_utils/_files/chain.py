@@ -103,6 +103,18 @@ def chain_records(store, record, manifests=None):
     return out, None
 
 
+def chain_problem(store, record, manifests=None):
+    """Why the chain of an incremental ``record`` cannot be restored (naming the set and level), or None: what
+    verification and drills check of every earlier level without reading the archives."""
+    _levels, broken = chain_records(store, record, manifests)
+    if broken is None:
+        return None
+    set_id, level, why, _error = broken
+    what = 'set %s' % set_id if level is None else 'set %s (level %d of the chain)' % (set_id, level)
+    return '%s/%s/%s is level %s of a broken incremental chain: %s: %s' % (
+        record['host'], record['component'], record['name'], (incremental.facts_of(record) or {}).get('level', '?'), what, why)
+
+
 def snapshot_of(store, manifests, record):
     """The record of the snapshot file stored with an incremental archive, when it is there whole, else None."""
     facts = incremental.facts_of(record) or {}

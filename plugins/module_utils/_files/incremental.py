@@ -62,6 +62,17 @@ def parse_full_every(value):
     return 'age', int(found.group(1)) * _UNITS[found.group(2)]
 
 
+def check_entry(name, full_every):
+    """What can be checked of an incremental entry before anything runs: its name and policy. Raises ConfigError."""
+    if is_snar_name(name):
+        raise ConfigError('files entry %s: names ending in %s are taken by the snapshot files of incremental entries'
+                          % (name, SNAR_SUFFIX))
+    try:
+        return parse_full_every(full_every)
+    except ConfigError as e:
+        raise ConfigError('files entry %s: %s' % (name, e.msg))
+
+
 def policy_text(policy):
     """'24' or '7d': the policy as full_every takes it."""
     kind, amount = policy

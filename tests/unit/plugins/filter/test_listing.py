@@ -83,3 +83,15 @@ def test_every_filter_is_registered_and_documented():
     here = os.path.dirname(listing.__file__)
     for name in names:
         assert os.path.exists(os.path.join(here, name + '.yml')), name
+
+
+@pytest.mark.parametrize('chains, needs, note', [
+    ({'web1/files/app': {'level': 0, 'base': None, 'full_set': None}}, [], 'incremental: full'),
+    ({'web1/files/app': {'level': 2, 'base': '20261122T021500Z', 'full_set': '20261122T001500Z'}},
+     ['20261122T001500Z', '20261122T021500Z'], 'incremental: level 2 on 20261122T021500Z'),
+    ({'web1/files/app': {'level': 1, 'base': 'B'}, 'web2/files/app': {'level': 3, 'base': 'C'}}, ['A', 'B', 'C'],
+     'incremental: levels 1-3, needs 3 sets'),
+])
+def test_set_table_notes_an_incremental_chain(chains, needs, note):
+    item = {'id': '20261122T031500Z', 'status': 'completed', 'size': 10, 'chains': chains, 'needs': needs}
+    assert listing.set_row(item)[-1] == note

@@ -252,3 +252,12 @@ def test_needs_and_chains_of_a_set():
     assert incremental.needs([one, other, plain]) == ['20261030T000000Z', '20261101T000000Z']
     assert incremental.needs([zero, plain]) == []
     assert incremental.chains([one, plain]) == {'web1/files/app': {'level': 1, 'base': None, 'full_set': '20261101T000000Z'}}
+
+
+def test_check_entry_names_the_entry():
+    assert incremental.check_entry('app', '7d') == ('age', 7 * 86400)
+    assert incremental.check_entry('app', None) == ('count', 24)
+    with pytest.raises(ConfigError, match=r'^files entry app: full_every must be at least 1'):
+        incremental.check_entry('app', 0)
+    with pytest.raises(ConfigError, match=r'^files entry app\.snar: names ending in \.snar are taken'):
+        incremental.check_entry('app.snar', 24)
