@@ -55,7 +55,7 @@ options:
     choices: [quick, full]
     default: quick
   jobs:
-    description: With O(level=full), artifacts read at the same time.
+    description: With O(level=full), artifacts read at the same time, where the store allows it (an SFTP store reads one at a time).
     type: int
     default: 2
   record:

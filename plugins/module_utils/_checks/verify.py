@@ -263,7 +263,7 @@ def verify_manifest_full(store, manifest, jobs, reporter=None, decryption=None):
                 reporter(done['bytes'])
         return item
 
-    if jobs <= 1 or len(records) <= 1:
+    if jobs <= 1 or len(records) <= 1 or not store.parallel_reads:
         return [one(record) for record in records]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, records))

@@ -113,6 +113,9 @@ class Store(object):
     """Base of every backend. Keys are relative to the store's prefix."""
 
     type = None
+    # whether several threads may read objects at once through this one store object (verify full reads
+    # ``jobs`` artifacts at a time where it may)
+    parallel_reads = True
 
     def __init__(self, params):
         self.params = params

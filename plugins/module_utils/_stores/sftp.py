@@ -257,6 +257,9 @@ class _SftpReader(Reader):
 
 class SftpStore(Store):
     type = 'sftp'
+    # one SSH connection and SFTP session serve every read: paramiko's reads of two files at once on one session
+    # stall until their timeout (found by verify full with jobs 2), so reads go one at a time
+    parallel_reads = False
 
     def __init__(self, params, sleep=time.sleep, rng=random.random):
         """``params``: a ``store`` option value checked by factory.validate_store."""
