@@ -42,7 +42,9 @@ def test_two_hosts_one_set_and_a_host_failing_mid_backup(scratch):
     # h2's tar dies mid-backup (what preflight cannot foresee): h2 fails, h1 succeeds, the set fails as a whole
     slow = scratch / 'slow'
     slow.mkdir()
-    for i in range(6):   # 48 MiB at zstd -19 on one thread: tar stays blocked on its pipe for many seconds
+    # 128 MiB at zstd -19 on one thread: tar stays blocked on its pipe for many seconds (zstd -T1 takes in up to about
+    # 4 windows, 32 MiB, before it writes anything, so 48 MiB let tar finish early on an idle machine)
+    for i in range(16):
         (slow / ('random-%d' % i)).write_bytes(os.urandom(8 << 20))
     good_bytes = h.set_bytes(store, good)
     proc = h.start_playbook('backup.yml', scratch / 'bad.log', {
