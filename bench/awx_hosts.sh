@@ -11,7 +11,8 @@
 #              own task results: per host, and run once) where each is ansible.builtin.command: "true".
 # It reports wall time and CPU (user+sys of ansible-playbook and everything it started, /usr/bin/time), CPU per
 # host, the ratio backup/floor per host, and for the backup run the tasks per host by kind (module tasks,
-# controller-side actions: set_fact, debug, assert, include_*...) with the size of each module's payload.
+# controller-side actions: set_fact, debug, assert, include_*..., and the skipped tasks, which cost a worker
+# process per host as well) with the size of each module's payload.
 #
 # Writes a markdown report to stdout and to bench/results/awx_hosts-<timestamp>.md.
 # Environment: PY (python with ansible-core; default $LIFEBOAT_VENV/bin/python or /tmp/lifeboat-work/venv).
@@ -96,11 +97,13 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super().__init__()
         self.rows = []
-    def _add(self, result):
+    def _add(self, result, skipped=False):
         task = result._task
         self.rows.append({'host': result._host.get_name(), 'action': task.action, 'once': bool(task.run_once),
-                          'task': task.get_name()})
+                          'task': task.get_name(), 'skipped': skipped})
     v2_runner_on_ok = v2_runner_on_failed = _add
+    def v2_runner_on_skipped(self, result):
+        self._add(result, skipped=True)
     def v2_playbook_on_stats(self, stats):
         with open(os.environ['LBCOUNT_OUT'], 'w') as f:
             json.dump(self.rows, f)
@@ -116,8 +119,14 @@ controller = {'set_fact', 'debug', 'assert', 'fail', 'include_tasks', 'include_r
 per_host = collections.Counter()
 once = collections.Counter()
 kinds = collections.Counter()
+skipped = collections.Counter()
 for row in rows:
     short = row['action'].split('.')[-1]
+    if row.get('skipped'):
+        # a skipped task costs a worker process too, but the floor has the tasks that ran
+        skipped['once' if row['once'] else 'per_host'] += 1
+        kinds[('skipped', short)] += 1
+        continue
     kind = 'controller' if short in controller else 'module'
     kinds[(kind, short)] += 1
     (once if row['once'] else per_host)[kind] += 1
@@ -133,7 +142,7 @@ with open(sys.argv[2], 'w') as f:
 with open(sys.argv[3], 'w') as f:
     for (kind, short), count in sorted(kinds.items()):
         f.write('%s\t%s\t%.2f\n' % (kind, short, count / hosts))
-print(modules_per_host, modules_once, round(per_host['controller'] / hosts, 2))
+print(modules_per_host, modules_once, round(per_host['controller'] / hosts, 2), round(skipped['per_host'] / hosts, 2))
 PY
 }
 
@@ -159,8 +168,10 @@ for n in $host_counts; do
 done
 
 # module payload sizes (the AnsiballZ zip each module task ships to a host)
+[ -f "$W/inventory-1.yml" ] || make_inventory 1      # (when 1 is not among --hosts)
 ANSIBLE_KEEP_REMOTE_FILES=1 ANSIBLE_REMOTE_TMP="$W/remote-tmp" "$bin/ansible-playbook" -i "$W/inventory-1.yml" \
     "$repo/playbooks/backup.yml" > /dev/null 2>&1 || true
+mkdir -p "$W/remote-tmp"
 payloads=$(find "$W/remote-tmp" -name 'AnsiballZ_*.py' -printf '%f %s\n' 2>/dev/null | sort -u | \
     awk '{sub("AnsiballZ_", "", $1); sub(".py", "", $1); printf "%s %d KiB, ", $1, $2/1024}')
 
@@ -169,19 +180,19 @@ payloads=$(find "$W/remote-tmp" -name 'AnsiballZ_*.py' -printf '%f %s\n' 2>/dev/
     echo
     echo "forks $forks, $runs rounds, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
-    echo "| hosts | backup wall s | backup CPU-s | floor wall s | floor CPU-s | CPU-s per host backup / floor | ratio per host | module tasks per host (+ run once) | controller tasks per host |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| hosts | backup wall s | backup CPU-s | floor wall s | floor CPU-s | CPU-s per host backup / floor | ratio per host | module tasks per host (+ run once) | controller tasks per host | skipped tasks per host |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for n in $host_counts; do
-        read -r mph mo cph <<< "${tasks_info[$n]}"
-        "$PY" - "$raw" "$n" "$mph" "$mo" "$cph" <<'PY'
+        read -r mph mo cph sph <<< "${tasks_info[$n]}"
+        "$PY" - "$raw" "$n" "$mph" "$mo" "$cph" "$sph" <<'PY'
 import statistics, sys
 rows = [line.rstrip('\n').split('\t') for line in open(sys.argv[1])][1:]
-n, mph, mo, cph = sys.argv[2:6]
+n, mph, mo, cph, sph = sys.argv[2:7]
 pick = lambda cand, col: statistics.median(float(r[col]) for r in rows if r[0] == n and r[2] == cand)
 bw, bc, fw, fc = pick('backup', 3), pick('backup', 4), pick('floor', 3), pick('floor', 4)
 hosts = int(n)
-print('| %s | %.1f | %.1f | %.1f | %.1f | %.2f / %.2f | **%.2fx** | %s (+%s) | %s |' % (
-    n, bw, bc, fw, fc, bc / hosts, fc / hosts, bc / fc, mph, mo, cph))
+print('| %s | %.1f | %.1f | %.1f | %.1f | %.2f / %.2f | **%.2fx** | %s (+%s) | %s | %s |' % (
+    n, bw, bc, fw, fc, bc / hosts, fc / hosts, bc / fc, mph, mo, cph, sph))
 PY
     done
     echo
