@@ -68,22 +68,25 @@ def next_due(due, now, interval):
     return due + interval * (int((now - due) // interval) + 1)
 
 
-def state_line(text):
-    """The line of a progress file's content (str or bytes), or None when there is none yet (or half a one)."""
+def parse_state(text):
+    """The state in a progress file's content (str or bytes), or None when there is none yet (or half a one)."""
     if not text:
         return None
     try:
         state = json.loads(text.decode('utf-8') if isinstance(text, bytes) else text)
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(state, dict):
-        return None
-    return progress.describe(state)  # the module host's own clock: no skew
+    return state if isinstance(state, dict) else None
 
 
 class Watcher(object):
-    """Shows ``read()`` through ``show(line)`` at after, after + interval, ... seconds from the start, until
-    ``stop()``. ``clock`` and ``wait(seconds) -> True once stopped`` are injectable (the tests' schedule)."""
+    """Shows the progress file's content (``read()``) through ``show(line)`` at after, after + interval, ...
+    seconds from the start, until ``stop()``. ``clock`` and ``wait(seconds) -> True once stopped`` are injectable
+    (the tests' schedule).
+
+    Elapsed time and rate are the module host's own (``updated - started``: no clock skew), aged by the time this
+    side has seen the same state: a compressor that holds its output for a while (zstd -19) leaves the file
+    unchanged, and the line still says how long the artifact has been running, at a falling rate."""
 
     def __init__(self, read, show, after, interval, clock=time.time, wait=None):
         self.read = read
@@ -94,19 +97,33 @@ class Watcher(object):
         self.stopped = threading.Event()
         self.wait = wait or self.stopped.wait
         self.thread = None
+        self._updated = None
+        self._seen = None
+
+    def line(self, text, now):
+        state = parse_state(text)
+        if state is None:
+            return None
+        if state.get('updated') != self._updated:
+            self._updated, self._seen = state.get('updated'), now
+        try:
+            at = float(self._updated) + max(0.0, now - self._seen)
+        except (TypeError, ValueError):
+            at = None
+        return progress.describe(state, now=at)
 
     def run(self):
         started = self.clock()
         due = started + self.after
         while not self.wait(max(0.0, due - self.clock())):
             try:
-                line = self.read()
+                text = self.read()
             except Exception:  # pylint: disable=broad-except
-                line = None  # progress is best effort: never fail the task for it
+                text = None  # progress is best effort: never fail the task for it
             if self.stopped.is_set():
                 return
             now = self.clock()
-            self.show(line or 'still working (%s elapsed)' % human.duration(now - started))
+            self.show(self.line(text, now) or 'still working (%s elapsed)' % human.duration(now - started))
             due = next_due(due, now, self.interval)
 
     def start(self):
@@ -148,7 +165,7 @@ class ProgressAction(ActionBase):
         module_args = dict(self._task.args, progress_file=path)
         reader = _read_file if kind in READ_DIRECTLY else _cat_reader(copy.copy(self._connection))
         host = task_vars.get('inventory_hostname', '?')
-        watcher = Watcher(lambda: state_line(reader(path)), lambda line: display.display('%s: %s' % (host, line)),
+        watcher = Watcher(lambda: reader(path), lambda line: display.display('%s: %s' % (host, line)),
                           after, interval)
         watcher.start()
         try:

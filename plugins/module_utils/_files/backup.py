@@ -293,9 +293,13 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     return _result(spec, record, snar, inc)
 
 
+TOOL_READS = 64 * 1024
+
+
 def tree_size(paths, one_file_system=False):
-    """Bytes tar will read from ``paths``, about (du --apparent-size: file sizes plus a 512-byte header per entry,
-    hard links once, excludes not applied): the estimated total of the progress line."""
+    """Bytes of the tar stream of ``paths``, about (du --apparent-size: a 512-byte header per entry, file sizes
+    rounded up to 512, hard links once, the end blocks, 10 KiB records; excludes not applied): the estimated
+    total of the progress line."""
     seen = set()
     total = 0
     for top in paths:
@@ -313,7 +317,9 @@ def tree_size(paths, one_file_system=False):
                 total += _entry_size(info, seen)
                 if one_file_system and entry in dirs and info.st_dev != top_info.st_dev:
                     dirs.remove(entry)
-    return total
+    total += 1024  # two zero blocks end the archive, written in records of 20 blocks
+    # plus what the compressor reads besides the stream (its libraries: a few KiB; its read count is the measure)
+    return -(-total // 10240) * 10240 + TOOL_READS
 
 
 def _entry_size(info, seen):
@@ -323,7 +329,7 @@ def _entry_size(info, seen):
         if (info.st_dev, info.st_ino) in seen:
             return 512
         seen.add((info.st_dev, info.st_ino))
-    return 512 + info.st_size
+    return 512 + -(-info.st_size // 512) * 512
 
 
 def _archive(spec, inc=None):

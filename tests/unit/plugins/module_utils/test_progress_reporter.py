@@ -168,6 +168,9 @@ def test_the_files_estimate_counts_like_du_apparent_size(tmp_path):
     (top / 'sub' / 'b').write_bytes(b'y' * 3000)
     os.link(str(top / 'a'), str(top / 'sub' / 'a-again'))  # a hard link is read once
     os.symlink('a', str(top / 'link'))
-    entries = 6  # app, sub, a, link, sub/b, sub/a-again: a header each
-    assert files_backup.tree_size([str(top)]) == 1000 + 3000 + 512 * entries
-    assert files_backup.tree_size([str(top / 'sub' / 'b'), str(tmp_path / 'gone')], one_file_system=True) == 3512
+    (top / 'big').write_bytes(b'z' * 20000)
+    entries = 7  # app, sub, a, big, link, sub/b, sub/a-again: a header each, then the data in 512-byte blocks
+    stream = 512 * entries + 1024 + 3072 + 20480 + 1024  # and the two end blocks
+    assert stream == 29184
+    assert files_backup.tree_size([str(top)]) == 30720 + files_backup.TOOL_READS  # in 10 KiB records
+    assert files_backup.tree_size([str(top / 'sub' / 'b'), str(tmp_path / 'gone')], one_file_system=True) == 10240 + files_backup.TOOL_READS

@@ -67,12 +67,14 @@ def test_a_slow_read_skips_a_line_instead_of_bunching_them():
     assert action_progress.next_due(10, 23, 5) == 25
 
 
-def test_the_line_comes_from_the_module_hosts_state():
+def test_the_line_comes_from_the_module_hosts_state_aged_while_it_stays_the_same():
     state = {'label': 'files backup', 'phase': 'files/app', 'started': 100.0, 'updated': 110.0, 'plain': 2048,
              'stored': 1024, 'total': 4096, 'estimated': True, 'direction': 'backup', 'total_of': 'plain'}
-    fake = FakeTime(runs_for=3)
-    shown = watch(fake, 0, 5, read=lambda now: action_progress.state_line(json.dumps(state).encode()))
-    assert shown == [(5000, 'files backup (files/app): 2.0 KiB read, 1.0 KiB stored, 204 B/s, 10s elapsed, '
-                            'ETA 10s (50%, estimated)')]
+    fake = FakeTime(runs_for=13)
+    shown = watch(fake, 0, 10, read=lambda now: json.dumps(state).encode())
+    assert [line for _when, line in shown] == [
+        'files backup (files/app): 2.0 KiB read, 1.0 KiB stored, 204 B/s, 10s elapsed, ETA 10s (50%, estimated)',
+        # ten seconds later the module has not written again (zstd -19 holds its output): 20 s, half the rate
+        'files backup (files/app): 2.0 KiB read, 1.0 KiB stored, 102 B/s, 20s elapsed, ETA 20s (50%, estimated)']
     for text in (None, b'', b'{"label": "half', b'[1]', b'\xff'):
-        assert action_progress.state_line(text) is None
+        assert action_progress.parse_state(text) is None
