@@ -107,19 +107,9 @@ def progress_lines(text, what):
 
 @pytest.fixture
 def pg(workdir):
-    reason = pgserver.available()
-    if reason:
-        pytest.skip(reason)
-    server = pgserver.PgServer(pgserver.base_dir(), name='progress-src')
-    try:
-        server.init().start()
-        server.psql('CREATE DATABASE shop')
-        # ~25 MB of dump that zstd halves at best: a few seconds through the slow link
-        server.psql("CREATE TABLE orders AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS ref "
-                    "FROM generate_series(1, 300000) g", 'shop')
-        yield server
-    finally:
-        server.destroy()
+    # ~25 MB of dump that zstd halves at best: a few seconds through the slow link
+    yield from pgserver.serve('progress-src', 'shop', "CREATE TABLE orders AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS ref "
+                              "FROM generate_series(1, 300000) g")
 
 
 def test_backup_and_restore_print_progress_while_they_run(workdir, playbook, moto, pg):
