@@ -187,4 +187,3 @@ def _cat_reader(connection):
         rc, out, _err = connection.exec_command('cat -- %s 2>/dev/null' % shlex.quote(path), sudoable=False)
         return out if rc == 0 else None
     return read
-
