@@ -7,6 +7,11 @@
 #   scripts/test.sh lint|sanity|unit|integration [pytest args...]
 #   scripts/test.sh smoke [VERSION...]   the smoke subset (`pytest tests -m smoke`) on those versions
 #                                        (default: the whole matrix, the newest included)
+# Parallelism (tests/README.md): pytest runs on LIFEBOAT_TEST_WORKERS pytest-xdist workers (default 4; 0 = one
+# process) with `--dist loadscope` and the scopes of tests/conftest.py: each test file is a group that runs whole
+# on one worker. The integration tests wait on playbooks and services far more than they compute, so 4 workers
+# on 2 cores keep both busy. In `all`, lint, sanity and the older versions' smoke runs go on beside the main
+# pytest run (CPU-bound beside latency-bound); their output is printed when the main run ends.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -81,10 +86,22 @@ PY
   (cd "$dest" && ansible-test sanity --venv --python "$pyver" --color no)
 }
 
+WORKERS=${LIFEBOAT_TEST_WORKERS:-4}
+
+xdist_args() {
+  # xdist_args PYTHON: the pytest-xdist options, when there are workers to use and that venv has the plugin
+  local workers=$WORKERS
+  [ "$workers" = auto ] && workers=$(( $(nproc) * 2 ))
+  if [ "$workers" != 0 ] && "$1" -c 'import xdist' 2>/dev/null; then
+    printf '%s\n' -n "$workers" --dist loadscope
+  fi
+}
+
 run_pytest() {
-  log "pytest $*"
-  local rc=0
-  (cd "$LIFEBOAT_ROOT" && python -m pytest -p no:cacheprovider "$@") || rc=$?
+  local rc=0 par
+  mapfile -t par < <(xdist_args python)
+  log "pytest ${par[*]} $*"
+  (cd "$LIFEBOAT_ROOT" && python -m pytest -p no:cacheprovider "${par[@]}" "$@") || rc=$?
   # exit 5: no tests collected, which must not pass silently
   return $rc
 }
@@ -102,6 +119,14 @@ run_smoke() {
   (cd "$LIFEBOAT_ROOT" && "$venv/bin/python" -m pytest -p no:cacheprovider tests -m smoke -q -rfEs)
 }
 
+side_stages() {
+  # side_stages: lint, sanity and the older versions' smoke subset, one after the other (run beside the main
+  # pytest run by `all`)
+  stage lint run_lint
+  stage sanity run_sanity
+  for v in "${CORE_OLDER[@]}"; do stage "smoke ansible-core $v" run_smoke "$v"; done
+}
+
 stage() {
   # stage NAME CMD...: run one stage, time it, remember a failure and go on (CI shows every stage)
   local name=$1 t0 rc=0
@@ -113,6 +138,7 @@ stage() {
   printf '==> %s: %s in %ss\n' "$name" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(( $(date +%s) - t0 ))" \
     | tee -a "$LIFEBOAT_WORK/stages.txt"
   [ $rc -eq 0 ] || failed+=("$name")
+  return 0
 }
 
 failed=()
@@ -133,11 +159,18 @@ case "$what" in
     for v in "${versions[@]}"; do stage "smoke ansible-core $v" run_smoke "$v"; done
     ;;
   all)
-    stage lint run_lint
-    stage sanity run_sanity
-    # the whole suite on the newest holds the smoke subset; the older versions run the subset alone
+    # the whole suite on the newest holds the smoke subset; the older versions run the subset alone. Lint,
+    # sanity and those smoke runs go on beside it (their log is printed after it); a failure there fails `all`
+    # through stages.txt.
+    side_log="$LIFEBOAT_WORK/side-stages.log"
+    log "lint, sanity, smoke on ${CORE_OLDER[*]}: in the background, log $side_log (printed below when done)"
+    side_stages > "$side_log" 2>&1 &
+    side_pid=$!
     stage "pytest ansible-core $CORE_NEWEST (all)" run_pytest tests/unit tests/integration -q -rfEs --durations=25 "$@"
-    for v in "${CORE_OLDER[@]}"; do stage "smoke ansible-core $v" run_smoke "$v"; done
+    wait "$side_pid" || failed+=("background stages")
+    log "lint, sanity, smoke on ${CORE_OLDER[*]} (background)"
+    cat "$side_log"
+    grep -q ': FAILED' "$LIFEBOAT_WORK/stages.txt" && [ ${#failed[@]} -eq 0 ] && failed+=("background stages")
     ;;
   *) echo "usage: $0 [all|lint|sanity|unit|integration|smoke] [pytest args | versions]" >&2; exit 2 ;;
 esac

@@ -45,7 +45,8 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 
 # the helpers several integration directories share (awslib.py) import by name
-INTEGRATION = str(REPO / 'tests' / 'integration')
+INTEGRATION_DIR = REPO / 'tests' / 'integration'
+INTEGRATION = str(INTEGRATION_DIR)
 if INTEGRATION not in sys.path:
     sys.path.append(INTEGRATION)
 
@@ -66,6 +67,78 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if UNIT in pathlib.Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.smoke)
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        # a worker's order is the order xdist hands the groups out in (see below); every worker sorts alike
+        items.sort(key=lambda item: _rank(xdist_group(item.nodeid)))
+
+
+# ---------------------------------------------------------------- parallel runs (pytest-xdist, tests/README.md)
+# scripts/test.sh runs pytest with `-n N --dist loadscope`; the hook below replaces xdist's scope with ours: a
+# *group* runs whole on one worker, in collection order, so the module- and session-scoped fixtures of a group
+# (PostgreSQL servers, moto, sshd, OpenSearch nodes, the namespace cluster) start once for it. The group of a
+# test is its file, or its directory for the directories in WHOLE_DIR_GROUPS. (xdist's own `loadgroup` and
+# xdist_group markers rewrite item._nodeid, which pytest 9.2 no longer reads: they group nothing here.)
+# Directories whose tests are one group (none now): for session fixtures too costly to start once per worker.
+# OpenSearch is split by file on purpose: it is ~6 min of the suite (12-13 min loaded) as one group, the longest
+# one; a worker that runs one of its files starts its own node (-Xmx512m, 10-20 s loaded), which costs less.
+WHOLE_DIR_GROUPS = ()
+# Groups handed out first, longest first: short groups then fill the other workers around them instead of a long
+# one starting last. Unit tests go last, they fill the gaps. Keep it in step with the --durations report.
+LONG_FIRST = (
+    'cluster/test_ha.py',
+    'opensearch/test_opensearch_faults.py',
+    'files/test_files_incremental.py',
+    'awx/test_runner_sliced.py',
+    'postgresql/test_postgresql_roundtrip.py',
+    'files/test_files_stale_lock.py',
+    'opensearch/test_opensearch_s3_and_pair.py',
+    'files/test_files_roundtrip.py',
+    'ec2/test_ec2_snapshot_sets.py',
+    'opensearch/test_opensearch_roundtrip.py',
+    'cluster/test_cluster_smoke.py',
+)
+
+
+def xdist_group(nodeid):
+    """The group of a test, from its node id (tests/integration/files/test_x.py::test_y[z] -> files/test_x.py)."""
+    path = nodeid.split('::', 1)[0]
+    for prefix in ('tests/integration/', 'tests/unit/'):
+        if path.startswith(prefix):
+            rel = path[len(prefix):]
+            top = rel.split('/', 1)[0]
+            if prefix == 'tests/unit/':
+                return 'unit/' + rel
+            return top if top in WHOLE_DIR_GROUPS else rel
+    return path
+
+
+def _rank(group):
+    if group in LONG_FIRST:
+        return LONG_FIRST.index(group)
+    return len(LONG_FIRST) + (1 if group.startswith('unit/') else 0)
+
+
+def _make_group_scheduler():
+    from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
+
+    class GroupScheduling(LoadScopeScheduling):
+        """LoadScopeScheduling over our groups, handed out in the workers' collection order (LONG_FIRST first)."""
+
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False   # xdist would order by test count, not by time
+
+        def _split_scope(self, nodeid):
+            return xdist_group(nodeid)
+
+    return GroupScheduling
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue('dist') == 'loadscope':
+        return _make_group_scheduler()(config, log)
+    return None
 
 
 def tool(name):

@@ -17,11 +17,12 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
 
 
-def execute(module, work, warnings=None, fail_details=None, warn_key=None, requires=()):
+def execute(module, work, warnings=None, fail_details=None, warn_key=None, requires=(), progress_label=None):
     """Call ``work()`` (returns the result dict) and end the module with it.
 
     ``requires``: (library, importable, import error) of each Python library the work needs on the host; a
@@ -33,8 +34,13 @@ def execute(module, work, warnings=None, fail_details=None, warn_key=None, requi
     for library, importable, import_error in requires:
         if not importable:
             module.fail_json(msg=missing_required_lib(library), exception=str(import_error))
+    if progress_label and not module.check_mode:
+        progress.install(module.params.get('progress_file'), progress_label, write_every=2.0)
     try:
-        result = work()
+        try:
+            result = work()
+        finally:
+            progress.finish()
     except LifeboatError as e:
         _warn(module, warnings)
         details = dict(fail_details() if fail_details else {})

@@ -6,9 +6,10 @@
 A module given ``progress_file`` (set by the collection's action plugins, see plugins/plugin_utils/progress.py)
 hands a ``Reporter`` to the pipeline's progress hook. The reporter keeps the counts (plain bytes read from the
 source or decoded, stored bytes written or read), and at most every ``write_every`` seconds replaces a small JSON document
-in that file (temp + rename: a reader never sees half of it); every ``log_every`` seconds it also logs the
-same line to the host's syslog/journal. The action plugin reads the file while the module runs
-asynchronously and prints the line in the play output (AWX shows it as a job event).
+in that file (temp + rename: a reader never sees half of it; mode 0644, so the login user can read what a become
+user wrote); every ``log_every`` seconds it also logs the same line to the host's syslog/journal. The action
+plugin's watcher thread reads the file while the module runs (synchronously) and prints the line in the play
+output (AWX shows it as a job event). ``done`` logs the last line and removes the file.
 
 ``describe`` is pure: it turns a state into the line people read.
 """
@@ -18,6 +19,8 @@ __metaclass__ = type
 
 import json
 import os
+import tempfile
+import threading
 import time
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _human as human
@@ -81,10 +84,13 @@ class Reporter(object):
                       'state': 'running'}
         self._written = 0.0
         self._logged = now
+        self._pending = {}  # totals found (estimate) before their phase started
 
     def phase(self, name, total=None, estimated=None, direction=None, total_of=None):
         """A new stretch of work (another artifact, another database): counts restart."""
         now = self.clock()
+        if not total and name in self._pending:
+            total, estimated = self._pending.pop(name), True
         self.state.update({'phase': name, 'started': now, 'plain': None, 'stored': 0})
         if direction is not None:
             self.state['direction'] = direction
@@ -106,9 +112,26 @@ class Reporter(object):
         if now - self._written >= self.write_every:
             self._flush(now)
 
+    def estimate(self, phase, total):
+        """A total found later (a du-like walk running beside the archive): kept if that phase still runs."""
+        if not total:
+            return
+        if self.state.get('phase') != phase:
+            self._pending[phase] = int(total)
+        elif not self.state.get('total'):
+            self.state['total'] = int(total)
+            self.state['estimated'] = True
+
     def done(self, state='done'):
+        """The last line (logged), and the progress file removed: the play shows the module's result instead."""
         self.state['state'] = state
+        path, self.path = self.path, None
         self._flush(self.clock(), force=True)
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # never written, or removed already
 
     def _flush(self, now, force=False):
         self.state['updated'] = now
@@ -121,16 +144,19 @@ class Reporter(object):
 
 
 def _write(path, state):
-    tmp = '%s.%d.tmp' % (path, os.getpid())
+    tmp = None
     try:
-        with open(tmp, 'w') as handle:
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + '.', suffix='.tmp', dir=os.path.dirname(path) or '.')
+        with os.fdopen(fd, 'w') as handle:
             json.dump(state, handle)
+        os.chmod(tmp, 0o644)  # the login user reads it (the module may run as root through become)
         os.rename(tmp, path)
     except (IOError, OSError):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass  # progress is best effort: never fail the work for it
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass  # progress is best effort: never fail the work for it
 
 
 def _syslog(line):
@@ -174,6 +200,38 @@ def install(path, label, **kwargs):
 def active():
     """The reporter ``install`` made in this process, or None."""
     return _ACTIVE[0] if _ACTIVE else None
+
+
+def phase(progress, name, total=None, estimated=False, direction='backup'):
+    """Start the phase of one artifact on ``progress`` (a Reporter or another hook) or on the installed reporter.
+
+    artifacts.write_artifact / read_artifact call this; returns the pipeline's progress hook (or None)."""
+    reporter = progress if progress is not None else active()
+    if reporter is not None and hasattr(reporter, 'phase'):
+        reporter.phase(name, total=total or 0, estimated=bool(total) and estimated, direction=direction)
+    return reporter
+
+
+def estimate_in_background(phase_name, measure):
+    """Run ``measure()`` (a du-like walk: plain bytes) in a daemon thread beside the work, when a reporter is
+    installed; its result becomes the estimated total of phase ``phase_name``. The work never waits for it."""
+    reporter = active()
+    if reporter is None:
+        return None
+
+    def work():
+        try:
+            reporter.estimate(phase_name, measure())
+        except Exception:  # pylint: disable=broad-except
+            pass  # an estimate is best effort: the work reports its own errors
+
+    thread = threading.Thread(target=work, name='lifeboat-estimate')
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+OPTION_SPEC = {'progress_file': dict(type='path')}  # doc fragment: plugins/doc_fragments/progress.py
 
 
 def finish(state='done'):

@@ -27,6 +27,7 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.encryption.decryption
@@ -93,11 +94,6 @@ options:
     description: Record the result in the store's C(checks/) area.
     type: bool
     default: true
-  progress_file:
-    description:
-      - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
-        the progress in the play output; leave it unset.
-    type: path
   failure:
     description:
       - A step of the drill failed before anything could be compared (the restore refused the set, the scratch server did
@@ -170,7 +166,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._checks import dri
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -187,9 +183,10 @@ def argument_spec():
         facts=dict(type='dict', default={}),
         record=dict(type='bool', default=True),
         failure=dict(type='str'),
-        progress_file=dict(type='path'),
         **encryption_logic.DECRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():

@@ -69,6 +69,7 @@ options:
     type: str
     default: '0600'
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.encryption.decryption
@@ -139,6 +140,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -147,7 +149,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import uplo
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -160,6 +162,8 @@ def argument_spec():
         mode=dict(type='str', default='0600'),
         **encryption_logic.DECRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -186,7 +190,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='fetch')
 
 
 if __name__ == '__main__':

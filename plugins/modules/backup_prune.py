@@ -27,6 +27,7 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.aws
@@ -146,11 +147,6 @@ options:
       aws_session_token:
         description: With C(auth_type=sigv4), a session token for temporary credentials.
         type: str
-  progress_file:
-    description:
-      - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
-        the progress in the play output; leave it unset.
-    type: path
 '''
 
 EXAMPLES = r'''
@@ -243,17 +239,18 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._opensearch import
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         policy=dict(type='dict', required=True),
         remove_ids=dict(type='list', elements='str', default=[]),
         lock_ttl=dict(type='int', default=3600),
         jobs=dict(type='int', default=4),
-        progress_file=dict(type='path'),
         opensearch=dict(type='list', elements='dict', default=[], options=copy.deepcopy(os_logic.CONNECTION_SPEC),
                         required_together=os_logic.CONNECTION_TOGETHER),
         **aws_client.AWS_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():

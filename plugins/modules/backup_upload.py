@@ -66,6 +66,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.compression
@@ -152,6 +153,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -160,7 +162,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import uplo
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -171,6 +173,8 @@ def argument_spec():
         **pipeline.COMPRESSION_SPEC,
         **encryption_logic.ENCRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -186,7 +190,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='upload')
 
 
 if __name__ == '__main__':

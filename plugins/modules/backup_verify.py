@@ -27,6 +27,7 @@ description:
 author:
   - lifeboat.backup maintainers (@lifeboat-backup)
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.encryption.decryption
@@ -62,11 +63,6 @@ options:
     description: Record each set's result in the store's C(checks/) area. Turn off for a principal that may only read.
     type: bool
     default: true
-  progress_file:
-    description:
-      - Where the module writes its progress while it runs. Set by the collection's action plugin, which shows
-        the progress in the play output; leave it unset.
-    type: path
 '''
 
 EXAMPLES = r'''
@@ -148,15 +144,16 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._checks import ver
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         sets=dict(type='list', elements='str', default=['latest']),
         level=dict(type='str', default='quick', choices=list(verify.LEVELS)),
         jobs=dict(type='int', default=2),
         record=dict(type='bool', default=True),
-        progress_file=dict(type='path'),
         **encryption_logic.DECRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():

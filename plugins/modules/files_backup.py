@@ -97,6 +97,7 @@ options:
         a new name). The new archive is stored under O(host).
     type: str
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.compression
@@ -234,6 +235,7 @@ tar_warnings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -242,7 +244,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import back
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -257,6 +259,8 @@ def argument_spec():
         **pipeline.COMPRESSION_SPEC,
         **encryption_logic.ENCRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -274,7 +278,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run, warn_key='tar_warnings')
+    _module.execute_in_store(module, run, warn_key='tar_warnings', progress_label='files backup')
 
 
 if __name__ == '__main__':

@@ -83,6 +83,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.encryption.decryption
@@ -206,6 +207,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import age as encryption
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
@@ -213,7 +215,7 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._files import rest
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -225,6 +227,8 @@ def argument_spec():
         keep_setid=dict(type='bool', default=False),
         **encryption_logic.DECRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -240,7 +244,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='files restore')
 
 
 if __name__ == '__main__':

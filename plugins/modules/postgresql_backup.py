@@ -79,6 +79,7 @@ options:
     description: Parent directory of the temporary dump directory of O(format=directory). Defaults to the system temp dir.
     type: path
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.postgresql
@@ -163,6 +164,7 @@ pg_dump_version:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -175,7 +177,7 @@ PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.P
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str', required=True),
         host=dict(type='str', required=True),
@@ -190,6 +192,8 @@ def argument_spec():
         **pg_logic.CONNECTION_SPEC,
         **encryption_logic.ENCRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -207,7 +211,7 @@ def main():
     module = build_module()
     backup = Backup(module.params, module.check_mode)
     _module.execute(module, lambda: run(backup, module.params), warnings=backup.warnings,
-                    fail_details=lambda: {'records': backup.records}, requires=[PSYCOPG2])
+                    fail_details=lambda: {'records': backup.records}, requires=[PSYCOPG2], progress_label='postgresql backup')
 
 
 if __name__ == '__main__':

@@ -117,6 +117,7 @@ options:
     description: Parent of temporary files (globals, dumps staged for O(jobs) above 1, directory-format dumps).
     type: path
 extends_documentation_fragment:
+  - lifeboat.backup.progress
   - lifeboat.backup.attributes
   - lifeboat.backup.store
   - lifeboat.backup.postgresql
@@ -214,6 +215,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lifeboat.backup.plugins.module_utils import _module
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import STORE_ARG
 from ansible_collections.lifeboat.backup.plugins.module_utils._postgresql import client as pg_client
@@ -224,7 +226,7 @@ PSYCOPG2 = ('psycopg2 (or psycopg2-binary)', pg_client.HAS_PSYCOPG2, pg_client.P
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         store=STORE_ARG,
         set_id=dict(type='str'),
         manifest_sha256=dict(type='str'),
@@ -245,6 +247,8 @@ def argument_spec():
         **pg_logic.CONNECTION_SPEC,
         **encryption_logic.DECRYPTION_SPEC
     )
+    spec.update(progress.OPTION_SPEC)
+    return spec
 
 
 def build_module():
@@ -255,7 +259,7 @@ def build_module():
 def main():
     module = build_module()
     restore = Restore(module.params, module.check_mode)
-    _module.execute(module, restore.run, warnings=restore.warnings, requires=[PSYCOPG2])
+    _module.execute(module, restore.run, warnings=restore.warnings, requires=[PSYCOPG2], progress_label='postgresql restore')
 
 
 if __name__ == '__main__':

@@ -3,25 +3,37 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action plugin behind every long-running module: progress in the play output while the module works.
 
-The module runs asynchronously (Ansible's own async_wrapper) with ``progress_file`` pointing into the remote
-async directory. The controller polls ``async_status`` (after 0.25 s, 0.5 s, 1 s, then every 2 s, every 5 s once progress is shown), and once the work has
-run for ``lifeboat_progress_after`` seconds (default 30) it reads the progress file every
-``lifeboat_progress_interval`` seconds (default 30) and prints one line per host, e.g.
+The module runs synchronously, as without this plugin, with ``progress_file`` naming a uuid-named file in the
+module host's temp dir (``lifeboat_progress_dir``, default /tmp), which the module replaces every few seconds
+(mode 0644) and removes at its end (module_utils/_progress.py). Beside it, a daemon watcher thread of the worker
+sleeps ``lifeboat_progress_after`` seconds (default 30), then every ``lifeboat_progress_interval`` seconds
+(default 30) reads that file and prints one line per host, e.g.
 
-    web1: files/app: 1.2 GiB read, 410 MiB stored, 95.0 MiB/s, 13s elapsed, ETA 1m 2s (45%)
+    web1: files backup (files/app): 1.2 GiB read, 410 MiB stored, 95.0 MiB/s, 13s elapsed, ETA 1m 2s (45%)
 
-``Display.display`` from a worker goes through the main process, so ansible-playbook prints it at once and AWX
-shows it as a job event. The module's result is returned exactly as if it had run synchronously.
+``Display.display`` from a worker goes through the results queue to the main process, so ansible-playbook
+prints it at once and AWX shows it as a job event. A task shorter than ``lifeboat_progress_after`` costs
+nothing more than the module itself (no extra module runs on the controller), and cancelling the play
+(AWX cancel, Ctrl-C, SIGTERM) reaches the module as it would without this plugin, so its cancel handling
+(module_utils/_backup_set/heartbeat.py: part left unfinished, set failed, lock released) applies.
 
-Not used (the module runs as usual) in check mode, when the task sets ``async`` itself, on connections with
+Reading the file: the ``local`` connection reads it directly; ``ssh`` runs ``cat`` through a shallow copy of
+the task's connection, never with become (sudoable=False): the ssh plugin spawns one more ssh process (over the
+ControlPersist socket) per command, and the attributes it sets per command (``_flags``, ``sshpass_pipe``) land
+on the copy, not on the object the module's command is running on. Other connections print no lines (the
+module still logs its progress to syslog).
+
+Off (the module runs as usual) in check mode, when the task sets ``async`` itself, on connections with
 native async, or with ``lifeboat_progress_interval: 0``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
+import copy
 import json
+import shlex
+import threading
 import time
 import uuid
 
@@ -30,15 +42,13 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.lifeboat.backup.plugins.module_utils import _human as human
 from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 
 display = Display()
 
-ASYNC_KEYS = ('ansible_job_id', 'started', 'finished', 'results_file')
-POLLS = (0.25, 0.5, 1.0)
-POLL_EARLY = 2.0  # until the first progress line is due
-POLL_CAP = 5.0
-DEFAULT_LIMIT = 7 * 86400  # async_wrapper kills a module running longer than this
+READ_DIRECTLY = ('local',)
+READ_WITH_CAT = ('ssh',)
 
 
 def _number(value, default, name):
@@ -48,6 +58,83 @@ def _number(value, default, name):
         return float(value)
     except (TypeError, ValueError):
         raise AnsibleError('%s must be a number of seconds, got %r' % (name, value))
+
+
+def next_due(due, now, interval):
+    """The first time after ``now`` on the schedule due, due + interval, ...: a slow read skips lines, never
+    bunches them up."""
+    if now < due:
+        return due
+    return due + interval * (int((now - due) // interval) + 1)
+
+
+def parse_state(text):
+    """The state in a progress file's content (str or bytes), or None when there is none yet (or half a one)."""
+    if not text:
+        return None
+    try:
+        state = json.loads(text.decode('utf-8') if isinstance(text, bytes) else text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+class Watcher(object):
+    """Shows the progress file's content (``read()``) through ``show(line)`` at after, after + interval, ...
+    seconds from the start, until ``stop()``. ``clock`` and ``wait(seconds) -> True once stopped`` are injectable
+    (the tests' schedule).
+
+    Elapsed time and rate are the module host's own (``updated - started``: no clock skew), aged by the time this
+    side has seen the same state: a compressor that holds its output for a while (zstd -19) leaves the file
+    unchanged, and the line still says how long the artifact has been running, at a falling rate."""
+
+    def __init__(self, read, show, after, interval, clock=time.time, wait=None):
+        self.read = read
+        self.show = show
+        self.after = max(0.0, after)
+        self.interval = interval
+        self.clock = clock
+        self.stopped = threading.Event()
+        self.wait = wait or self.stopped.wait
+        self.thread = None
+        self._updated = None
+        self._seen = None
+
+    def line(self, text, now):
+        state = parse_state(text)
+        if state is None:
+            return None
+        if state.get('updated') != self._updated:
+            self._updated, self._seen = state.get('updated'), now
+        try:
+            at = float(self._updated) + max(0.0, now - self._seen)
+        except (TypeError, ValueError):
+            at = None
+        return progress.describe(state, now=at)
+
+    def run(self):
+        started = self.clock()
+        due = started + self.after
+        while not self.wait(max(0.0, due - self.clock())):
+            try:
+                text = self.read()
+            except Exception:  # pylint: disable=broad-except
+                text = None  # progress is best effort: never fail the task for it
+            if self.stopped.is_set():
+                return
+            now = self.clock()
+            self.show(self.line(text, now) or 'still working (%s elapsed)' % human.duration(now - started))
+            due = next_due(due, now, self.interval)
+
+    def start(self):
+        self.thread = threading.Thread(target=self.run, name='lifeboat-progress')
+        self.thread.daemon = True  # a worker that ends (or is cancelled) never waits for it
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(1.0)
 
 
 class ProgressAction(ActionBase):
@@ -67,57 +154,36 @@ class ProgressAction(ActionBase):
         result = super(ProgressAction, self).run(tmp, task_vars)
         interval = self._setting(task_vars, 'lifeboat_progress_interval', 30.0)
         after = self._setting(task_vars, 'lifeboat_progress_after', 30.0)
+        kind = (getattr(self._connection, '_load_name', None) or self._connection.transport or '').split('.')[-1]
         if (self._task.async_val or self._task.check_mode or self._play_context.check_mode or interval <= 0
-                or self._connection.has_native_async or self._connection.always_pipeline_modules):
+                or self._connection.has_native_async or self._connection.always_pipeline_modules
+                or kind not in READ_DIRECTLY + READ_WITH_CAT):
             wrap = bool(self._task.async_val) and not self._connection.has_native_async
             return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap))
-        return merge_hash(result, self._run_watched(task_vars, interval, after))
-
-    def _run_watched(self, task_vars, interval, after):
-        async_dir = self._remote_expand_user(self.get_shell_option('async_dir', default='~/.ansible_async'))
-        progress_path = self._connection._shell.join_path(async_dir, 'lifeboat-progress-%s.json' % uuid.uuid4().hex)
-        module_args = dict(self._task.args)
-        module_args['progress_file'] = progress_path
-        limit = int(self._setting(task_vars, 'lifeboat_progress_timeout', DEFAULT_LIMIT))
-        self._task.async_val = limit
-        try:
-            started = self._execute_module(module_args=module_args, task_vars=task_vars, wrap_async=True)
-        finally:
-            self._task.async_val = 0
-        if started.get('failed') or 'ansible_job_id' not in started:
-            return started
-        jid = started['ansible_job_id']
+        folder = task_vars.get('lifeboat_progress_dir') or '/tmp'
+        path = '%s/lifeboat-progress-%s.json' % (folder.rstrip('/') or '', uuid.uuid4().hex)
+        module_args = dict(self._task.args, progress_file=path)
+        reader = _read_file if kind in READ_DIRECTLY else _cat_reader(copy.copy(self._connection))
         host = task_vars.get('inventory_hostname', '?')
-        t0 = time.time()
-        last_shown = t0 + after - interval
-        polls = 0
-        while True:
-            if polls < len(POLLS):
-                time.sleep(POLLS[polls])
-            else:
-                time.sleep(POLL_EARLY if time.time() - t0 < after else POLL_CAP)
-            polls += 1
-            status = self._execute_module(module_name='ansible.legacy.async_status', task_vars=task_vars,
-                                          module_args={'jid': jid, '_async_dir': async_dir})
-            if status.get('finished') or (status.get('failed') and not status.get('started')):
-                break
-            now = time.time()
-            if now - t0 >= after and now - last_shown >= interval:
-                last_shown = now
-                line = self._read_progress(progress_path, task_vars)
-                display.display('%s: %s' % (host, line or 'still working (%s elapsed)' % progress.human.duration(now - t0)))
-        self._execute_module(module_name='ansible.legacy.async_status', task_vars=task_vars,
-                             module_args={'jid': jid, 'mode': 'cleanup', '_async_dir': async_dir})
-        for key in ASYNC_KEYS:
-            status.pop(key, None)
-        return status
-
-    def _read_progress(self, path, task_vars):
-        found = self._execute_module(module_name='ansible.legacy.slurp', task_vars=task_vars, module_args={'src': path})
-        if found.get('failed') or not found.get('content'):
-            return None
+        watcher = Watcher(lambda: reader(path), lambda line: display.display('%s: %s' % (host, line)),
+                          after, interval)
+        watcher.start()
         try:
-            state = json.loads(base64.b64decode(found['content']).decode('utf-8'))
-        except (ValueError, TypeError):
-            return None
-        return progress.describe(state)  # the module host's own clock: no skew
+            return merge_hash(result, self._execute_module(module_args=module_args, task_vars=task_vars))
+        finally:
+            watcher.stop()
+
+
+def _read_file(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _cat_reader(connection):
+    def read(path):
+        rc, out, _err = connection.exec_command('cat -- %s 2>/dev/null' % shlex.quote(path), sudoable=False)
+        return out if rc == 0 else None
+    return read

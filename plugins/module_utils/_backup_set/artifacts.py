@@ -9,6 +9,8 @@ read_artifact():  store -> pipeline -> sink, with size and sha256 compared again
 Files, PostgreSQL, uploads and later components all call these two; none has a pipeline of its own.
 put_small_artifact() / get_small_artifact(): a small document (the record of EBS or OpenSearch snapshots, which
 live outside the store) as bytes through the store, with the same kind of part declaration and record.
+Both start a progress phase per artifact (``<component>/<name>``) on the module's reporter (_progress.install),
+so the flows between a module and the pipeline need not pass it along.
 Every write renews this process's heartbeat in the set and is cancelled cleanly by SIGTERM/SIGINT
 (heartbeat.py): the pipeline stops, nothing half-written becomes visible, the part stays unfinished.
 """
@@ -22,6 +24,7 @@ import signal
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import CancelledError, ConfigError, DamagedError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.base import AlreadyExistsError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress_report
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import heartbeat
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
@@ -37,7 +40,8 @@ def artifact_filename(name, fmt_ext, compression, encryption='none'):
 
 def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, check_source,
                    source_argv=None, source_file=None, source_name='source', compression='zstd', level=None,
-                   threads=0, encryption='none', tools=None, extra=None, cwd=None, env=None, progress=None):
+                   threads=0, encryption='none', tools=None, extra=None, cwd=None, env=None, progress=None,
+                   total=None, estimated=False):
     """Stream one artifact into an open set and write its record.
 
     ``encryption`` is None (or 'none') or an ``_encryption.age.Encryption``: the artifact is then encrypted by
@@ -47,12 +51,15 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     failed) and returns extra facts for the record (warnings, totals...). Nothing is committed unless the
     source verdict, every stage's exit code and the stored size all check out. The part is declared in the store
     first (exclusively: a second part of the same name in the set is refused before any data is written).
+    ``progress``: the pipeline's progress hook; without one, the reporter the module installed (if any) gets a
+    phase ``<component>/<name>`` whose ``total`` (plain bytes, ``estimated`` when it is a du-like guess) gives the ETA.
     Returns the record.
     """
     key = set_format.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
     heartbeat.raise_if_cancelled('%s was not written' % key)
     lifecycle.require_open(store, set_id, host=host)
     beat = heartbeat.ensure(store, set_id, host)
+    progress = progress_report.phase(progress, '%s/%s' % (component, name), total=total, estimated=estimated)
     try:
         all_tools = pipeline.stage_tools(compression, encryption)
         all_tools.update(tools or {})
@@ -99,7 +106,8 @@ def find_record(manifest, host, component, name):
                         % (manifest['set_id'], component, name, host, ', '.join(have) or 'nothing'))
 
 
-def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None, on_sink_line=None, decryption=None):
+def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None, on_sink_line=None, decryption=None,
+                  progress=None):
     """Stream an artifact into a sink process; raise when size or sha256 differ from the record.
 
     An encrypted record needs ``decryption`` (an ``_encryption.age.Decryption`` whose identity is one of the
@@ -110,13 +118,17 @@ def read_artifact(store, record, sink_argv, sink_name='sink', cwd=None, env=None
     The caller must treat whatever the sink produced as untrusted until this returns.
     Returns the pipeline result; the caller must check ``res['sink'].failed()`` (the sink's own error is the
     one worth reporting; upstream stages then only fail with a broken pipe).
+    ``progress``: as for write_artifact; the installed reporter's phase counts stored bytes against the record's size.
     """
     encryption_age.check_identity([record], decryption)
+    progress = progress_report.phase(progress, '%s/%s' % (record['component'], record['name']), total=record['size'],
+                                     direction='read')
     if not encryption_logic.is_encrypted(record):
         decryption = None
     with store.open_read(record['key']) as reader, _decryption_stage(decryption) as stage:
         res = pipeline.stream_from_store(reader, sink_argv, record['compression'], stage, sink_name=sink_name,
-                                         cwd=cwd, env=env, on_sink_line=on_sink_line, expected_size=record['size'])
+                                         cwd=cwd, env=env, on_sink_line=on_sink_line, expected_size=record['size'],
+                                         progress=progress)
     if res['size'] != record['size'] or res['sha256'] != record['sha256']:
         raise LifeboatError(
             'artifact %s failed verification: the store holds %s bytes with sha256 %s, the record says %d bytes '

@@ -13,6 +13,7 @@ import tempfile
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -282,12 +283,53 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     spec = {'store': store, 'set_id': set_id, 'host': host, 'name': name, 'paths': paths, 'links': links,
             'exclude': exclude, 'compression': compression, 'level': level, 'threads': threads, 'encryption': encryption,
             'one_file_system': one_file_system, 'tar': tar, 'feats': feats}
+    if inc is None or not inc.decision.get('level'):  # a full: what tar reads is about what du counts
+        progress.estimate_in_background('%s/%s' % (files_logic.COMPONENT, name), lambda: tree_size(paths, one_file_system))
     if inc is None:
         return _result(spec, _archive(spec), None)
     with inc:
         record = _archive(spec, inc)
         snar = _store_snapshot(spec, inc, record)
     return _result(spec, record, snar, inc)
+
+
+TOOL_READS = 64 * 1024
+
+
+def tree_size(paths, one_file_system=False):
+    """Bytes of the tar stream of ``paths``, about (du --apparent-size: a 512-byte header per entry, file sizes
+    rounded up to 512, hard links once, the end blocks, 10 KiB records; excludes not applied): the estimated
+    total of the progress line."""
+    seen = set()
+    total = 0
+    for top in paths:
+        try:
+            top_info = os.lstat(top)
+        except OSError:
+            continue
+        total += _entry_size(top_info, seen)
+        for root, dirs, names in os.walk(top):
+            for entry in list(dirs) + names:
+                try:
+                    info = os.lstat(os.path.join(root, entry))
+                except OSError:
+                    continue
+                total += _entry_size(info, seen)
+                if one_file_system and entry in dirs and info.st_dev != top_info.st_dev:
+                    dirs.remove(entry)
+    total += 1024  # two zero blocks end the archive, written in records of 20 blocks
+    # plus what the compressor reads besides the stream (its libraries: a few KiB; its read count is the measure)
+    return -(-total // 10240) * 10240 + TOOL_READS
+
+
+def _entry_size(info, seen):
+    if not stat.S_ISREG(info.st_mode):
+        return 512
+    if info.st_nlink > 1:
+        if (info.st_dev, info.st_ino) in seen:
+            return 512
+        seen.add((info.st_dev, info.st_ino))
+    return 512 + -(-info.st_size // 512) * 512
 
 
 def _archive(spec, inc=None):

@@ -185,7 +185,8 @@ class Backup(object):
         common = dict(store=store, set_id=params['set_id'], host=params['host'], component=pg_logic.COMPONENT,
                       name=artifact, kind='database', source=pg_logic.source_uri(params, name),
                       compression=params['compression'], level=params['level'], threads=params['threads'],
-                      encryption=self.encryption, tools={'pg_dump': self.tools['pg_dump'][2]}, extra=extra)
+                      encryption=self.encryption, tools={'pg_dump': self.tools['pg_dump'][2]}, extra=extra,
+                      total=database['size'], estimated=True)  # progress: pg_database_size, an upper bound of the dump
         snap_conn = self._counted_snapshot(name, extra) if params.get('row_counts', True) else None
         snapshot = extra.pop('_snapshot', None)
         try:

@@ -909,6 +909,22 @@ class Cluster(object):
         except ValueError:
             return None
 
+    def heartbeat_written_after(self, node, since, timeout=60):
+        """Wait until lifeboat-app writes a heartbeat later than ``since`` (time.time()); True if it did.
+
+        A condition, not an age: on a loaded machine (parallel test workers) the app may run late, but a
+        running app writes a new heartbeat (every 0.5 s when idle) long before the timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc = self.exec(node, ['cat', APP_DIR + '/heartbeat'], check=False)
+            try:
+                if float(proc.stdout.strip()) > since:
+                    return True
+            except ValueError:
+                pass
+            time.sleep(0.1)
+        return False
+
     # ------------------------------------------------------------------ faults
     def link_down(self, node):
         _run(['ip', '-n', self.node(node).ns, 'link', 'set', 'eth0', 'down'])

@@ -88,7 +88,7 @@ def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
             assert proc.returncode != 0
         elif how == 'sigkill-everything':
             h.kill_run(proc)
-            h.wait_for('the killed run to be gone', lambda: not h.alive(tree), 10)
+            h.wait_for('the killed run to be gone', lambda: not h.alive(tree), 120)
         else:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -129,7 +129,7 @@ def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
         assert h.set_bytes(store, earlier) == earlier_bytes
     finally:
         h.kill_pids(tree)   # the modules of a controller killed alone are still going
-    h.wait_for('the rest of the run to be gone', lambda: not h.alive(tree), 30)
+    h.wait_for('the rest of the run to be gone', lambda: not h.alive(tree), 120)
     if how != 'sigkill-controller':   # (a module writing into an unlinked temp file was just killed)
         assert h.temp_files(store) == []  # what the stopped writer left is cleaned by the next run
 

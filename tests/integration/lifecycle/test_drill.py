@@ -26,20 +26,10 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import
 
 @pytest.fixture
 def pg(workdir):
-    reason = pgserver.available()
-    if reason:
-        pytest.skip(reason)
-    server = pgserver.PgServer(pgserver.base_dir(), name='drill-src')
-    try:
-        server.init().start()
-        server.psql('CREATE DATABASE shop')
-        server.psql("CREATE TABLE orders AS SELECT g AS id, md5(g::text) AS ref FROM generate_series(1, 20000) g;"
-                    "CREATE SCHEMA stock; CREATE TABLE stock.\"Items\" (id int primary key, name text);"
-                    "INSERT INTO stock.\"Items\" SELECT g, 'item ' || g FROM generate_series(1, 321) g;"
-                    "CREATE TABLE empty_one (x int)", 'shop')
-        yield server
-    finally:
-        server.destroy()
+    yield from pgserver.serve('drill-src', 'shop', "CREATE TABLE orders AS SELECT g AS id, md5(g::text) AS ref FROM generate_series(1, 20000) g;"
+                              "CREATE SCHEMA stock; CREATE TABLE stock.\"Items\" (id int primary key, name text);"
+                              "INSERT INTO stock.\"Items\" SELECT g, 'item ' || g FROM generate_series(1, 321) g;"
+                              "CREATE TABLE empty_one (x int)")
 
 
 @pytest.fixture

@@ -1,20 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lifeboat.backup maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Long work shows progress in the play output: the action plugin runs the module asynchronously and prints the
-progress file it writes (intervals shortened for the test), and the result is the module's own."""
+"""Long work shows progress in the play output: the module runs as usual while the action plugin's watcher thread
+prints the progress file it writes (intervals shortened for the test), and the result is the module's own.
+
+The work is made slow by a loopback link of a few MiB/s between the S3 store (moto) and the modules."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
 import re
+import sys
 import select
 import subprocess
 import time
 
+import pytest
+
 from lifecyclelib import extra, fs_params, inventory, s3_params
 from storelib import TcpProxy, bucket_name
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'postgresql'))
+import pgserver  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
@@ -40,6 +48,7 @@ class SlowProxy(TcpProxy):
     """A loopback forwarder that hands the server's bytes on at about ``rate`` bytes/s per connection: a slow link."""
 
     rate = 8 * 1024 * 1024
+    both_ways = False  # True: uploads are slow too
 
     def _pump(self, c, s):
         try:
@@ -50,7 +59,7 @@ class SlowProxy(TcpProxy):
                     if not data:
                         return
                     (s if src is c else c).sendall(data)
-                    if src is s:
+                    if src is s or self.both_ways:
                         time.sleep(len(data) / float(self.rate))
         except OSError:
             return
@@ -89,3 +98,60 @@ def test_short_work_and_progress_off_print_nothing(workdir, playbook):
         res = playbook('verify.yml', inventory=inventory(workdir), args=['-e', extra(os.path.join(workdir, 'v.json'), variables)])
         assert res.rc == 0, res
         assert not LINE.search(res.stdout)
+
+
+def progress_lines(text, what):
+    """The progress lines of ``what`` (e.g. 'files backup (files/data)') in a play's output."""
+    return re.findall(r'^localhost: %s: [0-9.]+ [KMG]?i?B read, .* elapsed.*$' % re.escape(what), text, re.M)
+
+
+@pytest.fixture
+def pg(workdir):
+    # ~25 MB of dump that zstd halves at best: a few seconds through the slow link
+    yield from pgserver.serve('progress-src', 'shop', "CREATE TABLE orders AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS ref "
+                              "FROM generate_series(1, 300000) g")
+
+
+def test_backup_and_restore_print_progress_while_they_run(workdir, playbook, moto, pg):
+    """files backup, postgresql backup and files restore through a ~4 MiB/s link: progress lines with the
+    artifact's label while each runs; check mode prints none."""
+    name = bucket_name('progress-rw')
+    moto.client('s3').create_bucket(Bucket=name)
+    data = os.path.join(workdir, 'data')
+    os.mkdir(data)
+    for index in range(3):
+        with open(os.path.join(data, 'random-%d' % index), 'wb') as handle:
+            handle.write(os.urandom(8 << 20))  # incompressible: 24 MiB stored
+    progress_dir = os.path.join(workdir, 'progress')
+    os.mkdir(progress_dir)
+    proxy = SlowProxy(moto.port)
+    proxy.rate = 4 * 1024 * 1024
+    proxy.both_ways = True
+    store = s3_params(moto, name, endpoint_url='http://127.0.0.1:%d' % proxy.port, concurrency=1)
+    variables = {'lifeboat_store': store, 'lifeboat_files': [{'name': 'data', 'paths': [data]}],
+                 'lifeboat_postgresql': dict(pg.conn_params(), databases=['shop']),
+                 'lifeboat_progress_after': 0, 'lifeboat_progress_interval': 1, 'lifeboat_progress_dir': progress_dir}
+    try:
+        checked = playbook('backup.yml', inventory=inventory(workdir), check=True,
+                           args=['-e', extra(os.path.join(workdir, 'c.json'), variables)])
+        backed = playbook('backup.yml', inventory=inventory(workdir),
+                          args=['-e', extra(os.path.join(workdir, 'b.json'), variables)])
+        dest = os.path.join(workdir, 'dest')
+        restore_vars = dict(variables, lifeboat_restore_dest=dest, lifeboat_restore_components=['files'])
+        restored = playbook('restore.yml', inventory=inventory(workdir),
+                            args=['-e', extra(os.path.join(workdir, 'r.json'), restore_vars)])
+    finally:
+        proxy.stop()
+    assert checked.rc == 0, checked
+    assert ' elapsed' not in checked.stdout and 'still working' not in checked.stdout
+    assert backed.rc == 0, backed
+    files_lines = progress_lines(backed.stdout, 'files backup (files/data)')
+    assert files_lines, backed.stdout[-3000:]
+    assert any('stored' in line for line in files_lines)
+    assert progress_lines(backed.stdout, 'postgresql backup (postgresql/shop)'), backed.stdout[-3000:]
+    assert restored.rc == 0, restored
+    read_lines = progress_lines(restored.stdout, 'files restore (files/data)')
+    assert read_lines, restored.stdout[-3000:]
+    assert any('%)' in line and 'estimated' not in line for line in read_lines)  # the record's size: an exact ETA
+    assert sorted(os.listdir(os.path.join(dest, data.lstrip('/')))) == ['random-0', 'random-1', 'random-2']
+    assert os.listdir(progress_dir) == []  # every module removed its progress file

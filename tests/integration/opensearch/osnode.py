@@ -28,6 +28,11 @@ LAUNCHER = os.path.join(HERE, 'launcher')
 sys.path.insert(0, os.path.dirname(HERE))
 from awslib import free_port, stop_proc  # noqa: E402  pylint: disable=wrong-import-position
 
+# How long a node may take to be ready: ~10 s on an idle machine, 74 s seen at a load average of 16, more under
+# parallel test workers beside other jobs (a session fixture that fails errors every test of its worker). It is a
+# wait for a condition: a node that dies while starting fails at once with its log.
+START_TIMEOUT = int(os.environ.get('LIFEBOAT_OS_START_TIMEOUT', '600'))
+
 LINES = {
     # line: (minimum Java feature release, what the line is)
     'os2': (17, 'OpenSearch 2.19'),
@@ -238,7 +243,7 @@ class OsNode(object):
         log.close()
         return self
 
-    def wait_ready(self, status='yellow', timeout=180):
+    def wait_ready(self, status='yellow', timeout=START_TIMEOUT):
         deadline = time.time() + timeout
         while True:
             if self.proc is not None and self.proc.poll() is not None:
@@ -257,7 +262,7 @@ class OsNode(object):
                                    % (self.name, status, timeout, self.log_tail()))
             time.sleep(0.5)
 
-    def start(self, timeout=180):
+    def start(self, timeout=START_TIMEOUT):
         self.launch()
         try:
             self.wait_ready(timeout=timeout)
@@ -308,7 +313,7 @@ class OsCluster(object):
     def urls(self):
         return [n.url for n in self.nodes]
 
-    def start(self, timeout=240):
+    def start(self, timeout=START_TIMEOUT):
         try:
             for n in self.nodes:
                 n.launch()

@@ -188,3 +188,20 @@ def _alive(pid):
             return f.read().split(') ', 1)[1].split()[0] != 'Z'
     except (OSError, IndexError):
         return False
+
+
+def serve(name, database, sql):
+    """A pytest fixture's body: a started server named ``name`` with ``database`` filled by ``sql``, destroyed
+    afterwards; the test is skipped where PostgreSQL cannot run. Use: ``yield from pgserver.serve(...)``."""
+    import pytest  # only the tests import this module
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    server = PgServer(base_dir(), name=name)
+    try:
+        server.init().start()
+        server.psql('CREATE DATABASE %s' % database)
+        server.psql(sql, database)
+        yield server
+    finally:
+        server.destroy()

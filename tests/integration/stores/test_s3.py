@@ -213,7 +213,7 @@ def test_server_dying_mid_upload_leaves_no_completed_set(moto, s3, bucket, workd
     proxy = TcpProxy(int(moto.url.rsplit(':', 1)[1]))
     try:
         via = type('M', (), {'url': 'http://127.0.0.1:%d' % proxy.port})()
-        store = _store_arg(s3_params(via, bucket, max_attempts=2, timeout=5))
+        store = _store_arg(s3_params(via, bucket, max_attempts=2, timeout=30))   # the proxy resets: no wait
         started = run_module('backup_set', {'state': 'started', 'store': store})
         assert not started.failed, started
         set_id = started['set_id']

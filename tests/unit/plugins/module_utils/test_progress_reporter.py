@@ -61,9 +61,11 @@ def test_reporter_writes_at_most_every_few_seconds_and_logs_every_thirty(tmp_pat
     assert len(logged) == 1 and 'ETA' in logged[0]
     reporter.phase('second artifact', total=50)
     assert progress.read(path)['phase'] == 'second artifact' and progress.read(path)['stored'] == 0
+    assert sorted(os.listdir(str(tmp_path))) == ['p.json']  # no temp file left beside it
+    assert os.stat(path).st_mode & 0o777 == 0o644  # the login user reads what a become user wrote
     reporter.done()
-    assert progress.read(path)['state'] == 'done'
-    assert sorted(os.listdir(str(tmp_path))) == ['p.json']
+    assert os.listdir(str(tmp_path)) == []  # the last line is logged and the file removed
+    assert logged[-1].startswith('verify 20261122T031500Z (second artifact): 0 B read')
 
 
 def test_an_unwritable_progress_file_never_fails_the_work(tmp_path):
@@ -111,4 +113,64 @@ def test_install_active_finish(tmp_path):
     reporter = progress.install(path, 'files_backup app', log=lambda line: None)
     assert progress.active() is reporter
     progress.finish()
-    assert progress.active() is None and progress.read(path)['state'] == 'done'
+    assert progress.active() is None and not os.path.exists(path)
+
+
+def test_phases_with_totals_and_a_late_estimate(tmp_path):
+    clock = Clock()
+    path = str(tmp_path / 'p.json')
+    reporter = progress.Reporter(path, 'files backup', write_every=0, clock=clock, log=lambda line: None)
+    assert progress.phase(reporter, 'files/app', total=1000, estimated=True) is reporter
+    clock.now += 10
+    reporter(100, 500)
+    line = progress.describe(progress.read(path))
+    assert line.startswith('files backup (files/app): 500 B read, 100 B stored, 50 B/s, 10s elapsed, ETA 10s (50%, estimated)')
+    # a read: the record's size is exact, stored bytes count
+    progress.phase(reporter, 'files/app', total=400, direction='read')
+    clock.now += 2
+    reporter(100, 300)
+    assert progress.describe(progress.read(path)).endswith('ETA 6s (25%)')
+    # an estimate found by a walk beside the work: for the running phase, or kept for the phase it names
+    progress.phase(reporter, 'files/etc')
+    reporter.estimate('files/etc', 2048)
+    reporter.estimate('files/home', 4096)
+    assert (reporter.state['total'], reporter.state['estimated']) == (2048, True)
+    progress.phase(reporter, 'files/home')
+    assert (reporter.state['total'], reporter.state['estimated']) == (4096, True)
+    progress.phase(reporter, 'files/var')
+    assert reporter.state['total'] is None
+    # a plain hook (or none at all) passes through unchanged
+    hook = []
+    assert progress.phase(hook.append, 'x') == hook.append
+    progress.finish()
+    assert progress.phase(None, 'x') is None
+
+
+def test_the_installed_reporter_gets_a_phase_per_artifact(tmp_path):
+    path = str(tmp_path / 'p.json')
+    reporter = progress.install(path, 'upload', log=lambda line: None, write_every=0)
+    try:
+        assert progress.phase(None, 'upload/big', total=10) is reporter and reporter.state['phase'] == 'upload/big'
+        thread = progress.estimate_in_background('upload/tree', lambda: 123)
+        thread.join(10)
+        progress.phase(None, 'upload/tree')
+        assert reporter.state['total'] == 123 and reporter.state['estimated'] is True
+    finally:
+        progress.finish()
+    assert progress.estimate_in_background('x', lambda: 1) is None  # nothing installed: no walk at all
+
+
+def test_the_files_estimate_counts_like_du_apparent_size(tmp_path):
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+    top = tmp_path / 'app'
+    (top / 'sub').mkdir(parents=True)
+    (top / 'a').write_bytes(b'x' * 1000)
+    (top / 'sub' / 'b').write_bytes(b'y' * 3000)
+    os.link(str(top / 'a'), str(top / 'sub' / 'a-again'))  # a hard link is read once
+    os.symlink('a', str(top / 'link'))
+    (top / 'big').write_bytes(b'z' * 20000)
+    entries = 7  # app, sub, a, big, link, sub/b, sub/a-again: a header each, then the data in 512-byte blocks
+    stream = 512 * entries + 1024 + 3072 + 20480 + 1024  # and the two end blocks
+    assert stream == 29184
+    assert files_backup.tree_size([str(top)]) == 30720 + files_backup.TOOL_READS  # in 10 KiB records
+    assert files_backup.tree_size([str(top / 'sub' / 'b'), str(tmp_path / 'gone')], one_file_system=True) == 10240 + files_backup.TOOL_READS
