@@ -482,6 +482,30 @@ def test_a_crafted_increment_with_unsafe_members_is_refused(scratch, member, wor
     assert os.listdir(str(scratch / 'victim')) == ['precious']
 
 
+def test_a_crafted_increment_without_a_directory_its_snapshot_file_lists_is_refused(scratch):
+    """A level whose archive lacks a directory its snapshot file lists: the extended attributes removed from the
+    staged directory before the extraction would not come back, so the level is refused."""
+    supported, why = h.xattrs_supported(scratch)
+    if not supported:
+        pytest.skip(why)
+    src = small_tree(scratch / 'src')
+    (src / 'x').mkdir()
+    os.setxattr(str(src / 'x'), 'user.lifeboat.x', b'x')
+    store = scratch / 'store'
+    inprocess_level(store, src)
+    time.sleep(1)
+    (src / 'b.txt').write_text('level 1\n')
+    second, record = inprocess_level(store, src)
+    rel = str(src).lstrip('/')
+    _craft(store, second, record, [(rel, tarfile.DIRTYPE, {'mode': 0o755}), (rel + '/a', tarfile.DIRTYPE, {'mode': 0o755})])
+    dest = scratch / 'dest'
+    with pytest.raises(LifeboatError) as refused:
+        files_restore.restore(h.fs_store(store), 'localhost', 'app', set_id=second, dest=str(dest))
+    msg = refused.value.msg
+    assert 'does not hold the directory %s/x, which its snapshot file lists' % rel in msg and 'nothing was changed' in msg, msg
+    assert not os.path.exists(str(dest)) or not os.listdir(str(dest))
+
+
 def test_a_crafted_snapshot_file_is_refused(scratch):
     src, store, ids = _three_levels(scratch)
     rel = str(src).lstrip('/').encode()
