@@ -106,7 +106,7 @@ need_pkg zstd zstd
 need_pkg jq jq
 [ "$do_restic" = 0 ] || need_pkg restic restic
 [ "$encrypt" = 0 ] || need_pkg age age
-[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+need_ansible_python "$PY"
 
 # community.general (archive) and ansible.posix (profile_tasks) come with the `ansible` package on PyPI
 fetch_collections "$BENCH_COLLECTIONS" community/general ansible/posix

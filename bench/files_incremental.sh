@@ -78,7 +78,7 @@ trap 'exit 130' INT TERM
 need_pkg zstd zstd
 need_pkg jq jq
 [ "$do_restic" = 0 ] || need_pkg restic restic
-[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+need_ansible_python "$PY"
 fetch_collections "$BENCH_COLLECTIONS" ansible/posix
 bench_ansible_env "$repo" "$BENCH_COLLECTIONS"
 write_run_module "$W/run-module.py"

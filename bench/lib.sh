@@ -7,6 +7,13 @@
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 __bench_apt_updated=0
+need_ansible_python() {  # need_ansible_python PY: exit 2 unless PY is a python that imports ansible-core
+    if [ ! -x "$1" ] || ! "$1" -c 'import ansible' 2>/dev/null; then
+        echo "no python with ansible-core at $1 (set PY=, e.g. PY=\$LIFEBOAT_WORK/venv/bin/python after scripts/test.sh unit)" >&2
+        exit 2
+    fi
+}
+
 need_pkg() {  # need_pkg COMMAND PACKAGE: install the Debian package when the command is missing
     command -v "$1" >/dev/null 2>&1 && return 0
     log "installing $2"

@@ -74,7 +74,7 @@ bench_results postgresql
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (initdb runs as the postgres user through runuser)" >&2; exit 2; }
 [ -x "$PG_BIN/initdb" ] || { echo "no PostgreSQL server binaries in $PG_BIN (set PG_BIN=)" >&2; exit 2; }
-[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+need_ansible_python "$PY"
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
 need_pkg zstd zstd
 need_pkg jq jq

@@ -52,7 +52,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
-[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+need_ansible_python "$PY"
 [ -x "$PYBIN/moto_server" ] || { echo "no moto_server next to $PY (pip install 'moto[server]')" >&2; exit 2; }
 mkdir -p "$W/coll/ansible_collections/lifeboat" "$W/logs"
 ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"

@@ -50,7 +50,7 @@ trap 'exit 130' INT TERM
 
 [ -x /usr/bin/time ] || need_pkg /usr/bin/time time
 need_pkg zstd zstd
-[ -x "$PY" ] || { echo "no python with ansible-core at $PY (set PY=)" >&2; exit 2; }
+need_ansible_python "$PY"
 mkdir -p "$W/coll/ansible_collections/lifeboat" "$W/logs"
 ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"
 util() { PYTHONPATH=$W/coll "$PY" "$bench_dir/lifecycle_util.py" "$@"; }
