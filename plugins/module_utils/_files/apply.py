@@ -6,9 +6,10 @@
 Before a level of a chain is extracted (plainly, as any archive) over the tree its earlier levels left in the
 staging directory, every directory is purged of what the level's dumpdir no longer lists, as ``tar --extract
 --incremental`` would do, but here, through directory fds that never follow a symlink and never leave the staging
-directory; after it, the hard links the level recorded are mended. tar itself would also apply the rename list of
-an archive, following symlinks an earlier level left (a crafted increment moved a file out of the extraction
-directory, measured with tar 1.34); lifeboat's increments have none (docs/incremental.md).
+directory, and the extended attributes and ACLs tar would set on each directory of the level are removed (tar
+never removes any); after it, the hard links the level recorded are mended. tar itself would also apply the
+rename list of an archive, following symlinks an earlier level left (a crafted increment moved a file out of the
+extraction directory, measured with tar 1.34); lifeboat's increments have none (docs/incremental.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -124,6 +125,37 @@ def apply_level(staging_fd, staging, dumpdirs, root_kinds, state):
     for root, is_dir in sorted(root_kinds.items()):
         removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
     return {'removed': removed}, after
+
+
+def clear_xattrs(staging_fd, staging, directories, scope):
+    """Before a level is extracted: remove from each staged directory of ``directories`` (the level's, as byte names
+    below staging) the extended attributes and ACLs tar would set from the level (``scope``: incremental.xattr_scope),
+    so that tar leaves exactly the archived ones. tar sets what a directory member archived but never removes
+    anything, and a directory is kept while its name stays listed: one replaced under the same name, or whose
+    attributes were removed, would keep those of an earlier level.
+
+    Run after apply_level (what must go is gone). Each directory is opened from staging one component at a time,
+    never through a symlink. Returns (the directories something was removed from, [(path, attribute, reason)] of
+    what could not be removed).
+    """
+    cleared = []
+    problems = []
+    if not scope:
+        return cleared, problems
+    for directory in sorted(directories):
+        path = tuple(name for name in directory.split(b'/') if name)
+        fd = _open(staging_fd, staging, path)
+        if fd is None:
+            continue   # new in this level: tar makes it
+        try:
+            stale = incremental.stale_xattrs(fsops.xattr_names(fd), scope)
+            failed = fsops.remove_xattrs(fd, stale)
+        finally:
+            os.close(fd)
+        if stale:
+            cleared.append(directory)
+        problems.extend((staging + '/' + _show(path), name, why) for name, why in failed)
+    return cleared, problems
 
 
 def _file_at(staging_fd, staging, path):

@@ -268,6 +268,30 @@ def _clear_setid(dir_fd, name):
         os.close(fd)
 
 
+def xattr_names(fd):
+    """The names of the extended attributes (ACLs too) of an open file or directory; [] where the filesystem has
+    none. Through the fd, so no symlink is followed."""
+    try:
+        return os.listxattr(fd)
+    except OSError as e:
+        if e.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return []
+        raise
+
+
+def remove_xattrs(fd, names):
+    """Remove the extended attributes ``names`` of an open file or directory; returns [(name, reason)] of those
+    that could not be removed (one already gone counts as removed)."""
+    problems = []
+    for name in names:
+        try:
+            os.removexattr(fd, name)
+        except OSError as e:
+            if e.errno != errno.ENODATA:
+                problems.append((name, e.strerror or str(e)))
+    return problems
+
+
 def dir_metadata(fd):
     """What a directory carries besides its entries: owner, mode, extended attributes (ACLs too) and times."""
     st = os.fstat(fd)

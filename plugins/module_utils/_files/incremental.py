@@ -437,6 +437,52 @@ def snapshot_dumpdirs(records, roots):
     return out, problems
 
 
+ACL_XATTRS = ('system.posix_acl_access', 'system.posix_acl_default')
+CAPABILITY_XATTR = 'security.capability'
+_XATTR_NAMESPACES = ('user', 'trusted', 'security')
+
+
+def xattr_scope(archived, restoring, keep_capabilities):
+    """What GNU tar sets on a directory it extracts from a level, as {'xattrs', 'acls', 'capabilities'} (bools), or
+    None when it sets no extended attribute at all.
+
+    ``archived``: the record's ``xattrs`` and ``acls`` (what the backup's tar archived); ``restoring``: the same
+    features of the tar that extracts. With ``--xattrs --xattrs-include=*`` tar archives the POSIX ACLs as the
+    xattrs system.posix_acl_access/default too (beside SCHILY.acl.* with ``--acls``), and sets them back from
+    either: the ACLs are in scope whenever one of the two is restored. security.capability is left out of the
+    extraction when capabilities are not kept (files_logic.tar_extract_argv).
+    """
+    xattrs = bool(archived.get('xattrs') and restoring.get('xattrs'))
+    acls = xattrs or bool(archived.get('acls') and restoring.get('acls'))
+    if not acls:
+        return None
+    return {'xattrs': xattrs, 'acls': acls, 'capabilities': xattrs and bool(keep_capabilities)}
+
+
+def stale_xattrs(present, scope):
+    """Which extended attributes of a staged directory to remove before a level that holds it is extracted over it.
+
+    tar sets the attributes a directory member archived but never removes others, so a directory replaced under
+    the same name, or one whose attributes were removed, would keep those of an earlier level. Removing first
+    every attribute tar would set from the level (``scope``: xattr_scope) leaves exactly the archived ones; names
+    tar does not restore (other system.* names, security.capability when capabilities are not kept) stay.
+    ``present``: the names on the staged directory. Returns sorted names.
+    """
+    if not scope:
+        return []
+    out = []
+    for name in present:
+        if name in ACL_XATTRS:
+            stale = scope['acls']
+        elif name == CAPABILITY_XATTR:
+            stale = scope['capabilities']
+        else:
+            stale = scope['xattrs'] and name.split('.', 1)[0] in _XATTR_NAMESPACES
+        if stale:
+            out.append(name)
+    return sorted(out)
+
+
 def purge_actions(on_disk, entries):
     """What to remove from one staged directory before a level is extracted into it, as tar's incremental
     extraction does: an entry its dumpdir does not list, a D entry that is not a directory, and a Y entry that

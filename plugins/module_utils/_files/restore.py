@@ -172,6 +172,33 @@ def _stage_parent(targets, staging_dir):
 
 def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, staging_dir=None, keep_setid=False,
             check_mode=False, decryption=None):
+    plan = _plan(store, host, name, set_id, pin, dest, force, keep_setid, decryption)
+    if check_mode:
+        return _would_restore(plan)
+    tar = pipeline.need_tool('tar', 'files_restore')
+    feats = tar_features(tar)
+    stage_parent = _stage_parent(plan.targets, staging_dir)
+    _check_space(stage_parent, plan.levels)
+    done = _restore_through_staging(store, plan, tar, feats, stage_parent, force, decryption)
+    return _restored(plan, done)
+
+
+class _Plan(object):
+    """What a restore does, decided before anything is read: the record, its targets, the levels to extract (the
+    record alone, or its whole chain, as [(record, snapshot file record or None)]) and the result so far."""
+
+    def __init__(self, record, dest, targets, levels, drop_setid, result):
+        self.record = record
+        self.dest = dest
+        self.targets = targets
+        self.levels = levels
+        self.drop_setid = drop_setid
+        self.result = result
+
+
+def _plan(store, host, name, set_id, pin, dest, force, keep_setid, decryption):
+    """Resolve the set, the record and its chain, and check every target (plan_restore) and every record's
+    identity: everything that can refuse the restore before anything is read."""
     manifest, digest = lifecycle.resolve_completed(store, set_id, pin)
     record = artifacts.find_record(manifest, host, files_logic.COMPONENT, name)
     dest = check_dest(dest)
@@ -183,102 +210,155 @@ def restore(store, host, name, set_id=None, pin=None, dest=None, force=False, st
     encryption.check_identity([rec for level in levels for rec in level if rec is not None], decryption)
     links = path_rules.record_links(record, path_rules.record_paths(record))
     drop_setid = bool(dest) and not keep_setid
-    base = {'set_id': manifest['set_id'], 'manifest_sha256': digest, 'artifact': record['key'],
-            'paths': [t.target for t in targets], 'overwritten': [t.target for t in targets if t.nonempty],
-            'mount_points': [t.target for t in targets if t.mount], 'size': record['size'],
-            'links': [dict(link, path=files_logic.restore_target(link['path'], dest),
-                           resolved=files_logic.restore_target(link['resolved'], dest)) for link in links],
-            'setid': 'dropped' if drop_setid else 'kept'}
+    result = {'set_id': manifest['set_id'], 'manifest_sha256': digest, 'artifact': record['key'],
+              'paths': [t.target for t in targets], 'overwritten': [t.target for t in targets if t.nonempty],
+              'mount_points': [t.target for t in targets if t.mount], 'size': record['size'],
+              'links': [dict(link, path=files_logic.restore_target(link['path'], dest),
+                             resolved=files_logic.restore_target(link['resolved'], dest)) for link in links],
+              'setid': 'dropped' if drop_setid else 'kept'}
     if incremental.facts_of(record):
-        base['chain'] = [{'set_id': level['set_id'], 'level': incremental.facts_of(level)['level'], 'artifact': level['key'],
-                          'size': level['size']} for level, _snapshot in levels]
-    if check_mode:
-        what = record['key'] if len(levels) == 1 else 'the %d levels of its chain (%s)' % (
-            len(levels), ', '.join(level['set_id'] for level, _snapshot in levels))
-        base.update({'changed': True, 'msg': 'would restore %s from %s' % (', '.join(base['paths']), what)})
-        return base
-    tar = pipeline.need_tool('tar', 'files_restore')
-    feats = tar_features(tar)
-    stage_parent = _stage_parent(targets, staging_dir)
+        result['chain'] = [{'set_id': level['set_id'], 'level': incremental.facts_of(level)['level'], 'artifact': level['key'],
+                            'size': level['size']} for level, _snapshot in levels]
+    return _Plan(record, dest, targets, levels, drop_setid, result)
+
+
+def _would_restore(plan):
+    """The check-mode answer."""
+    levels = plan.levels
+    what = plan.record['key'] if len(levels) == 1 else 'the %d levels of its chain (%s)' % (
+        len(levels), ', '.join(level['set_id'] for level, _snapshot in levels))
+    plan.result.update({'changed': True, 'msg': 'would restore %s from %s' % (', '.join(plan.result['paths']), what)})
+    return plan.result
+
+
+def _check_space(stage_parent, levels):
     need = sum((level.get('extra') or {}).get('uncompressed_size') or 0 for level, _snapshot in levels)
     if need:
         free = _free_bytes(stage_parent)
         if free < need:
             raise LifeboatError('not enough space to stage the restore in %s: %d bytes free, %d needed; nothing was '
                                 'changed' % (stage_parent, free, need), free=free, needed=need)
+
+
+def _open_staging(parent_fd, stage_parent, staging_name):
+    """Create the private (0700) staging directory in stage_parent and open it (its fd)."""
+    staging = posixpath.join(stage_parent, staging_name)
+    try:
+        os.mkdir(staging_name, 0o700, dir_fd=parent_fd)
+    except OSError as e:
+        raise LifeboatError('cannot create staging directory %s: %s' % (staging, e.strerror))
+    try:
+        return fsops.walk(parent_fd, stage_parent, [staging_name])[0]
+    except (OSError, fsops.Blocked) as e:
+        fsops.remove_tree(parent_fd, staging_name, staging)
+        raise LifeboatError('cannot open staging directory %s: %s' % (staging, e))
+
+
+def _restore_through_staging(store, plan, tar, feats, stage_parent, force, decryption):
+    """Extract every level into a new staging directory, clear set-id bits, move the staged paths into place, then
+    remove the staging directory and give mount points their archived metadata. Returns what was done:
+    {'extracted' (_extract_levels), 'staging', 'dropped', 'moved', 'leftovers', 'warnings'}."""
     staging_name = files_logic.STAGING_MARK + uuid.uuid4().hex[:12]
     staging = posixpath.join(stage_parent, staging_name)
     parent_fd = fsops.open_dir(stage_parent)
-    leftovers = []
+    done = {'staging': staging, 'leftovers': []}
     moves = []
     try:
+        staging_fd = _open_staging(parent_fd, stage_parent, staging_name)
         try:
-            os.mkdir(staging_name, 0o700, dir_fd=parent_fd)
-        except OSError as e:
-            raise LifeboatError('cannot create staging directory %s: %s' % (staging, e.strerror))
-        try:
-            staging_fd = fsops.walk(parent_fd, stage_parent, [staging_name])[0]
-        except (OSError, fsops.Blocked) as e:
-            fsops.remove_tree(parent_fd, staging_name, staging)
-            raise LifeboatError('cannot open staging directory %s: %s' % (staging, e))
-        try:
-            seconds, members, sha256 = _extract_levels(store, levels, tar, feats, staging, staging_fd, base, not drop_setid,
-                                                       decryption)
-            dropped = fsops.drop_setid(staging_fd, staging) if drop_setid else []
-            leftovers = _move_into_place(staging_fd, staging, targets, force, (parent_fd, staging_name), moves)
+            done['extracted'] = _extract_levels(store, plan.levels, tar, feats, staging, staging_fd, plan.result,
+                                                not plan.drop_setid, decryption)
+            done['dropped'] = fsops.drop_setid(staging_fd, staging) if plan.drop_setid else []
+            done['leftovers'] = _move_into_place(staging_fd, staging, plan.targets, force, (parent_fd, staging_name), moves)
         finally:
             os.close(staging_fd)
-            leftovers.extend(('the staging directory %s' % staging, path, why)
-                             for path, why in fsops.remove_tree(parent_fd, staging_name, staging))
-        # last, as every removal above changed its mtime: a mount point takes its archived metadata
-        warnings = ['the mount point %s: could not set its %s' % (move.target.target, why)
-                    for move in moves if move.mount_fd is not None
-                    for why in fsops.set_dir_metadata(move.mount_fd, move.mount_meta)]
-        moved = [move.target.target for move in moves]
+            done['leftovers'].extend(('the staging directory %s' % staging, path, why)
+                                     for path, why in fsops.remove_tree(parent_fd, staging_name, staging))
+        done['warnings'] = _set_mount_point_metadata(moves)
+        done['moved'] = [move.target.target for move in moves]
     finally:
         for move in moves:
             move.close()
         os.close(parent_fd)
-    base.update({'changed': True, 'restored': moved, 'members': members, 'seconds': round(seconds, 3), 'sha256': sha256,
-                 'setid_dropped': [_restored_name(p, staging, dest) for p in dropped],
-                 'leftovers': [{'of': of, 'path': path, 'reason': why} for of, path, why in leftovers]})
-    warnings = _leftover_warnings(leftovers) + warnings
+    return done
+
+
+def _set_mount_point_metadata(moves):
+    """Last, as every removal before changed its mtime: a mount point takes its archived metadata. Returns warnings."""
+    return ['the mount point %s: could not set its %s' % (move.target.target, why)
+            for move in moves if move.mount_fd is not None
+            for why in fsops.set_dir_metadata(move.mount_fd, move.mount_meta)]
+
+
+def _restored(plan, done):
+    """The result of a restore that was done."""
+    result = plan.result
+    extracted = done['extracted']
+    result.update({'changed': True, 'restored': done['moved'], 'members': extracted['members'],
+                   'seconds': round(extracted['seconds'], 3), 'sha256': extracted['sha256'],
+                   'setid_dropped': [_restored_name(p, done['staging'], plan.dest) for p in done['dropped']],
+                   'leftovers': [{'of': of, 'path': path, 'reason': why} for of, path, why in done['leftovers']]})
+    warnings = extracted['warnings'] + _leftover_warnings(done['leftovers']) + done['warnings']
     if warnings:
-        base['warnings'] = warnings
-    return base
+        result['warnings'] = warnings
+    return result
 
 
 def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities, decryption=None):
     """Extract a full archive, or every level of a chain in order, into the staging directory.
 
-    Returns (seconds, members, sha256 of the last level); each level's facts go into ``result['chain']``.
+    Returns {'seconds', 'members', 'sha256' (of the last level), 'warnings'}; each level's facts go into
+    ``result['chain']``.
     """
     first = levels[0][0]
     checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
     res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker, decryption)
     steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
     state = chain_apply.tree_state(checker) if len(levels) > 1 else None
+    warnings = []
     for record, snapshot in levels[1:]:
-        roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
-        if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
-            dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots, decryption)
-            how = 'snapshot file'
-        else:
-            dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar, decryption))
-            how = 'listing'
-        step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
-        res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
-                                IncrementalChecker(record['extra']['paths'], dumpdirs=False), decryption)
-        unlisted = [segs for segs in checker.directories if b'/'.join(segs) not in dumpdirs]
-        if unlisted:
-            raise DamagedError('the increment %s holds the directory %s, which its %s does not list: it cannot be applied; '
-                               'nothing was changed' % (record['key'], b'/'.join(unlisted[0]).decode('utf-8', 'replace'), how))
-        step['linked'] = chain_apply.repair_links(staging_fd, staging, _link_repairs(record), roots)
-        step.update({'members': checker.members, 'seconds': round(res['seconds'], 3), 'deletions_from': how})
+        step, state, res, kept = _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, state,
+                                                    keep_capabilities, decryption)
         steps.append(step)
+        warnings.extend(kept)
     for entry, step in zip(result.get('chain') or [], steps):
         entry.update(step)
-    return sum(step['seconds'] for step in steps), sum(step['members'] for step in steps), res['sha256']
+    return {'seconds': sum(step['seconds'] for step in steps), 'members': sum(step['members'] for step in steps),
+            'sha256': res['sha256'], 'warnings': warnings}
+
+
+def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, state, keep_capabilities, decryption):
+    """Apply one level of a chain (level 1 or more) over the staged tree: its deletions, the extended attributes tar
+    would set on its directories removed, the level extracted, its hard links mended.
+
+    Returns (the level's facts, the state it leaves, the extraction's result, warnings).
+    """
+    roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
+    if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
+        dumpdirs, kinds = _read_snapshot(store, record, snapshot, roots, decryption)
+        how = 'snapshot file'
+    else:
+        dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar, decryption))
+        how = 'listing'
+    step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
+    scope = incremental.xattr_scope(record['extra'], feats, keep_capabilities)
+    cleared, kept = chain_apply.clear_xattrs(staging_fd, staging, dumpdirs, scope)
+    res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
+                            IncrementalChecker(record['extra']['paths'], dumpdirs=False), decryption)
+    unlisted = [segs for segs in checker.directories if b'/'.join(segs) not in dumpdirs]
+    if unlisted:
+        raise DamagedError('the increment %s holds the directory %s, which its %s does not list: it cannot be applied; '
+                           'nothing was changed' % (record['key'], b'/'.join(unlisted[0]).decode('utf-8', 'replace'), how))
+    extracted = {b'/'.join(segs) for segs in checker.directories}
+    missed = [name for name in cleared if name not in extracted]
+    if missed:
+        raise DamagedError('the increment %s does not hold the directory %s, which its %s lists: it cannot be applied; '
+                           'nothing was changed' % (record['key'], missed[0].decode('utf-8', 'replace'), how))
+    step['linked'] = chain_apply.repair_links(staging_fd, staging, _link_repairs(record), roots)
+    step.update({'members': checker.members, 'seconds': round(res['seconds'], 3), 'deletions_from': how})
+    warnings = ['the staged directory %s kept the extended attribute %s of an earlier level of the chain (%s)' % problem
+                for problem in kept[:files_logic.MAX_REPORTED]]
+    return step, state, res, warnings
 
 
 def _read_snapshot(store, record, snapshot, roots, decryption=None):

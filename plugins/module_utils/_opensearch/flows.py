@@ -171,6 +171,45 @@ def _record_name(opts, cluster):
 def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sleep, log=_nolog):
     """state=present: repository ensured and verified, snapshot of the set taken, waited for, recorded."""
     t0 = clock()
+    target = _snapshot_target(client, opts, check_mode)
+    name, repo = target['name'], target['repository']
+    result = _snapshot_result(target)
+    # before anything is touched: a snapshot of another name running on the cluster (the snapshot thread pool
+    # is busy then, and even the repository verification waits for it)
+    ours = _ours_running(client, opts, repo, name, result)
+    repository = ensure_repository(client, repo, opts.get('repository_type'), opts.get('repository_settings'),
+                                   opts.get('verify_repository', True) and not ours, check_mode)
+    result['changed'] = repository['changed']
+    result['repository'] = repository
+    expression, cat, exclude = _snapshot_expression(client, opts)
+    existing = get_snapshot(client, repo, name) if repository['action'] != 'create' else None
+    before = index_stats(client, expression, opts.get('ignore_unavailable', False),
+                         [row for row in cat if not os_logic.matches(row.get('index', ''), exclude)])
+    if check_mode:
+        result.update(changed=result['changed'] or existing is None, indices=sorted(before),
+                      snapshot={'name': name, 'state': existing.get('state') if existing else 'planned',
+                                'indices': sorted(before)})
+        return result
+    _start_snapshot(client, opts, target, expression, existing, result, log)
+    status, info = wait_snapshot(client, repo, name, int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
+    result['snapshot'] = _snapshot_summary(info, repo)
+    result['progress'] = status
+    problem = os_logic.snapshot_outcome(info)
+    if problem:
+        raise LifeboatError('snapshot %s of set %s in repository %s is not usable: %s. Only a SUCCESS snapshot is '
+                            'recorded; delete it (state=absent) and take a new one'
+                            % (name, target['set_id'], repo, problem), **result)
+    facts, stable = _snapshot_counts(client, expression, before, info)
+    result['indices'] = facts
+    result['counts_stable'] = stable
+    if opts.get('record_in_set'):
+        _record_snapshot(opts, target, repository, info, status, facts, stable, result, clock, t0)
+    return result
+
+
+def _snapshot_target(client, opts, check_mode):
+    """What the snapshot is: {'set_id', 'name', 'repository', 'cluster', 'record_name', 'host'}; with
+    record_in_set, the set to record into is checked to be open first (check_record_target)."""
     set_id = opts.get('set_id') or set_format.make_set_id(set_format.utcnow())
     set_format.parse_set_id(set_id)
     name = os_logic.snapshot_name(set_id, opts.get('snapshot_prefix'))
@@ -184,12 +223,21 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
         set_format.validate_host(host)
         if not check_mode:
             check_record_target(opts['store'], set_id, host=host)
-    result = {'changed': False, 'records': [], 'summary': [], 'snapshot_name': name, 'set_id': set_id,
-              'cluster': {'name': cluster.get('cluster_name'), 'uuid': cluster.get('cluster_uuid'),
-                          'version': cluster['version'].get('number'),
-                          'distribution': cluster['version'].get('distribution', 'elasticsearch')}}
-    # before anything is touched: a snapshot of another name running on the cluster (the snapshot thread pool
-    # is busy then, and even the repository verification waits for it)
+    return {'set_id': set_id, 'name': name, 'repository': repo, 'cluster': cluster, 'record_name': record_name,
+            'host': host}
+
+
+def _snapshot_result(target):
+    cluster = target['cluster']
+    return {'changed': False, 'records': [], 'summary': [], 'snapshot_name': target['name'], 'set_id': target['set_id'],
+            'cluster': {'name': cluster.get('cluster_name'), 'uuid': cluster.get('cluster_uuid'),
+                        'version': cluster['version'].get('number'),
+                        'distribution': cluster['version'].get('distribution', 'elasticsearch')}}
+
+
+def _ours_running(client, opts, repo, name, result):
+    """The running snapshots that are this one (it is being waited for again); another one running refuses the
+    snapshot unless allow_concurrent."""
     running = running_snapshots(client)
     ours = [r for r in running if (r[0], r[1]) == (repo, name)]
     others = [r for r in running if (r[0], r[1]) != (repo, name)]
@@ -197,27 +245,26 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
         raise LockedError('another snapshot is running on the cluster (%s); wait until it finished, or set '
                           'allow_concurrent. Nothing was taken'
                           % ', '.join('%s in repository %s: %s' % (r[1], r[0], r[2]) for r in others), **result)
-    repository = ensure_repository(client, repo, opts.get('repository_type'), opts.get('repository_settings'),
-                                   opts.get('verify_repository', True) and not ours, check_mode)
-    result['changed'] = repository['changed']
-    result['repository'] = repository
+    return ours
+
+
+def _snapshot_expression(client, opts):
+    """(the index expression of the snapshot, the _cat/indices rows of what it includes, the exclusions used)."""
     # an exclusion of a name that does not exist makes OpenSearch answer 404: exclude only what is there
     included = os_logic.index_expression(opts.get('indices'), [])
     cat = cat_indices(client, included)
     present = {row.get('index') for row in cat}
     exclude = [e for e in opts.get('exclude') or [] if '*' in e or e in present]
-    expression = os_logic.index_expression(opts.get('indices'), exclude)
-    existing = get_snapshot(client, repo, name) if repository['action'] != 'create' else None
-    before = index_stats(client, expression, opts.get('ignore_unavailable', False),
-                         [row for row in cat if not os_logic.matches(row.get('index', ''), exclude)])
-    if check_mode:
-        result.update(changed=result['changed'] or existing is None, indices=sorted(before),
-                      snapshot={'name': name, 'state': existing.get('state') if existing else 'planned',
-                                'indices': sorted(before)})
-        return result
+    return os_logic.index_expression(opts.get('indices'), exclude), cat, exclude
+
+
+def _start_snapshot(client, opts, target, expression, existing, result, log):
+    """Create the snapshot (without waiting for it), unless it exists already (running, or finished)."""
+    name, repo, set_id = target['name'], target['repository'], target['set_id']
     body = {'indices': expression, 'ignore_unavailable': bool(opts.get('ignore_unavailable')),
             'include_global_state': bool(opts.get('include_global_state', True)), 'partial': False,
-            'metadata': {os_logic.METADATA_KEY: {'set_id': set_id, 'host': host, 'record_name': record_name}}}
+            'metadata': {os_logic.METADATA_KEY: {'set_id': set_id, 'host': target['host'],
+                                                 'record_name': target['record_name']}}}
     if existing is None:
         log('creating snapshot %s in repository %s (%s)' % (name, repo, expression))
         try:
@@ -232,34 +279,32 @@ def take_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sl
         log('snapshot %s is already running: waiting for it' % name)
     else:
         log('snapshot %s exists already (%s): not taking it again' % (name, existing.get('state')))
-    status, info = wait_snapshot(client, repo, name, int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
-    result['snapshot'] = _snapshot_summary(info, repo)
-    result['progress'] = status
-    problem = os_logic.snapshot_outcome(info)
-    if problem:
-        raise LifeboatError('snapshot %s of set %s in repository %s is not usable: %s. Only a SUCCESS snapshot is '
-                            'recorded; delete it (state=absent) and take a new one'
-                            % (name, set_id, repo, problem), **result)
+
+
+def _snapshot_counts(client, expression, before, info):
+    """The document counts of the indices the snapshot holds (from before it), and whether they stayed the same
+    while it was taken: (facts, stable)."""
     held = set(info.get('indices') or [])
     after = index_stats(client, expression, True)
     facts = {k: v for k, v in before.items() if k in held}
     for missing in sorted(held - set(facts)):
         facts[missing] = {'docs': None, 'status': 'close'}
-    stable = os_logic.counts_equal(facts, {k: v for k, v in after.items() if k in facts})
-    result['indices'] = facts
-    result['counts_stable'] = stable
-    if opts.get('record_in_set'):
-        doc = os_logic.record_document(set_id, cluster, {'name': repo, 'type': repository.get('type'),
-                                                         'settings': repository.get('settings')},
-                                       info, status, facts, stable, host)
-        record = write_record(opts['store'], set_id, host, record_name, doc, clock() - t0)
-        docs, size = os_logic.doc_totals(facts)
-        result['records'] = [record]
-        result['summary'] = [{'host': host, 'component': os_logic.COMPONENT, 'name': record_name,
-                              'size': status.get('size_total'), 'uncompressed_size': None,
-                              'seconds': round(clock() - t0, 3), 'indices': len(facts), 'docs': docs,
-                              'primary_bytes': size, 'snapshot': name}]
-    return result
+    return facts, os_logic.counts_equal(facts, {k: v for k, v in after.items() if k in facts})
+
+
+def _record_snapshot(opts, target, repository, info, status, facts, stable, result, clock, t0):
+    """Write the set record of the snapshot and its summary line into ``result``."""
+    doc = os_logic.record_document(target['set_id'], target['cluster'],
+                                   {'name': target['repository'], 'type': repository.get('type'),
+                                    'settings': repository.get('settings')},
+                                   info, status, facts, stable, target['host'])
+    record = write_record(opts['store'], target['set_id'], target['host'], target['record_name'], doc, clock() - t0)
+    docs, size = os_logic.doc_totals(facts)
+    result['records'] = [record]
+    result['summary'] = [{'host': target['host'], 'component': os_logic.COMPONENT, 'name': target['record_name'],
+                          'size': status.get('size_total'), 'uncompressed_size': None,
+                          'seconds': round(clock() - t0, 3), 'indices': len(facts), 'docs': docs,
+                          'primary_bytes': size, 'snapshot': target['name']}]
 
 
 def _snapshot_summary(info, repository):
@@ -496,6 +541,34 @@ def restore_preflight(client, opts, doc, repo, snap, check_mode):
 def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time.sleep, log=_nolog):
     """opensearch_snapshot_restore: preflight, then (with force) close/delete, restore, wait, count."""
     t0 = clock()
+    doc, record, set_id, repo, snap = _restore_source(opts)
+    facts, plan, problems = restore_preflight(client, opts, doc, repo, snap, check_mode)
+    result = {'changed': False, 'preflight': facts, 'plan': plan, 'set_id': set_id, 'snapshot_name': snap,
+              'repository': repo, 'record': record}
+    if problems:
+        raise LifeboatError('the restore of snapshot %s from repository %s was refused before anything changed: %s'
+                            % (snap, repo, '; '.join(problems)), problems=problems, **result)
+    result['changed'] = bool(plan)
+    if check_mode:
+        return result
+    _make_room(client, plan, result, log)
+    _start_restore(client, repo, snap, _restore_body(opts, plan), plan, result)
+    targets = [item['target'] for item in plan]
+    if not opts.get('wait', True):
+        result['seconds'] = round(clock() - t0, 3)
+        return result
+    result['recovery'] = wait_restored(client, targets, opts.get('wait_for_status') or 'yellow',
+                                       int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
+    counts = restored_counts(client, targets)
+    result['counts'] = counts
+    if doc is not None and opts.get('verify_counts', True):
+        _check_counts(doc, counts, plan, snap, set_id, result)
+    result['seconds'] = round(clock() - t0, 3)
+    return result
+
+
+def _restore_source(opts):
+    """What is restored: (the set record's document or None, the record or None, set_id, repository, snapshot)."""
     doc = None
     record = None
     set_id = opts.get('set_id')
@@ -513,15 +586,11 @@ def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time
         if not set_id:
             raise ConfigError('give snapshot, or set_id (the snapshot named after the set)')
         snap = os_logic.snapshot_name(set_id, opts.get('snapshot_prefix'))
-    facts, plan, problems = restore_preflight(client, opts, doc, repo, snap, check_mode)
-    result = {'changed': False, 'preflight': facts, 'plan': plan, 'set_id': set_id, 'snapshot_name': snap,
-              'repository': repo, 'record': record}
-    if problems:
-        raise LifeboatError('the restore of snapshot %s from repository %s was refused before anything changed: %s'
-                            % (snap, repo, '; '.join(problems)), problems=problems, **result)
-    result['changed'] = bool(plan)
-    if check_mode:
-        return result
+    return doc, record, set_id, repo, snap
+
+
+def _make_room(client, plan, result, log):
+    """Close or delete the existing indices the plan restores over (force)."""
     changed_so_far = []
     for item in plan:
         try:
@@ -536,6 +605,9 @@ def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time
         except LifeboatError as e:
             raise type(e)('%s. Nothing was restored; done before the failure: %s'
                           % (e.msg, ', '.join(changed_so_far) or 'nothing'), **result)
+
+
+def _restore_body(opts, plan):
     body = {'indices': ','.join(item['index'] for item in plan), 'ignore_unavailable': False, 'partial': False,
             'include_global_state': bool(opts.get('include_global_state')),
             'include_aliases': bool(opts.get('include_aliases', True))}
@@ -546,6 +618,11 @@ def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time
         body['index_settings'] = opts['index_settings']
     if opts.get('ignore_index_settings'):
         body['ignore_index_settings'] = ','.join(opts['ignore_index_settings'])
+    return body
+
+
+def _start_restore(client, repo, snap, body, plan, result):
+    """Start the restore (without waiting for it); a refusal names the indices already closed or deleted."""
     closed = [item['target'] for item in plan if item['action'] in ('close-and-restore', 'restore-closed')]
     deleted = [item['target'] for item in plan if item['action'] == 'delete-and-restore']
     try:
@@ -557,22 +634,15 @@ def restore_snapshot(client, opts, check_mode=False, clock=time.time, sleep=time
         if deleted:
             left += ' Deleted and not restored: %s.' % ', '.join(deleted)
         raise type(e)('the restore of snapshot %s could not be started: %s.%s' % (snap, e.msg, left), **result)
-    targets = [item['target'] for item in plan]
-    if not opts.get('wait', True):
-        result['seconds'] = round(clock() - t0, 3)
-        return result
-    result['recovery'] = wait_restored(client, targets, opts.get('wait_for_status') or 'yellow',
-                                       int(opts.get('wait_timeout') or 3600), clock, sleep, log, result)
-    counts = restored_counts(client, targets)
-    result['counts'] = counts
-    if doc is not None and opts.get('verify_counts', True):
-        mismatches = os_logic.count_mismatches(doc['indices'], counts, plan, doc.get('counts_stable', True))
-        result['count_mismatches'] = mismatches
-        if mismatches and doc.get('counts_stable', True):
-            raise DamagedError('restored snapshot %s, but the document counts differ from set %s: %s'
-                               % (snap, set_id, '; '.join(mismatches)), **result)
-    result['seconds'] = round(clock() - t0, 3)
-    return result
+
+
+def _check_counts(doc, counts, plan, snap, set_id, result):
+    """The restored document counts against the set record's (a mismatch fails when the counts were stable)."""
+    mismatches = os_logic.count_mismatches(doc['indices'], counts, plan, doc.get('counts_stable', True))
+    result['count_mismatches'] = mismatches
+    if mismatches and doc.get('counts_stable', True):
+        raise DamagedError('restored snapshot %s, but the document counts differ from set %s: %s'
+                           % (snap, set_id, '; '.join(mismatches)), **result)
 
 
 def restored_counts(client, targets):

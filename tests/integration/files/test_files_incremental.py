@@ -109,12 +109,10 @@ def test_chain_records_and_listing(chain):
     assert listed[ids[0]]['needs'] == []
 
 
-# Level 4 swaps two directories' names: the directory now at 'dir renamed' has no xattrs, but the restore keeps
-# the xattrs of the staged directory that had that name before (tar sets a directory's archived xattrs, it never
-# clears others; apply.py keeps a directory whose name stays listed). A known bug, reported in
-# /work/notes/incrwire.md: strict, so the test says when it is fixed.
-@pytest.mark.parametrize('level', [0, 1, 2, 3, pytest.param(4, marks=pytest.mark.xfail(
-    strict=True, reason='a directory replaced under the same name keeps the old xattrs (apply.py)'))])
+# Level 4 swaps two directories' names: the directory now at 'dir renamed' has no xattrs, and the restore must not
+# keep those of the staged directory that had that name before (tar sets a directory's archived xattrs and never
+# removes others: apply.clear_xattrs removes them first).
+@pytest.mark.parametrize('level', [0, 1, 2, 3, 4])
 def test_every_level_restores_the_tree_of_its_time(chain, level):
     set_id, _record, tree = chain['levels'][level]
     dest = chain['scratch'] / ('dest-%d' % level)
@@ -123,6 +121,72 @@ def test_every_level_restores_the_tree_of_its_time(chain, level):
     shutil.rmtree(str(dest))
     if level:
         assert 'chain of %d levels' % (level + 1) in r.stdout or 'levels' in r.stdout
+
+
+def inprocess_level(store, src):
+    """One set with an increment of ``src`` (the next level of its chain), made without Ansible: (set id, record)."""
+    fs = h.fs_store(store)
+    set_id = h.lifecycle.start(fs)['set_id']
+    h.files_backup.backup(fs, set_id, 'localhost', 'app', [str(src)], incremental_mode=True)
+    h.lifecycle.commit(fs, set_id, expect={'localhost': ['files/app', 'files/app.snar']}, hosts=['localhost'])
+    return set_id, h.the_artifact(store, set_id, name='app')
+
+
+def _set_acl(path, spec, default=False):
+    subprocess.run(['setfacl'] + (['-d'] if default else []) + ['-m', spec, str(path)], check=True)
+
+
+@pytest.mark.parametrize('kind', ['xattrs', 'acls'])
+def test_directories_replaced_or_changed_in_place_get_exactly_the_archived_attributes(scratch, kind):
+    """Between two levels, two directories swap names (new inodes under old names, with other owners, modes and
+    attributes), one loses its extended attributes (or ACLs) in place and has its mode and owner changed, another
+    gains some. Each level restores with exactly the attributes, ACLs, modes, owners and mtimes of its time: none
+    is kept from the directory an earlier level staged under that name."""
+    supported, why = (h.xattrs_supported if kind == 'xattrs' else h.acls_supported)(scratch)
+    if not supported:
+        pytest.skip(why)
+    src = scratch / 'src' / 'app'
+    for name in ('one/inner', 'two', 'kept', 'plain'):
+        (src / name).mkdir(parents=True)
+    (src / 'one' / 'inner' / 'f').write_text('in one\n')
+    (src / 'two' / 'g').write_text('in two\n')
+    os.chmod(str(src / 'two'), 0o700)
+    os.chown(str(src / 'two'), 1234, 2345)
+    if kind == 'xattrs':
+        os.setxattr(str(src / 'one'), 'user.lifeboat.one', b'1')
+        os.setxattr(str(src / 'two'), 'user.lifeboat.two', b'2')
+        os.setxattr(str(src / 'kept'), 'user.lifeboat.kept', b'k')
+        if os.geteuid() == 0:
+            os.setxattr(str(src / 'one'), 'trusted.lifeboat.one', b't')
+    else:
+        _set_acl(src / 'one', 'u:%d:rx' % h.NOBODY)
+        _set_acl(src / 'one', 'u:1234:rwx', default=True)
+        _set_acl(src / 'kept', 'g:2345:rx')
+        _set_acl(src / 'kept', 'g:2345:rx', default=True)
+    h.set_old_mtimes(src)
+    store = scratch / 'store'
+    levels = [inprocess_level(store, src) + (h.snapshot_tree(src),)]
+    time.sleep(1)
+    sh(src, 'mv one t; mv two one; mv t two; chmod 711 kept; chown %d:%d kept' % (h.NOBODY, h.NOBODY))
+    if kind == 'xattrs':
+        os.removexattr(str(src / 'kept'), 'user.lifeboat.kept')
+        os.setxattr(str(src / 'plain'), 'user.lifeboat.plain', b'new')
+    else:
+        subprocess.run(['setfacl', '-b', str(src / 'kept')], check=True)
+        _set_acl(src / 'plain', 'u:%d:r' % h.NOBODY)
+    levels.append(inprocess_level(store, src) + (h.snapshot_tree(src),))
+    assert level_of(levels[1][1]) == 1
+    for index, (set_id, _record, tree) in enumerate(levels):
+        dest = scratch / ('dest-%d' % index)
+        result = files_restore.restore(h.fs_store(store), 'localhost', 'app', set_id=set_id, dest=str(dest), keep_setid=True)
+        assert 'warnings' not in result, result['warnings']
+        assert h.diff_snapshots(tree, h.snapshot_tree(str(dest) + str(src))) == [], index
+    restored = str(dest) + str(src)
+    assert h._xattrs(os.path.join(restored, 'kept'), False) == {}
+    if kind == 'xattrs':
+        assert h._xattrs(os.path.join(restored, 'one'), False) == {'user.lifeboat.two': b'2'}
+    else:
+        assert 'system.posix_acl_access' not in h._xattrs(os.path.join(restored, 'one'), False)
 
 
 def test_deleted_entries_are_really_absent(chain):
@@ -416,6 +480,30 @@ def test_a_crafted_increment_with_unsafe_members_is_refused(scratch, member, wor
     assert not os.path.exists(str(dest)) or not os.listdir(str(dest))
     assert not os.path.lexists('/etc/lifeboat-escape') and not os.path.lexists(str(scratch.parent / 'lifeboat-escape'))
     assert os.listdir(str(scratch / 'victim')) == ['precious']
+
+
+def test_a_crafted_increment_without_a_directory_its_snapshot_file_lists_is_refused(scratch):
+    """A level whose archive lacks a directory its snapshot file lists: the extended attributes removed from the
+    staged directory before the extraction would not come back, so the level is refused."""
+    supported, why = h.xattrs_supported(scratch)
+    if not supported:
+        pytest.skip(why)
+    src = small_tree(scratch / 'src')
+    (src / 'x').mkdir()
+    os.setxattr(str(src / 'x'), 'user.lifeboat.x', b'x')
+    store = scratch / 'store'
+    inprocess_level(store, src)
+    time.sleep(1)
+    (src / 'b.txt').write_text('level 1\n')
+    second, record = inprocess_level(store, src)
+    rel = str(src).lstrip('/')
+    _craft(store, second, record, [(rel, tarfile.DIRTYPE, {'mode': 0o755}), (rel + '/a', tarfile.DIRTYPE, {'mode': 0o755})])
+    dest = scratch / 'dest'
+    with pytest.raises(LifeboatError) as refused:
+        files_restore.restore(h.fs_store(store), 'localhost', 'app', set_id=second, dest=str(dest))
+    msg = refused.value.msg
+    assert 'does not hold the directory %s/x, which its snapshot file lists' % rel in msg and 'nothing was changed' in msg, msg
+    assert not os.path.exists(str(dest)) or not os.listdir(str(dest))
 
 
 def test_a_crafted_snapshot_file_is_refused(scratch):

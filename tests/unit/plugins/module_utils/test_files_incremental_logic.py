@@ -156,6 +156,47 @@ def test_purge_actions():
     assert incremental.purge_actions(on_disk, entries) == [b'dir-now-file', b'file-now-dir', b'gone', b'link-now-dir']
 
 
+ON_A_DIRECTORY = ['user.app', 'trusted.overlay.opaque', 'security.selinux', 'security.capability',
+                  'system.posix_acl_access', 'system.posix_acl_default', 'system.nfs4_acl']
+
+
+@pytest.mark.parametrize('archived, restoring, keep_capabilities, expected', [
+    ({'xattrs': True, 'acls': True}, {'xattrs': True, 'acls': True}, True,
+     {'xattrs': True, 'acls': True, 'capabilities': True}),
+    ({'xattrs': True, 'acls': True}, {'xattrs': True, 'acls': True}, False,
+     {'xattrs': True, 'acls': True, 'capabilities': False}),
+    # the ACLs travel as system.posix_acl_* xattrs too: restored by either option
+    ({'xattrs': True, 'acls': False}, {'xattrs': True, 'acls': False}, True,
+     {'xattrs': True, 'acls': True, 'capabilities': True}),
+    ({'xattrs': False, 'acls': True}, {'xattrs': True, 'acls': True}, True,
+     {'xattrs': False, 'acls': True, 'capabilities': False}),
+    ({'xattrs': True, 'acls': True}, {'xattrs': False, 'acls': True}, True,
+     {'xattrs': False, 'acls': True, 'capabilities': False}),
+    # nothing archived, or nothing the extracting tar sets: nothing is touched
+    ({'xattrs': False, 'acls': False}, {'xattrs': True, 'acls': True}, True, None),
+    ({}, {'xattrs': True, 'acls': True}, True, None),
+    ({'xattrs': True, 'acls': True}, {'xattrs': False, 'acls': False}, True, None),
+    ({'xattrs': False, 'acls': True}, {'xattrs': True, 'acls': False}, True, None),
+])
+def test_xattr_scope(archived, restoring, keep_capabilities, expected):
+    assert incremental.xattr_scope(archived, restoring, keep_capabilities) == expected
+
+
+@pytest.mark.parametrize('scope, expected', [
+    ({'xattrs': True, 'acls': True, 'capabilities': True},
+     ['security.capability', 'security.selinux', 'system.posix_acl_access', 'system.posix_acl_default',
+      'trusted.overlay.opaque', 'user.app']),
+    # security.capability is left out of the extraction, so it stays
+    ({'xattrs': True, 'acls': True, 'capabilities': False},
+     ['security.selinux', 'system.posix_acl_access', 'system.posix_acl_default', 'trusted.overlay.opaque', 'user.app']),
+    ({'xattrs': False, 'acls': True, 'capabilities': False}, ['system.posix_acl_access', 'system.posix_acl_default']),
+    (None, []),
+])
+def test_stale_xattrs(scope, expected):
+    assert incremental.stale_xattrs(ON_A_DIRECTORY, scope) == expected
+    assert incremental.stale_xattrs([], scope) == []
+
+
 # ---------------------------------------------------------------- snapshot files
 
 def snar(*dirs):
