@@ -175,8 +175,18 @@ def test_node_cut_off_mid_backup_fails_the_set_and_keeps_earlier_sets(ha):
                               daemon=True)
     runner.start()
     try:
-        seen = c.wait_process('node3', ('tar', 'zstd'), timeout=120)
-        assert seen, 'the backup never started archiving on node3'
+        # node3 is archiving: its part of the new set is declared (not yet recorded) and tar or zstd runs there
+        # (a tar or zstd seen alone may be the preflight's version probe, before any set exists)
+        root = c.shared_store / ha.prefix
+
+        def archiving():
+            declared = [p for p in root.glob('*/node3/files/*.part.json') if p.parts[-4] != earlier_id
+                        and not p.with_name(p.name[:-len('.part.json')] + '.record.json').exists()]
+            return bool(declared) and c.wait_process('node3', ('tar', 'zstd'), timeout=0.5)
+        deadline = time.monotonic() + 120
+        while not archiving():
+            assert time.monotonic() < deadline and runner.is_alive(), 'the backup never started archiving on node3'
+            time.sleep(0.05)
         c.link_down('node3')
         runner.join(timeout=300)
         assert not runner.is_alive(), 'the backup did not end after node3 was cut off'
