@@ -13,6 +13,12 @@ import netcluster
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import lifecycle
 
+# the marks of every HA test module (pytestmark): the cluster marker, skipped where no cluster can be built
+CLUSTER_MARKS = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(netcluster.unavailable_reason() is not None,
+                       reason=netcluster.unavailable_reason() or 'cluster available'),
+]
 PRIMARY, STANDBY = 'node1', 'node2'
 DIGEST_SQL = ("SELECT count(*) || ':' || md5(coalesce(string_agg(id || '=' || v, ',' ORDER BY id), '')) FROM t")
 

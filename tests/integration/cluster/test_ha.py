@@ -14,16 +14,10 @@ import os
 import threading
 import time
 
-import pytest
-
 import netcluster
-from halib import PRIMARY, STANDBY, assert_apps_running, pg_records, play_failed, play_ok
+from halib import CLUSTER_MARKS, PRIMARY, STANDBY, assert_apps_running, pg_records, play_failed, play_ok
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(netcluster.unavailable_reason() is not None,
-                       reason=netcluster.unavailable_reason() or 'cluster available'),
-]
+pytestmark = CLUSTER_MARKS
 
 
 # ---------------------------------------------------------------------------------------------- backup

@@ -6,16 +6,10 @@ store."""
 
 import os
 
-import pytest
-
 import netcluster
-from halib import PRIMARY, assert_apps_running, play_failed, play_ok
+from halib import CLUSTER_MARKS, PRIMARY, assert_apps_running, play_failed, play_ok
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(netcluster.unavailable_reason() is not None,
-                       reason=netcluster.unavailable_reason() or 'cluster available'),
-]
+pytestmark = CLUSTER_MARKS
 
 
 # ---------------------------------------------------------------------------------------------- restore
