@@ -6,8 +6,8 @@ restored with exactly their own attributes (docs/incremental.md).
 
 The other incremental tests: test_files_incremental_policy.py (full or increment: full_every, a forced full, bad
 settings, a failed run, check mode), test_files_incremental_fulls.py (a base gone or damaged),
-test_files_incremental_refused.py (restores refused, crafted levels), test_files_incremental_retention.py (prune,
-verification, a chain per host); their helpers are in lb_incremental_helpers.py."""
+test_files_incremental_refused.py (restores refused, crafted levels, verification of a hole),
+test_files_incremental_retention.py (prune, a chain per host); their helpers are in lb_incremental_helpers.py."""
 
 import json
 import os

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """Incremental restores refused before anything changes, through real playbook runs (playbooks/restore.yml) and the
 restore flow: a hole in the chain (a set removed, not completed, an archive removed or replaced); crafted increments
-and snapshot files refused like any archive (docs/incremental.md, docs/faults.md).
+and snapshot files refused like any archive; verification of whole chains, a hole found (docs/incremental.md,
+docs/faults.md).
 
 Every test that damages or crafts a chain of three levels does it on its own copy of one chain made once for the
 module with backup.yml (``three_levels``): the same sets, byte for byte, without three backup runs per test."""
@@ -16,6 +17,7 @@ import pytest
 import lb_files_helpers as h
 from lb_incremental_helpers import backed_up, entry, inprocess_level, small_tree, store_copy
 
+from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import restore as files_restore
 
@@ -158,3 +160,19 @@ def test_a_crafted_increment_without_its_snapshot_file_is_listed_and_refused(scr
         files_restore.restore(h.fs_store(store), 'localhost', 'app', set_id=ids[2], dest=str(scratch / 'dest'))
     msg = refused.value.msg
     assert 'has unsafe members or dumpdirs' in msg and "'..' in the path" in msg and 'no dumpdirs' in msg, msg
+
+
+def test_verify_checks_whole_chains(levels):
+    """Quick verification finds a hole in an increment's chain (the increment's own set is intact); full
+    verification lists increments with their dumpdirs and passes a whole chain."""
+    _src, store, ids = levels
+    full = verify.run(h.fs_store(store), which='all', level='full', record=False)
+    assert full['passed'] and full['checked'] == 3, full
+    increment = [item for item in full['sets'][0]['artifacts'] if item['name'] == 'app'][0]
+    assert increment['members'] > 0 and increment['passed'], increment
+    shutil.rmtree(str(store / ids[1]))
+    quick = verify.run(h.fs_store(store), which=[ids[2]], level='quick', record=False)
+    problems = quick['sets'][0]['problems']
+    assert not quick['passed'] and len(problems) == 1, quick
+    assert ('localhost/files/app is level 2 of a broken incremental chain: set %s (level 1 of the chain): it is not in the'
+            % ids[1]) in problems[0], problems

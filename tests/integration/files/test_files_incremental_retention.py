@@ -1,14 +1,10 @@
 # -*- coding: utf-8 -*-
 """Incremental files backups over several sets, through real playbook runs: prune keeps every set a kept set needs
-(playbooks/prune.yml), verification checks whole chains, each host has its own chain and a new host continues an
-old one through a host map (docs/incremental.md)."""
-
-import shutil
+(playbooks/prune.yml), each host has its own chain and a new host continues an old one through a host map
+(docs/incremental.md). Verification of whole chains: test_files_incremental_refused.py."""
 
 import lb_files_helpers as h
 from lb_incremental_helpers import backed_up, entry, level_of, restore_to, small_tree
-
-from ansible_collections.lifeboat.backup.plugins.module_utils._checks import verify
 
 
 def test_prune_keeps_every_set_a_kept_set_needs(scratch):
@@ -39,27 +35,6 @@ def test_prune_keeps_every_set_a_kept_set_needs(scratch):
         dest = scratch / ('dest-' + kept)
         restore_to(store, kept, dest)
         assert (dest / str(src).lstrip('/') / 'b.txt').read_text() == 'run %d\n' % ids.index(kept)
-
-
-def test_verify_checks_whole_chains(scratch):
-    """Quick verification finds a hole in an increment's chain (the increment's own set is intact); full
-    verification lists increments with their dumpdirs and passes a whole chain."""
-    src = small_tree(scratch / 'src')
-    store = scratch / 'store'
-    ids = []
-    for run in range(3):
-        (src / ('f%d' % run)).write_text('level %d\n' % run)
-        ids.append(backed_up(store, [entry(src)])[0])
-    full = verify.run(h.fs_store(store), which='all', level='full', record=False)
-    assert full['passed'] and full['checked'] == 3, full
-    increment = [item for item in full['sets'][0]['artifacts'] if item['name'] == 'app'][0]
-    assert increment['members'] > 0 and increment['passed'], increment
-    shutil.rmtree(str(store / ids[1]))
-    quick = verify.run(h.fs_store(store), which=[ids[2]], level='quick', record=False)
-    problems = quick['sets'][0]['problems']
-    assert not quick['passed'] and len(problems) == 1, quick
-    assert ('localhost/files/app is level 2 of a broken incremental chain: set %s (level 1 of the chain): it is not in the'
-            % ids[1]) in problems[0], problems
 
 
 def test_each_host_has_its_own_chain_and_a_new_host_continues_an_old_one(scratch):
