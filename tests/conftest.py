@@ -98,7 +98,7 @@ LONG_FIRST = (
     'awx/test_awx_configure_sliced.py',             # 405 [264]
     'awx/test_runner_templates.py',                 # [255]
     'awx/test_runner_sliced.py',                    # [250]
-    'files/test_files_incremental_retention.py',    # [~230]
+    'files/test_files_incremental_retention.py',    # 491 at load 13 [~255]
     'files/test_files_incremental_policy.py',       # 288-431 [~220]
     'files/test_files_incremental_refused.py',      # 260 [~200]
     'files/test_files_stale_lock.py',
