@@ -93,7 +93,7 @@ LONG_FIRST = (
     'cluster/test_ha.py',                           # 407 [~300]
     'opensearch/test_opensearch_faults.py',         # [node start 97 + 8 tests]
     'awx/test_awx_configure.py',                    # 556 [~290]
-    'files/test_files_incremental_fulls.py',        # 517 at load 13 [~290]
+    'files/test_files_incremental_fulls.py',        # 355 [~290]
     'cluster/test_ha_restore_faults.py',            # 378 [~285]
     'awx/test_awx_configure_sliced.py',             # 405 [264]
     'awx/test_runner_templates.py',                 # [255]
