@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -82,19 +83,33 @@ def pytest_collection_modifyitems(config, items):
 # OpenSearch is split by file on purpose: it is ~6 min of the suite (12-13 min loaded) as one group, the longest
 # one; a worker that runs one of its files starts its own node (-Xmx512m, 10-20 s loaded), which costs less.
 WHOLE_DIR_GROUPS = ()
-# Groups handed out first, longest first: short groups then fill the other workers around them instead of a long
-# one starting last. Unit tests go last, they fill the gaps. Keep it in step with the --durations report.
+# Groups handed out first, longest first (LPT): the long groups start at once on the free workers and the short ones
+# fill the workers around them, instead of a long one starting last and running alone at the end. Unit tests go
+# last, they fill the gaps. From the "slowest groups" report (below) of the last full run: keep it in step with it.
+# The order matters most at the top: no group may be much longer than a quarter of the run.
 LONG_FIRST = (
-    'cluster/test_ha.py',
-    'opensearch/test_opensearch_faults.py',
-    'files/test_files_incremental.py',
-    'awx/test_runner_sliced.py',
-    'postgresql/test_postgresql_roundtrip.py',
+    # seconds alone at load ~11 (2026-12-01), after the split; [the 37-min CI run's figures, ~ = summed from its tests]
+    'files/test_files_incremental.py',              # 489 (chain fixture 210 [191])
+    'cluster/test_ha.py',                           # 407 [~300]
+    'opensearch/test_opensearch_faults.py',         # [node start 97 + 8 tests]
+    'awx/test_awx_configure.py',                    # 556 [~290]
+    'files/test_files_incremental_fulls.py',        # 355 [~290]
+    'cluster/test_ha_restore_faults.py',            # 378 [~285]
+    'awx/test_awx_configure_sliced.py',             # 405 [264]
+    'awx/test_runner_templates.py',                 # [255]
+    'awx/test_runner_sliced.py',                    # [250]
+    'files/test_files_incremental_retention.py',    # 491 at load 13 [~255]
+    'files/test_files_incremental_policy.py',       # 288-431 [~220]
+    'files/test_files_incremental_refused.py',      # 260 [~200]
     'files/test_files_stale_lock.py',
+    'opensearch/test_opensearch_roundtrip.py',
+    'stores/test_s3.py',
+    'postgresql/test_postgresql_roundtrip.py',
     'opensearch/test_opensearch_s3_and_pair.py',
     'files/test_files_roundtrip.py',
     'ec2/test_ec2_snapshot_sets.py',
-    'opensearch/test_opensearch_roundtrip.py',
+    'lifecycle/test_progress.py',
+    'files/test_files_multihost.py',
     'cluster/test_cluster_smoke.py',
 )
 
@@ -139,6 +154,39 @@ def pytest_xdist_make_scheduler(config, log):
     if config.getvalue('dist') == 'loadscope':
         return _make_group_scheduler()(config, log)
     return None
+
+
+# ---------------------------------------------------------------- group durations (the numbers for LONG_FIRST)
+# With --durations (scripts/test.sh all passes 25), the run ends with the slowest groups: the time of each group
+# (setup, call and teardown of its tests, as its worker measured them), the worker it ran on and when it finished,
+# in seconds from the start. A group that finishes long after the others is the critical path: split its file.
+_GROUPS = {}
+_START = []
+
+
+def pytest_sessionstart(session):
+    _START.append(time.time())
+
+
+def pytest_runtest_logreport(report):
+    if os.environ.get('PYTEST_XDIST_WORKER') or not _START:
+        return
+    seen = _GROUPS.setdefault(xdist_group(report.nodeid), {'seconds': 0.0, 'workers': set(), 'end': 0.0})
+    seen['seconds'] += report.duration
+    node = getattr(report, 'node', None)
+    seen['workers'].add(node.gateway.id if node is not None else '-')
+    seen['end'] = time.time() - _START[0]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = config.getoption('durations', None)
+    if count is None or len(_GROUPS) < 2:
+        return
+    ranked = sorted(_GROUPS.items(), key=lambda item: -item[1]['seconds'])
+    terminalreporter.write_sep('=', 'slowest %s groups (tests/conftest.py LONG_FIRST)' % (count or 'all'))
+    for group, seen in ranked[:count or None]:
+        terminalreporter.write_line('%8.1fs  %-55s %s  done at %ds' % (
+            seen['seconds'], group, ','.join(sorted(seen['workers'])), seen['end']))
 
 
 def tool(name):

@@ -8,95 +8,14 @@ The awx.awx collection is the real one (from the ``ansible`` package on PyPI, Ga
 """
 import json
 
-import pytest
-
-from awx_api import AwxStandIn
-from awxlib import collections_path
-from lifeboat_tests_conftest import REPO, run_playbook
-
-PLAYBOOKS = sorted('playbooks/' + p.name for p in (REPO / 'playbooks').glob('*.yml'))
-PLAYBOOKS += ['playbooks/%s.yml' % n for n in ('status', 'prune', 'verify', 'drill') if 'playbooks/%s.yml' % n not in PLAYBOOKS]  # DEV until lifecycle lands
-TEMPLATES = ['backup', 'restore', 'list', 'status', 'prune', 'verify', 'drill', 'snapshot']
-PHASES = ['backup start', 'backup hosts', 'backup commit']
-
-
-@pytest.fixture
-def awx():
-    server = AwxStandIn(project_playbooks={'backups': PLAYBOOKS})
-    state = server.state
-    org = state.seed('organizations', name='Acme')
-    state.seed('projects', name='backups', organization=org['id'], scm_type='git')
-    state.seed('inventories', name='production', organization=org['id'])
-    machine = state.seed('credential_types', name='Machine', kind='ssh', managed=True,
-                         inputs={'fields': [{'id': 'username', 'label': 'Username', 'type': 'string'}]})
-    aws = state.seed('credential_types', name='Amazon Web Services', kind='cloud', managed=True,
-                     inputs={'fields': [{'id': 'username', 'label': 'Access Key', 'type': 'string'},
-                                        {'id': 'password', 'label': 'Secret Key', 'type': 'string', 'secret': True}]})
-    state.seed('credentials', name='hosts ssh', organization=org['id'], credential_type=machine['id'],
-               inputs={'username': 'backup'})
-    state.seed('credentials', name='aws backups', organization=org['id'], credential_type=aws['id'],
-               inputs={'username': 'AKIA', 'password': 'x'})
-    state.seed('notification_templates', name='ops mail', organization=org['id'], notification_type='email')
-    yield server
-    server.stop()
-
-
-def _configure(awx, extra=None, password=None, args=()):
-    extra_vars = {
-        'lifeboat_awx_organization': 'Acme',
-        'lifeboat_awx_project': 'backups',
-        'lifeboat_awx_inventory': 'production',
-        'lifeboat_awx_credentials': ['hosts ssh', 'aws backups'],
-        'lifeboat_awx_store_credential': 'backup store',
-        'lifeboat_awx_store_credential_inputs': {'s3_access_key': 'AKIASTORE', 's3_secret_key': 'store-secret-9f2c',
-                                                 'postgresql_password': 'pg-secret-77ab'},
-        'lifeboat_awx_notification_template': 'ops mail',
-        'lifeboat_awx_timezone': 'Europe/Berlin',
-        'lifeboat_awx_backup_time': '01:45',
-        'lifeboat_awx_extra_vars': {'lifeboat_rpo': '26h'},
-    }
-    extra_vars.update(extra or {})
-    env = {
-        'ANSIBLE_COLLECTIONS_PATH': collections_path(),
-        'CONTROLLER_HOST': awx.url,
-        'CONTROLLER_USERNAME': awx.state.username,
-        'CONTROLLER_PASSWORD': password or awx.state.password,
-        'CONTROLLER_VERIFY_SSL': 'false',
-    }
-    return run_playbook('awx_configure.yml', extra_vars=extra_vars, env=env, args=args)
-
-
-def _recap(result):
-    line = [ln for ln in result.stdout.splitlines() if ln.startswith('localhost ')][-1]
-    return dict(item.split('=') for item in line.split(':', 1)[1].split())
-
-
-def _jt(state, key):
-    return state.one('job_templates', name='lifeboat ' + key)
-
-
-def _names(state, endpoint, ids):
-    return [state.objects[endpoint][i]['name'] for i in ids]
-
-
-def _edges(state, workflow):
-    nodes = state.find('workflow_job_template_nodes', workflow_job_template=workflow['id'])
-    by_id = {node['id']: node for node in nodes}
-    edges = set()
-    for node in nodes:
-        for kind in ('success_nodes', 'failure_nodes', 'always_nodes'):
-            for target in state.associated('workflow_job_template_nodes', node['id'], kind):
-                edges.add((node['identifier'], kind.split('_', maxsplit=1)[0], by_id[target]['identifier']))
-    templates = {node['identifier']: state.objects['job_templates'][node['unified_job_template']]['name']
-                 for node in nodes}
-    return templates, edges
+from configurelib import PHASES, TEMPLATES, configure, job_template, object_names, recap, workflow_edges
 
 
 def test_configure_creates_every_object_and_a_second_run_changes_nothing(awx):
     state = awx.state
-    first = _configure(awx)
+    first = configure(awx)
     assert first.rc == 0, first
-    assert int(_recap(first)['changed']) > 0
+    assert int(recap(first)['changed']) > 0
     # secrets given to the store credential never appear in the output
     for secret in ('store-secret-9f2c', 'pg-secret-77ab', awx.state.password):
         assert secret not in first.output
@@ -126,26 +45,26 @@ def test_configure_creates_every_object_and_a_second_run_changes_nothing(awx):
     assert sorted(jt['name'] for jt in state.objects['job_templates'].values()) == sorted(
         'lifeboat ' + t for t in TEMPLATES + PHASES)
     for key in TEMPLATES + PHASES:
-        jt = _jt(state, key)
+        jt = job_template(state, key)
         assert (jt['organization'], jt['project'], jt['inventory']) == (org, project, inventory), key
         assert jt['playbook'] == 'playbooks/%s.yml' % key.split()[0]
-        assert sorted(_names(state, 'credentials', state.associated('job_templates', jt['id'], 'credentials'))) == [
+        assert sorted(object_names(state, 'credentials', state.associated('job_templates', jt['id'], 'credentials'))) == [
             'aws backups', 'backup store', 'hosts ssh']
         assert state.associated('job_templates', jt['id'], 'notification_templates_error') == [notify]
         assert json.loads(jt['extra_vars'])['lifeboat_rpo'] == '26h'
         assert jt['ask_variables_on_launch'] is True
         assert jt['job_slice_count'] == 1
     for key in ('backup', 'prune', 'restore', 'verify', 'drill', 'snapshot') + tuple(PHASES):
-        assert _jt(state, key)['allow_simultaneous'] is False, key
+        assert job_template(state, key)['allow_simultaneous'] is False, key
     for key in ('backup', 'restore', 'drill', 'snapshot'):
-        assert _jt(state, key)['ask_limit_on_launch'] is True, key
-    assert _jt(state, 'prune')['ask_job_type_on_launch'] is True
-    assert 'lifeboat_phase' not in json.loads(_jt(state, 'backup')['extra_vars'])
+        assert job_template(state, key)['ask_limit_on_launch'] is True, key
+    assert job_template(state, 'prune')['ask_job_type_on_launch'] is True
+    assert 'lifeboat_phase' not in json.loads(job_template(state, 'backup')['extra_vars'])
 
     # surveys
-    surveys = {key: state.surveys.get(('job_templates', _jt(state, key)['id'])) for key in TEMPLATES}
+    surveys = {key: state.surveys.get(('job_templates', job_template(state, key)['id'])) for key in TEMPLATES}
     assert {key for key, spec in surveys.items() if spec} == {'restore', 'drill'}
-    assert _jt(state, 'restore')['survey_enabled'] is True and _jt(state, 'backup')['survey_enabled'] is False
+    assert job_template(state, 'restore')['survey_enabled'] is True and job_template(state, 'backup')['survey_enabled'] is False
     restore = {q['variable']: q for q in surveys['restore']['spec']}
     assert list(restore) == ['lifeboat_set_id', 'lifeboat_manifest_sha256', 'lifeboat_restore_dest',
                              'lifeboat_restore_force', 'lifeboat_restore_partial', 'lifeboat_restore_host_map']
@@ -159,7 +78,7 @@ def test_configure_creates_every_object_and_a_second_run_changes_nothing(awx):
     nightly = state.one('workflow_job_templates', name='lifeboat nightly')
     assert nightly['organization'] == org and nightly['inventory'] == inventory
     assert state.associated('workflow_job_templates', nightly['id'], 'notification_templates_error') == [notify]
-    templates, edges = _edges(state, nightly)
+    templates, edges = workflow_edges(state, nightly)
     assert templates == {'backup': 'lifeboat backup', 'verify': 'lifeboat verify', 'prune': 'lifeboat prune'}
     assert edges == {('backup', 'success', 'verify'), ('verify', 'success', 'prune')}
 
@@ -176,57 +95,23 @@ def test_configure_creates_every_object_and_a_second_run_changes_nothing(awx):
     # 01:45 in Berlin is 00:45 UTC in winter, 23:45 UTC the day before in summer
     assert night['next_run'][11:16] in ('00:45', '23:45')
     snap = schedules['lifeboat hourly instance snapshots']
-    assert snap['unified_job_template'] == _jt(state, 'snapshot')['id']
+    assert snap['unified_job_template'] == job_template(state, 'snapshot')['id']
     assert snap['rrule'] == 'DTSTART;TZID=Europe/Berlin:20260101T000500 RRULE:FREQ=HOURLY;INTERVAL=1'
     full = schedules['lifeboat weekly full verification']
     assert full['extra_data'] == {'lifeboat_verify_level': 'full'}
     assert full['rrule'].endswith('RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=SU')
-    assert schedules['lifeboat weekly restore drill']['unified_job_template'] == _jt(state, 'drill')['id']
+    assert schedules['lifeboat weekly restore drill']['unified_job_template'] == job_template(state, 'drill')['id']
 
     # idempotent: nothing reported changed, nothing written
     writes = len(awx.writes())
-    second = _configure(awx)
+    second = configure(awx)
     assert second.rc == 0, second
-    assert _recap(second)['changed'] == '0', second
+    assert recap(second)['changed'] == '0', second
     assert awx.writes()[writes:] == []
 
 
-def test_sliced_backup_workflow_and_back(awx):
-    state = awx.state
-    sliced = _configure(awx, {'lifeboat_awx_backup_slices': 3})
-    assert sliced.rc == 0, sliced
-    hosts = _jt(state, 'backup hosts')
-    assert hosts['job_slice_count'] == 3 and hosts['allow_simultaneous'] is False
-    for key, phase in (('backup start', 'start'), ('backup hosts', 'hosts'), ('backup commit', 'commit')):
-        assert json.loads(_jt(state, key)['extra_vars'])['lifeboat_phase'] == phase
-    workflow = state.one('workflow_job_templates', name='lifeboat nightly sliced')
-    templates, edges = _edges(state, workflow)
-    assert templates == {'start': 'lifeboat backup start', 'hosts': 'lifeboat backup hosts',
-                         'commit': 'lifeboat backup commit', 'verify': 'lifeboat verify', 'prune': 'lifeboat prune'}
-    # the commit runs whatever the slices did (and fails the set naming what is missing)
-    assert edges == {('start', 'success', 'hosts'), ('hosts', 'always', 'commit'), ('commit', 'success', 'verify'),
-                     ('verify', 'success', 'prune')}
-    alone = state.one('workflow_job_templates', name='lifeboat sliced backup')
-    assert _edges(state, alone)[1] == {('start', 'success', 'hosts'), ('hosts', 'always', 'commit')}
-    enabled = {s['name'] for s in state.objects['schedules'].values() if s['enabled']}
-    assert 'lifeboat nightly sliced backup, verify, prune' in enabled
-    assert 'lifeboat nightly backup, verify, prune' not in enabled
-    again = _configure(awx, {'lifeboat_awx_backup_slices': 3})
-    assert _recap(again)['changed'] == '0', again
-
-    # back to one job: only the schedules change
-    before = {key: dict(value) for key, value in state.objects['workflow_job_template_nodes'].items()}
-    plain = _configure(awx, {'lifeboat_awx_backup_slices': 1})
-    assert plain.rc == 0, plain
-    assert state.objects['workflow_job_template_nodes'] == before
-    enabled = {s['name'] for s in state.objects['schedules'].values() if s['enabled']}
-    assert 'lifeboat nightly backup, verify, prune' in enabled
-    assert 'lifeboat nightly sliced backup, verify, prune' not in enabled
-    assert _jt(state, 'backup hosts')['job_slice_count'] == 1
-
-
 def test_wrong_awx_password_fails_without_creating_anything(awx):
-    result = _configure(awx, password='wrong-password-3b1d')
+    result = configure(awx, password='wrong-password-3b1d')
     assert result.rc != 0
     assert 'Failed to get token' in result.output or 'HTTP 401' in result.output, result
     assert 'wrong-password-3b1d' not in result.output
@@ -235,7 +120,7 @@ def test_wrong_awx_password_fails_without_creating_anything(awx):
 
 def test_missing_project_playbook_is_refused_by_awx(awx):
     """A project that lacks a playbook (here: every playbook under another directory) fails, naming the template."""
-    result = _configure(awx, {'lifeboat_awx_playbook_dir': 'elsewhere'})
+    result = configure(awx, {'lifeboat_awx_playbook_dir': 'elsewhere'})
     assert result.rc != 0
     assert 'Playbook not found for project' in result.output, result
     assert 'lifeboat backup' in result.output

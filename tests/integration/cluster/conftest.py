@@ -8,7 +8,9 @@ Tests skip with a clear reason when the machine cannot build it (not root, no ``
 """
 
 import os
+import shutil
 import sys
+import uuid
 
 import pytest
 
@@ -17,6 +19,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import netcluster  # noqa: E402  pylint: disable=wrong-import-position
+from halib import HA  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def pytest_configure(config):
@@ -59,3 +62,13 @@ def cluster(netcluster_session):
     c.write_inventory()
     yield c
     c.heal()
+
+
+@pytest.fixture
+def ha(cluster):
+    """The cluster for one HA test (test_ha*.py), seeded, with a store prefix of its own (removed after)."""
+    prefix = 'ha-' + uuid.uuid4().hex[:8]
+    h = HA(cluster, prefix)
+    h.seed()
+    yield h
+    shutil.rmtree(str(cluster.shared_store / prefix), ignore_errors=True)
