@@ -55,7 +55,7 @@ if [ "$trace" = 1 ]; then   # the same wrapper, with Python's peak of traced all
         echo 'import tracemalloc'
         echo 'tracemalloc.start()'
         cat "$W/run-module.py"
-        echo 'atexit.register(lambda: sys.stderr.write("LBTRACE peak_kb=%d\n" % (tracemalloc.get_traced_memory()[1] // 1024)))'
+        printf '%s\n' 'atexit.register(lambda: sys.stderr.write("LBTRACE peak_kb=%d\n" % (tracemalloc.get_traced_memory()[1] // 1024)))'
     } > "$W/run-module-trace.py"
     mv "$W/run-module-trace.py" "$W/run-module.py"
 fi

@@ -445,8 +445,8 @@ def _snapshot_record(name, entries, roots):
     listed = {entry[1:]: entry[:1] for entry in entries}
     bad = [entry for entry in entries if entry[:1] not in (b'Y', b'N', b'D') or b'/' in entry or len(entry) < 2]
     if bad or b'.' in listed or b'..' in listed or len(listed) != len(entries):
-        return None, '%s: the snapshot file lists %r in it' % (name.decode('utf-8', 'replace'),
-                                                                (bad or [b'. or .. or a name twice'])[0][:100])
+        shown = (bad or [b'. or .. or a name twice'])[0][:100]
+        return None, '%s: the snapshot file lists %r in it' % (name.decode('utf-8', 'replace'), shown)
     return listed, None
 
 
