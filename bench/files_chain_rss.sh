@@ -46,9 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$W/coll/ansible_collections/lifeboat"
-ln -sfn "$repo" "$W/coll/ansible_collections/lifeboat/backup"
-MODULES=$repo/plugins/modules
+bench_ansible_env "$repo" "$W/no-collections"   # the collection under test as lifeboat.backup in $W/coll; MODULES
 write_run_module "$W/run-module.py"
 if [ "$trace" = 1 ]; then   # the same wrapper, with Python's peak of traced allocations in its report
     {
