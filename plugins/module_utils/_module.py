@@ -22,20 +22,25 @@ from ansible_collections.lifeboat.backup.plugins.module_utils._errors import Lif
 from ansible_collections.lifeboat.backup.plugins.module_utils._stores.factory import open_store
 
 
-def execute(module, work, warnings=None, fail_details=None, warn_key=None, requires=(), progress_label=None):
+def execute(module, work, warnings=None, fail_details=None, warn_key=None, requires=(), progress_label=None,
+            progress_direction='backup'):
     """Call ``work()`` (returns the result dict) and end the module with it.
 
     ``requires``: (library, importable, import error) of each Python library the work needs on the host; a
     missing one fails the module before any work. ``warnings``: a list the flow fills while it works; each
     is passed to ``module.warn`` whether the call succeeded or failed. ``fail_details``: a callable returning
     extra keys for a failure (e.g. records the flow wrote before it failed). ``warn_key``: a key of the
-    result whose list is also shown as warnings.
+    result whose list is also shown as warnings. ``progress_label``: the module's progress reporter is installed
+    (_progress.install) when the action plugin gave a ``progress_file``, never in check mode; its lines say
+    ``progress_direction`` ('backup': source -> store; 'read': from the store: restore, fetch, verify, drill).
+    The work finds it with ``_progress.active()``.
     """
     for library, importable, import_error in requires:
         if not importable:
             module.fail_json(msg=missing_required_lib(library), exception=str(import_error))
     if progress_label and not module.check_mode:
-        progress.install(module.params.get('progress_file'), progress_label, write_every=2.0)
+        progress.install(module.params.get('progress_file'), progress_label, direction=progress_direction,
+                         after=module.params.get('progress_after'), write_every=2.0)
     try:
         try:
             result = work()

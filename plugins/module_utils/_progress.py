@@ -11,6 +11,11 @@ user wrote); every ``log_every`` seconds it also logs the same line to the host'
 plugin's watcher thread reads the file while the module runs (synchronously) and prints the line in the play
 output (AWX shows it as a job event). ``done`` logs the last line and removes the file.
 
+Totals: a phase gets its ``total`` when one is at hand (a record's size: exact; pg_database_size or an earlier
+record: estimated), or a ``measure`` (a du-like walk), which the reporter runs in a thread only once the first
+line is due (``after``: the action plugin's lifeboat_progress_after, module option ``progress_after``): a short
+task never pays for it.
+
 ``describe`` is pure: it turns a state into the line people read.
 """
 
@@ -71,7 +76,7 @@ class Reporter(object):
     """Counts bytes and writes the progress file now and then. It is the pipeline's progress hook."""
 
     def __init__(self, path, label, total=None, estimated=False, direction='backup', total_of=None, write_every=5.0,
-                 log_every=30.0, clock=time.time, log=None):
+                 log_every=30.0, clock=time.time, log=None, after=None, wait=None):
         self.path = path
         self.clock = clock
         self.write_every = write_every
@@ -84,13 +89,19 @@ class Reporter(object):
                       'state': 'running'}
         self._written = 0.0
         self._logged = now
-        self._pending = {}  # totals found (estimate) before their phase started
+        # when the first progress line is due (the action plugin's lifeboat_progress_after): measuring starts then
+        self.due = now + max(0.0, float(after or 0))
+        self._finished = threading.Event()
+        self._wait = wait or self._finished.wait
+        self.measuring = None  # the thread of the last measure_later()
 
-    def phase(self, name, total=None, estimated=None, direction=None, total_of=None):
-        """A new stretch of work (another artifact, another database): counts restart."""
+    def phase(self, name, total=None, estimated=None, direction=None, total_of=None, measure=None):
+        """A new stretch of work (another artifact, another database): counts restart.
+
+        ``measure``: for a phase without a ``total``, a callable that finds an estimate (a du-like walk of plain
+        bytes); it runs in a thread beside the work, and only once the first progress line is due (measure_later).
+        """
         now = self.clock()
-        if not total and name in self._pending:
-            total, estimated = self._pending.pop(name), True
         self.state.update({'phase': name, 'started': now, 'plain': None, 'stored': 0})
         if direction is not None:
             self.state['direction'] = direction
@@ -102,6 +113,8 @@ class Reporter(object):
         if estimated is not None:
             self.state['estimated'] = bool(estimated)
         self._flush(now, force=True)
+        if measure is not None and not total:
+            self.measure_later(name, measure)
 
     def __call__(self, stored, plain=None):
         """The pipeline's progress hook (see _pipeline._Meter): bytes stored so far, and plain bytes when known."""
@@ -113,18 +126,32 @@ class Reporter(object):
             self._flush(now)
 
     def estimate(self, phase, total):
-        """A total found later (a du-like walk running beside the archive): kept if that phase still runs."""
-        if not total:
-            return
-        if self.state.get('phase') != phase:
-            self._pending[phase] = int(total)
-        elif not self.state.get('total'):
+        """A total found later (by measure_later): kept if that phase still runs and has no total yet."""
+        if total and self.state.get('phase') == phase and not self.state.get('total'):
             self.state['total'] = int(total)
             self.state['estimated'] = True
+
+    def measure_later(self, phase, measure):
+        """Run ``measure()`` in a daemon thread once the first progress line is due (``after`` seconds from the
+        start), and make its result the estimated total of ``phase``. Nothing is measured when the work is done
+        (or in another phase) by then: a short task never walks its tree. The work never waits for it."""
+        def work():
+            if self._wait(max(0.0, self.due - self.clock())) or self.state.get('phase') != phase:
+                return
+            try:
+                self.estimate(phase, measure())
+            except Exception:  # pylint: disable=broad-except
+                pass  # an estimate is best effort: the work reports its own errors
+
+        self.measuring = threading.Thread(target=work, name='lifeboat-estimate')
+        self.measuring.daemon = True
+        self.measuring.start()
+        return self.measuring
 
     def done(self, state='done'):
         """The last line (logged), and the progress file removed: the play shows the module's result instead."""
         self.state['state'] = state
+        self._finished.set()
         path, self.path = self.path, None
         self._flush(self.clock(), force=True)
         if path:
@@ -202,36 +229,19 @@ def active():
     return _ACTIVE[0] if _ACTIVE else None
 
 
-def phase(progress, name, total=None, estimated=False, direction='backup'):
+def phase(progress, name, total=None, estimated=False, direction='backup', measure=None):
     """Start the phase of one artifact on ``progress`` (a Reporter or another hook) or on the installed reporter.
 
-    artifacts.write_artifact / read_artifact call this; returns the pipeline's progress hook (or None)."""
+    artifacts.write_artifact / read_artifact call this; returns the pipeline's progress hook (or None).
+    ``measure``: see Reporter.phase (only for a phase without a total)."""
     reporter = progress if progress is not None else active()
     if reporter is not None and hasattr(reporter, 'phase'):
-        reporter.phase(name, total=total or 0, estimated=bool(total) and estimated, direction=direction)
+        reporter.phase(name, total=total or 0, estimated=bool(total) and estimated, direction=direction,
+                       measure=measure)
     return reporter
 
 
-def estimate_in_background(phase_name, measure):
-    """Run ``measure()`` (a du-like walk: plain bytes) in a daemon thread beside the work, when a reporter is
-    installed; its result becomes the estimated total of phase ``phase_name``. The work never waits for it."""
-    reporter = active()
-    if reporter is None:
-        return None
-
-    def work():
-        try:
-            reporter.estimate(phase_name, measure())
-        except Exception:  # pylint: disable=broad-except
-            pass  # an estimate is best effort: the work reports its own errors
-
-    thread = threading.Thread(target=work, name='lifeboat-estimate')
-    thread.daemon = True
-    thread.start()
-    return thread
-
-
-OPTION_SPEC = {'progress_file': dict(type='path')}  # doc fragment: plugins/doc_fragments/progress.py
+OPTION_SPEC = {'progress_file': dict(type='path'), 'progress_after': dict(type='float')}  # doc fragment: plugins/doc_fragments/progress.py
 
 
 def finish(state='done'):

@@ -194,16 +194,11 @@ def build_module():
 
 
 def run(store, params, check_mode):
-    reporter = progress.Reporter(params['progress_file'], 'drill comparison', direction='read') if params['progress_file'] else None
-    try:
-        result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
-                           components=params['components'], files_dest=params['files_dest'],
-                           postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
-                           check_mode=check_mode, failure=params['failure'], reporter=reporter,
-                           decryption=encryption.for_restore(params['decryption']))
-    finally:
-        if reporter is not None:
-            reporter.done()
+    result = drill.run(store, set_id=params['set_id'], pin=params['manifest_sha256'], hosts=params['hosts'],
+                       components=params['components'], files_dest=params['files_dest'],
+                       postgresql=params['postgresql'], facts=params['facts'], record=params['record'],
+                       check_mode=check_mode, failure=params['failure'], reporter=progress.active(),
+                       decryption=encryption.for_restore(params['decryption']))
     if result['passed'] is False:
         raise LifeboatError('the restore drill of set %s FAILED: %s' % (result['set_id'], '; '.join(result['problems'][:10])),
                             **result)
@@ -212,7 +207,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='drill comparison', progress_direction='read')
 
 
 if __name__ == '__main__':

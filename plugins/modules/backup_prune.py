@@ -270,20 +270,15 @@ def run(store, params, check_mode):
     if not any(retention.has_rules(rules) for rules in [policy['rules']] + list(policy['labels'].values())):
         raise ConfigError('the retention policy has no keep rule (keep_last, keep_daily, ... or keep_within): refusing to '
                           'prune, a missing lifeboat_retention must not remove every set but the newest')
-    reporter = progress.Reporter(params['progress_file'], 'prune') if params['progress_file'] else None
-    try:
-        return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
-                         external=external_hooks(params, check_mode),
-                         lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
-                         reporter=reporter, jobs=max(1, params['jobs']))
-    finally:
-        if reporter is not None:
-            reporter.done()
+    return prune.run(store, params['policy'], remove_ids=params['remove_ids'],
+                     external=external_hooks(params, check_mode),
+                     lock_hooks=prune.lock_hooks(store, ttl=params['lock_ttl']), check_mode=check_mode,
+                     reporter=progress.active(), jobs=max(1, params['jobs']))
 
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='prune')
 
 
 if __name__ == '__main__':

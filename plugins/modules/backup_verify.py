@@ -169,14 +169,9 @@ def which_sets(values):
 
 
 def run(store, params, check_mode):
-    reporter = progress.Reporter(params['progress_file'], 'verify %s' % params['level'], direction='read') if params['progress_file'] else None
-    try:
-        result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
-                            record=params['record'], check_mode=check_mode, reporter=reporter,
-                            decryption=encryption.for_restore(params['decryption']) if params['level'] == 'full' else None)
-    finally:
-        if reporter is not None:
-            reporter.done()
+    result = verify.run(store, which=which_sets(params['sets']), level=params['level'], jobs=max(1, params['jobs']),
+                        record=params['record'], check_mode=check_mode, reporter=progress.active(),
+                        decryption=encryption.for_restore(params['decryption']) if params['level'] == 'full' else None)
     if not result['passed']:
         lines = ['%s: %s' % (entry['set_id'], '; '.join(entry['problems'][:5])) for entry in result['sets'] if not entry['passed']]
         msg = '%d of %d set(s) failed %s verification: %s' % (
@@ -187,7 +182,7 @@ def run(store, params, check_mode):
 
 def main():
     module = build_module()
-    _module.execute_in_store(module, run)
+    _module.execute_in_store(module, run, progress_label='verify %s' % module.params['level'], progress_direction='read')
 
 
 if __name__ == '__main__':

@@ -162,7 +162,7 @@ class ProgressAction(ActionBase):
             return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap))
         folder = task_vars.get('lifeboat_progress_dir') or '/tmp'
         path = '%s/lifeboat-progress-%s.json' % (folder.rstrip('/') or '', uuid.uuid4().hex)
-        module_args = dict(self._task.args, progress_file=path)
+        module_args = dict(self._task.args, progress_file=path, progress_after=after)  # estimates start then
         reader = _read_file if kind in READ_DIRECTLY else _cat_reader(copy.copy(self._connection))
         host = task_vars.get('inventory_hostname', '?')
         watcher = Watcher(lambda: reader(path), lambda line: display.display('%s: %s' % (host, line)),

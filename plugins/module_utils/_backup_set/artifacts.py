@@ -41,7 +41,7 @@ def artifact_filename(name, fmt_ext, compression, encryption='none'):
 def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext, source, check_source,
                    source_argv=None, source_file=None, source_name='source', compression='zstd', level=None,
                    threads=0, encryption='none', tools=None, extra=None, cwd=None, env=None, progress=None,
-                   total=None, estimated=False):
+                   total=None, estimated=False, measure=None):
     """Stream one artifact into an open set and write its record.
 
     ``encryption`` is None (or 'none') or an ``_encryption.age.Encryption``: the artifact is then encrypted by
@@ -52,14 +52,17 @@ def write_artifact(store, set_id, host, component, name, kind, fmt_name, fmt_ext
     source verdict, every stage's exit code and the stored size all check out. The part is declared in the store
     first (exclusively: a second part of the same name in the set is refused before any data is written).
     ``progress``: the pipeline's progress hook; without one, the reporter the module installed (if any) gets a
-    phase ``<component>/<name>`` whose ``total`` (plain bytes, ``estimated`` when it is a du-like guess) gives the ETA.
+    phase ``<component>/<name>`` whose ``total`` (plain bytes, ``estimated`` when it is a guess) gives the ETA.
+    ``measure``: without a ``total``, a callable returning an estimate of the plain bytes (a du-like walk); the
+    reporter runs it beside the work once the first progress line is due, never for a short task.
     Returns the record.
     """
     key = set_format.artifact_key(set_id, host, component, artifact_filename(name, fmt_ext, compression, encryption))
     heartbeat.raise_if_cancelled('%s was not written' % key)
     lifecycle.require_open(store, set_id, host=host)
     beat = heartbeat.ensure(store, set_id, host)
-    progress = progress_report.phase(progress, '%s/%s' % (component, name), total=total, estimated=estimated)
+    progress = progress_report.phase(progress, '%s/%s' % (component, name), total=total, estimated=estimated,
+                                     measure=measure)
     try:
         all_tools = pipeline.stage_tools(compression, encryption)
         all_tools.update(tools or {})

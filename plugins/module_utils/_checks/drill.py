@@ -227,11 +227,12 @@ def run(store, set_id=None, pin=None, hosts=None, components=(FILES, POSTGRESQL)
     items = []
     if not check_mode:
         for rec in chosen:
-            if reporter is not None:
-                reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=rec['size'])
             if rec['component'] == FILES:
+                # each archive read (a chain's every level) is a phase of the module's reporter (artifacts.read_artifact)
                 items.append(compare_files(store, rec, os.path.join(files_dest, rec['host']), decryption))
             else:
+                if reporter is not None:  # the scratch server is queried: elapsed time only
+                    reporter.phase('%s %s/%s' % (rec['host'], rec['component'], rec['name']), total=0)
                 items.append(compare_database(postgresql, rec))
     problems = ['%s %s/%s: %s' % (item['host'], item['component'], item['name'], problem)
                 for item in items for problem in item['problems']]

@@ -223,8 +223,10 @@ def decoder(record):
     return _drain()
 
 
-def verify_artifact(store, record, decryption=None):
-    """Stream one artifact through its decoder. Returns an item dict (passed, problems, decoder, bytes, seconds)."""
+def verify_artifact(store, record, decryption=None, progress=None):
+    """Stream one artifact through its decoder. Returns an item dict (passed, problems, decoder, bytes, seconds).
+
+    ``progress``: the pipeline's progress hook of this read (else the module's reporter gets a phase of its own)."""
     item = {'host': record['host'], 'component': record['component'], 'name': record['name'], 'key': record['key'],
             'size': record['size'], 'decoder': checks_logic.decoder_for(record), 'problems': []}
     how = decoder(record)
@@ -238,7 +240,7 @@ def verify_artifact(store, record, decryption=None):
     t0 = time.time()
     try:
         res = artifacts.read_artifact(store, record, how.argv, sink_name=how.name, env=ENV, on_sink_line=how.feed,
-                                      decryption=decryption)
+                                      decryption=decryption, progress=progress)
     except LifeboatError as e:
         item.update({'passed': False, 'problems': [e.msg], 'seconds': round(time.time() - t0, 3), 'bytes': 0})
         return item
@@ -250,17 +252,23 @@ def verify_artifact(store, record, decryption=None):
 
 
 def verify_manifest_full(store, manifest, jobs, reporter=None, decryption=None):
-    """Every artifact of one manifest, ``jobs`` at a time. Returns the items, in manifest order."""
+    """Every artifact of one manifest, ``jobs`` at a time. Returns the items, in manifest order.
+
+    ``reporter`` (the set's phase) counts the stored bytes read of all of them, while they are read."""
     records = manifest.get('artifacts', [])
     lock = threading.Lock()
-    done = {'bytes': 0}
+    read = {}  # key -> stored bytes read so far
+
+    def count(key, stored):
+        with lock:
+            read[key] = stored
+            if reporter is not None:
+                reporter(sum(read.values()))
 
     def one(record):
-        item = verify_artifact(store, record, decryption)
-        with lock:
-            done['bytes'] += item.get('bytes') or 0
-            if reporter is not None:
-                reporter(done['bytes'])
+        hook = None if reporter is None else (lambda stored, plain=None: count(record['key'], stored))
+        item = verify_artifact(store, record, decryption, progress=hook)
+        count(record['key'], item.get('bytes') or 0)
         return item
 
     if jobs <= 1 or len(records) <= 1 or not store.parallel_reads:

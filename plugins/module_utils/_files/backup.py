@@ -13,7 +13,6 @@ import tempfile
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError, LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
-from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import format as set_format
 from ansible_collections.lifeboat.backup.plugins.module_utils._encryption import logic as encryption_logic
@@ -102,13 +101,21 @@ def _link_groups(whole, paths, since):
 
 def _walk_for(top, wanted):
     """Add to ``wanted`` {(dev, ino): [names]} every name below ``top`` (bytes, absolute) of those files."""
+    for path, info in walk(top):
+        if not stat.S_ISDIR(info.st_mode) and (info.st_dev, info.st_ino) in wanted:
+            wanted[(info.st_dev, info.st_ino)].append(path[1:])
+
+
+def walk(top, one_file_system=True):
+    """(path, lstat result) of ``top`` (str or bytes) and of every entry below it, depth first, without following
+    symlinks. With ``one_file_system`` a directory on another device than ``top`` is listed but not entered.
+    What cannot be read is passed over (tar reports it). The one walk of a tree in Python (tree_size, _walk_for)."""
     try:
-        top_st = os.lstat(top)
+        top_info = os.lstat(top)
     except OSError:
         return
-    if not stat.S_ISDIR(top_st.st_mode):
-        if (top_st.st_dev, top_st.st_ino) in wanted:
-            wanted[(top_st.st_dev, top_st.st_ino)].append(top[1:])
+    yield top, top_info
+    if not stat.S_ISDIR(top_info.st_mode):
         return
     stack = [top]
     while stack:
@@ -119,14 +126,12 @@ def _walk_for(top, wanted):
             continue
         for entry in entries:
             try:
-                st = entry.stat(follow_symlinks=False)
+                info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if st.st_dev == top_st.st_dev:
-                    stack.append(entry.path)
-            elif (st.st_dev, st.st_ino) in wanted:
-                wanted[(st.st_dev, st.st_ino)].append(entry.path[1:])
+            yield entry.path, info
+            if stat.S_ISDIR(info.st_mode) and (not one_file_system or info.st_dev == top_info.st_dev):
+                stack.append(entry.path)
 
 
 def _dev_ino(name):
@@ -283,8 +288,6 @@ def backup(store, set_id, host, name, paths, exclude=None, compression='zstd', l
     spec = {'store': store, 'set_id': set_id, 'host': host, 'name': name, 'paths': paths, 'links': links,
             'exclude': exclude, 'compression': compression, 'level': level, 'threads': threads, 'encryption': encryption,
             'one_file_system': one_file_system, 'tar': tar, 'feats': feats}
-    if inc is None or not inc.decision.get('level'):  # a full: what tar reads is about what du counts
-        progress.estimate_in_background('%s/%s' % (files_logic.COMPONENT, name), lambda: tree_size(paths, one_file_system))
     if inc is None:
         return _result(spec, _archive(spec), None)
     with inc:
@@ -299,27 +302,42 @@ TOOL_READS = 64 * 1024
 def tree_size(paths, one_file_system=False):
     """Bytes of the tar stream of ``paths``, about (du --apparent-size: a 512-byte header per entry, file sizes
     rounded up to 512, hard links once, the end blocks, 10 KiB records; excludes not applied): the estimated
-    total of the progress line."""
+    total of the progress line when no record gives one (plain_estimate)."""
     seen = set()
     total = 0
     for top in paths:
-        try:
-            top_info = os.lstat(top)
-        except OSError:
-            continue
-        total += _entry_size(top_info, seen)
-        for root, dirs, names in os.walk(top):
-            for entry in list(dirs) + names:
-                try:
-                    info = os.lstat(os.path.join(root, entry))
-                except OSError:
-                    continue
-                total += _entry_size(info, seen)
-                if one_file_system and entry in dirs and info.st_dev != top_info.st_dev:
-                    dirs.remove(entry)
+        for _path, info in walk(top, one_file_system):
+            total += _entry_size(info, seen)
     total += 1024  # two zero blocks end the archive, written in records of 20 blocks
     # plus what the compressor reads besides the stream (its libraries: a few KiB; its read count is the measure)
     return -(-total // 10240) * 10240 + TOOL_READS
+
+
+def recorded_size(record, paths, exclude, one_file_system):
+    """The estimate of a new full of an entry from an earlier record of it (at hand: the base an incremental
+    entry reads to decide its level): the stream size tar counted then (``uncompressed_size``), as tree_size
+    counts it. None when the record is an increment (not the size of a full), of another source (paths, excludes,
+    one_file_system), or has no size."""
+    if record is None or (incremental.facts_of(record) or {}).get('level'):
+        return None
+    if incremental.same_source(record, paths, exclude, one_file_system):
+        return None
+    size = (record.get('extra') or {}).get('uncompressed_size')
+    return int(size) + TOOL_READS if isinstance(size, int) and size > 0 else None
+
+
+def plain_estimate(paths, exclude, one_file_system, inc=None):
+    """(total, measure) of the progress line of an archive: what its ETA counts the plain bytes against.
+
+    An increment: neither (what tar reads depends on what changed). A full whose earlier record is at hand
+    (recorded_size): that number, no walk. Otherwise a walk of the paths (tree_size), which the reporter runs
+    only once the first progress line is due, so a short backup never walks its tree (_progress.Reporter)."""
+    if inc is not None and inc.decision.get('level'):
+        return None, None
+    total = recorded_size(inc.found['record'] if inc is not None else None, paths, exclude, one_file_system)
+    if total:
+        return total, None
+    return None, lambda: tree_size(paths, one_file_system)
 
 
 def _entry_size(info, seen):
@@ -350,11 +368,13 @@ def _archive(spec, inc=None):
         extra['one_file_system'] = bool(spec['one_file_system'])
         inc.facts = incremental.new_facts(inc.decision, spec['name'], snar_key, inc.policy)
         extra['incremental'] = inc.facts
+    total, measure = plain_estimate(spec['paths'], spec['exclude'], spec['one_file_system'], inc)  # the level is final now
     return artifacts.write_artifact(
         spec['store'], spec['set_id'], spec['host'], files_logic.COMPONENT, spec['name'], 'files', 'tar', '.tar',
         source='files:' + ','.join(spec['paths']), check_source=check, source_argv=argv, source_name='tar',
         compression=spec['compression'], level=spec['level'], threads=spec['threads'], encryption=spec['encryption'],
-        tools={'tar': spec['feats']['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
+        tools={'tar': spec['feats']['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'),
+        total=total, estimated=True, measure=measure)
 
 
 def _store_snapshot(spec, inc, record):

@@ -21,7 +21,6 @@ import uuid
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import LifeboatError
 from ansible_collections.lifeboat.backup.plugins.module_utils._backup_set import artifacts
-from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
 from ansible_collections.lifeboat.backup.plugins.module_utils._files import logic as files_logic
 from ansible_collections.lifeboat.backup.plugins.module_utils._files.tar import tar_features
@@ -170,11 +169,11 @@ def _upload_dir(store, set_id, host, src, name, compression, level, threads, exc
     def check(res):
         return files_logic.judge_tar_create(res.rc, res.stderr)
 
-    progress.estimate_in_background('%s/%s' % (COMPONENT, name), lambda: files_backup.tree_size(paths, one_file_system))
     return artifacts.write_artifact(
         store, set_id, host, COMPONENT, name, 'files', 'tar', '.tar', source='upload:' + src, check_source=check,
         source_argv=argv, source_name='tar', compression=compression, level=level, threads=threads,
-        encryption=encryption, tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'))
+        encryption=encryption, tools={'tar': feats['version']}, extra=extra, env=dict(os.environ, LC_ALL='C'),
+        estimated=True, measure=lambda: files_backup.tree_size(paths, one_file_system))
 
 
 # ---------------------------------------------------------------- fetch

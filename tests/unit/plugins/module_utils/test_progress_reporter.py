@@ -130,14 +130,12 @@ def test_phases_with_totals_and_a_late_estimate(tmp_path):
     clock.now += 2
     reporter(100, 300)
     assert progress.describe(progress.read(path)).endswith('ETA 6s (25%)')
-    # an estimate found by a walk beside the work: for the running phase, or kept for the phase it names
+    # an estimate found by a walk beside the work: kept for the running phase only (it started the walk)
     progress.phase(reporter, 'files/etc')
     reporter.estimate('files/etc', 2048)
     reporter.estimate('files/home', 4096)
     assert (reporter.state['total'], reporter.state['estimated']) == (2048, True)
     progress.phase(reporter, 'files/home')
-    assert (reporter.state['total'], reporter.state['estimated']) == (4096, True)
-    progress.phase(reporter, 'files/var')
     assert reporter.state['total'] is None
     # a plain hook (or none at all) passes through unchanged
     hook = []
@@ -151,13 +149,117 @@ def test_the_installed_reporter_gets_a_phase_per_artifact(tmp_path):
     reporter = progress.install(path, 'upload', log=lambda line: None, write_every=0)
     try:
         assert progress.phase(None, 'upload/big', total=10) is reporter and reporter.state['phase'] == 'upload/big'
-        thread = progress.estimate_in_background('upload/tree', lambda: 123)
-        thread.join(10)
-        progress.phase(None, 'upload/tree')
+        progress.phase(None, 'upload/tree', measure=lambda: 123)  # after=0: measured at once, in a thread
+        reporter.measuring.join(10)
         assert reporter.state['total'] == 123 and reporter.state['estimated'] is True
     finally:
         progress.finish()
-    assert progress.estimate_in_background('x', lambda: 1) is None  # nothing installed: no walk at all
+
+
+class Waits(object):
+    """The measuring thread's wait(seconds) -> True once the work is done: records what it was asked, and
+    moves the clock on by that much (or says the work ended first)."""
+
+    def __init__(self, clock, done_first=False):
+        self.clock = clock
+        self.done_first = done_first
+        self.asked = []
+
+    def __call__(self, seconds):
+        self.asked.append(seconds)
+        if self.done_first:
+            return True
+        self.clock.now += seconds
+        return False
+
+
+def test_the_walk_starts_only_once_the_first_line_is_due(tmp_path):
+    clock = Clock()
+    measured = []
+
+    def measure():
+        measured.append(clock.now)
+        return 5000
+
+    waits = Waits(clock)
+    reporter = progress.Reporter(str(tmp_path / 'p.json'), 'files backup', clock=clock, log=lambda line: None,
+                                 after=30, wait=waits)
+    clock.now += 4  # the module opened the store and its set first
+    reporter.phase('files/app', measure=measure)
+    reporter.measuring.join(10)
+    assert waits.asked == [26.0] and measured == [1030.0]  # at the first line's time, from the module's start
+    assert (reporter.state['total'], reporter.state['estimated']) == (5000, True)
+    # a short task: done before the line is due, so nothing is measured
+    waits = Waits(clock, done_first=True)
+    measured[:] = []
+    reporter = progress.Reporter(str(tmp_path / 'q.json'), 'files backup', clock=clock, log=lambda line: None,
+                                 after=30, wait=waits)
+    reporter.phase('files/app', measure=measure)
+    reporter.done()
+    reporter.measuring.join(10)
+    assert waits.asked == [30.0] and measured == []
+    # a total at hand (an earlier record): no walk at all; another phase by the time it is due: no walk either
+    reporter = progress.Reporter(str(tmp_path / 'r.json'), 'files backup', clock=clock, log=lambda line: None,
+                                 after=30, wait=lambda seconds: False)
+    reporter.phase('files/app', total=7000, estimated=True, measure=measure)
+    assert reporter.measuring is None and reporter.state['total'] == 7000
+    waited = []
+    reporter = progress.Reporter(str(tmp_path / 's.json'), 'files backup', clock=clock, log=lambda line: None,
+                                 after=30, wait=lambda seconds: waited.append(reporter.phase('files/etc')))
+    reporter.phase('files/app', measure=measure)
+    reporter.measuring.join(10)
+    assert measured == [] and reporter.state['phase'] == 'files/etc' and reporter.state['total'] is None
+
+
+def test_the_estimate_of_a_full_from_its_base_record():
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+    paths = ['/srv/app']
+    full = {'set_id': '20261130T010000Z', 'extra': {'paths': paths, 'exclude': ['*.log'], 'one_file_system': True,
+                                                    'uncompressed_size': 10485760, 'incremental': {'level': 0}}}
+    assert files_backup.recorded_size(full, paths, ['*.log'], True) == 10485760 + files_backup.TOOL_READS
+    increment = {'set_id': '20261201T010000Z', 'extra': dict(full['extra'], incremental={'level': 3})}
+    assert files_backup.recorded_size(increment, paths, ['*.log'], True) is None  # not the size of a full
+    assert files_backup.recorded_size(full, paths + ['/etc'], ['*.log'], True) is None  # another source
+    assert files_backup.recorded_size(full, paths, [], True) is None
+    assert files_backup.recorded_size(full, paths, ['*.log'], False) is None
+    assert files_backup.recorded_size(None, paths, None, False) is None
+    plain = {'set_id': '20261130T010000Z', 'extra': {'paths': paths, 'uncompressed_size': None}}
+    assert files_backup.recorded_size(plain, paths, None, False) is None  # tar said no total
+
+
+class Decision(object):
+    def __init__(self, level, record):
+        self.decision = {'level': level}
+        self.found = {'record': record}
+
+
+def test_plain_estimate_prefers_a_record_then_a_walk_and_skips_increments(tmp_path):
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+    top = str(tmp_path)
+    (tmp_path / 'a').write_bytes(b'x' * 100)
+    base = {'set_id': '20261130T010000Z', 'extra': {'paths': [top], 'exclude': [], 'one_file_system': False,
+                                                    'uncompressed_size': 20480, 'incremental': {'level': 0}}}
+    assert files_backup.plain_estimate([top], None, False, Decision(0, base)) == (20480 + files_backup.TOOL_READS, None)
+    assert files_backup.plain_estimate([top], None, False, Decision(1, base)) == (None, None)
+    total, measure = files_backup.plain_estimate([top], None, False)  # no incremental mode: no record at hand
+    assert total is None and measure() == files_backup.tree_size([top])
+    total, measure = files_backup.plain_estimate([top], None, True, Decision(0, base))  # the source changed
+    assert total is None and measure() == files_backup.tree_size([top], True)
+
+
+def test_one_walk_serves_the_estimate_and_the_hard_link_search(tmp_path):
+    from ansible_collections.lifeboat.backup.plugins.module_utils._files import backup as files_backup
+    (tmp_path / 'd' / 'e').mkdir(parents=True)
+    (tmp_path / 'd' / 'e' / 'f').write_bytes(b'1')
+    os.link(str(tmp_path / 'd' / 'e' / 'f'), str(tmp_path / 'g'))
+    os.symlink('d', str(tmp_path / 'link'))  # not followed
+    names = sorted(path for path, _info in files_backup.walk(str(tmp_path)))
+    assert names == [str(tmp_path)] + [str(tmp_path / name) for name in ('d', 'd/e', 'd/e/f', 'g', 'link')]
+    assert list(files_backup.walk(str(tmp_path / 'gone'))) == []
+    info = os.lstat(str(tmp_path / 'g'))
+    wanted = {(info.st_dev, info.st_ino): []}
+    files_backup._walk_for(os.fsencode(str(tmp_path)), wanted)
+    assert sorted(wanted[(info.st_dev, info.st_ino)]) == sorted(os.fsencode(str(tmp_path / name))[1:] for name in ('d/e/f', 'g'))
 
 
 def test_the_files_estimate_counts_like_du_apparent_size(tmp_path):

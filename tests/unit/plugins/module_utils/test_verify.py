@@ -70,6 +70,26 @@ def test_quick_and_full_pass_and_are_recorded_beside_the_set(store, tmp_path):
     assert doc['check'] == 'verify-full' and doc['totals']['bytes_read'] == full['bytes_read']
 
 
+def test_full_with_the_module_reporter_counts_its_reads_in_the_sets_phase(store, tmp_path, monkeypatch):
+    """backup_verify installs its reporter (_module.execute); the reads of a set, ``jobs`` at a time, all count in
+    the set's phase, and no read starts a phase of its own."""
+    from ansible_collections.lifeboat.backup.plugins.module_utils import _pipeline as pipeline
+    from ansible_collections.lifeboat.backup.plugins.module_utils import _progress as progress
+    monkeypatch.setattr(pipeline, 'PROGRESS_EVERY', 0.0)
+    set_id = make_set(store, tmp_path)
+    phases = []
+    reporter = progress.install(str(tmp_path / 'p.json'), 'verify full', direction='read', write_every=0,
+                                log=lambda line: phases.append(line.split(':')[0]))
+    try:
+        full = verify.run(store, level='full', jobs=2, reporter=progress.active())
+        assert full['passed'], full
+        assert reporter.state['phase'] == 'set %s' % set_id
+        assert reporter.state['stored'] == reporter.state['total'] == full['bytes_read']
+    finally:
+        progress.finish()
+    assert set(phases) == {'verify full (set %s)' % set_id}
+
+
 def test_full_catches_a_flipped_byte_that_quick_cannot_see(store, tmp_path):
     set_id = make_set(store, tmp_path)
     path, record = artifact_path(store, set_id, 'files')
