@@ -68,14 +68,15 @@ def _purge(staging_fd, staging, directory, names):
 
 def tree_state(checker):
     """{directory: {name: is directory}} of what a full archive's members (an IncrementalChecker of its extraction)
-    put in the staging directory: what the first increment is compared with."""
+    put in the staging directory: the ``state`` apply_level can compare the first increment with."""
     state = {}
     for segs in checker.directories:
         state.setdefault(b'/'.join(segs), {})
         if segs:
             state.setdefault(b'/'.join(segs[:-1]), {})[segs[-1]] = True
-    for segs in checker.files:
-        state.setdefault(b'/'.join(segs[:-1]), {})[segs[-1]] = False
+    for name in checker.files:
+        parent, _slash, base = name.rpartition(b'/')
+        state.setdefault(parent, {})[base] = False
     return state
 
 
@@ -100,19 +101,32 @@ def dumpdirs_of(checker):
     {root: is a directory in this level} for the recorded paths the level holds)."""
     dumpdirs = {block.name: block.names() for block in checker.dumpdirs if block.terminated}
     kinds = {b'/'.join(root): root in checker.directories for root in checker.root_segments
-             if root in checker.directories or root in checker.files}
+             if root in checker.directories or b'/'.join(root) in checker.files}
     return dumpdirs, kinds
 
 
-def apply_level(staging_fd, staging, dumpdirs, root_kinds, state):
+def apply_level(staging_fd, staging, dumpdirs, root_kinds, state=None):
     """Apply the deletions of one level to the tree in the staging directory, before the level is extracted.
 
     ``dumpdirs`` {directory: {name: flag}} (from the level's snapshot file or its listing), ``root_kinds``
-    {recorded path: is a directory in this level}; ``state`` is the staged tree as the levels before left it
-    (tree_state, then what this returns): only directories whose entries changed are opened. Returns
-    ({'removed': how many entries went}, the state this level leaves).
+    {recorded path: is a directory in this level}.
+
+    Without ``state`` (what a restore does), every directory of the level is compared with the staged directory
+    itself, as tar's incremental extraction does: the recorded paths first, then each directory, parents before
+    what is in them, opened from staging one component at a time (never through a symlink), its entries read as
+    they are now. Nothing of the tree is held between levels, so memory does not grow with the tree's names or
+    the chain's levels. Returns ({'removed': how many entries went}, None).
+
+    With ``state``, the staged tree as the levels before left it (tree_state, then what this returns), only
+    directories whose entries changed are opened. Returns ({'removed': ...}, the state this level leaves).
     """
     removed = 0
+    if state is None:
+        for root, is_dir in sorted(root_kinds.items()):
+            removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
+        for directory in sorted(dumpdirs, key=lambda name: name.split(b'/')):
+            removed += _purge_staged(staging_fd, staging, directory, dumpdirs[directory])
+        return {'removed': removed}, None
     after = {}
     for directory, entries in dumpdirs.items():
         now = {name: flag == b'D' for name, flag in entries.items()}
@@ -125,6 +139,22 @@ def apply_level(staging_fd, staging, dumpdirs, root_kinds, state):
     for root, is_dir in sorted(root_kinds.items()):
         removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
     return {'removed': removed}, after
+
+
+def _purge_staged(staging_fd, staging, directory, entries):
+    """Remove from one staged directory what the level's dumpdir ``entries`` {name: flag} no longer lists, comparing
+    with the directory's entries as they are (incremental.purge_actions). Returns how many went."""
+    path = tuple(name for name in directory.split(b'/') if name)
+    fd = _open(staging_fd, staging, path)
+    if fd is None:
+        return 0   # new in this level (or removed with its parent): tar makes it
+    try:
+        gone = incremental.purge_actions(fsops.entry_kinds(fd), entries)
+        for name in gone:
+            _removed(fd, os.fsdecode(name), staging + '/' + _show(path + (name,)))
+        return len(gone)
+    finally:
+        os.close(fd)
 
 
 def clear_xattrs(staging_fd, staging, directories, scope):

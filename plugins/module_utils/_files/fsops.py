@@ -268,6 +268,13 @@ def _clear_setid(dir_fd, name):
         os.close(fd)
 
 
+def entry_kinds(dir_fd):
+    """{name (bytes): is a directory} of the entries of an open directory, as they are now (a symlink to a
+    directory is not one)."""
+    with os.scandir(dir_fd) as entries:
+        return {os.fsencode(entry.name): entry.is_dir(follow_symlinks=False) for entry in entries}
+
+
 def xattr_names(fd):
     """The names of the extended attributes (ACLs too) of an open file or directory; [] where the filesystem has
     none. Through the fd, so no symlink is followed."""

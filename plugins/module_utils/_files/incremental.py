@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import base64
 import re
+from collections.abc import Mapping
 
 from ansible_collections.lifeboat.backup.plugins.module_utils._errors import ConfigError
 
@@ -107,38 +108,44 @@ def snar_directories(data):
     flag, mtime seconds, mtime nanoseconds, device, inode, name, the directory's entries, an empty entry, and
     one more NUL.
     """
+    return list(iter_snar_directories(data))
+
+
+def iter_snar_directories(data):
+    """snar_directories() one record at a time (a generator), so that a restore never holds every name of a
+    snapshot file as objects: the records, read in order from ``data``, raising ValueError where it is not one."""
     why = snar_problem(data[:64])
     if why:
         raise ValueError(why)
+    end = len(data)
     pos = data.index(b'\n') + 1
-    fields = data[pos:].split(b'\x00')   # the last field is what follows the last NUL: empty in a whole file
-    if len(fields) < 3 or fields[-1]:
+    if not data.endswith(b'\x00') or data.count(b'\x00', pos) < 2:
         raise ValueError('the snapshot file is cut short')
-    pos += len(fields[0]) + len(fields[1]) + 2
-    index = 2
-    last = len(fields) - 1
-    out = []
-    while index < last:
+    for _time_field in range(2):
+        pos = data.index(b'\x00', pos) + 1
+    while pos < end:
         start = pos
-        if index + 6 > last:
-            raise ValueError('a directory record of the snapshot file is cut short (at byte %d)' % pos)
-        nfs, _msec, _mnsec, dev, ino, name = fields[index:index + 6]
-        pos += len(nfs) + len(_msec) + len(_mnsec) + len(dev) + len(ino) + len(name) + 6
-        index += 6
+        fields = []
+        for _field in range(6):
+            if pos >= end:
+                raise ValueError('a directory record of the snapshot file is cut short (at byte %d)' % start)
+            nul = data.index(b'\x00', pos)
+            fields.append(data[pos:nul])
+            pos = nul + 1
         entries = []
-        while index < last and fields[index]:
-            entries.append(fields[index])
-            pos += len(fields[index]) + 1
-            index += 1
-        if index + 1 > last or fields[index + 1]:
+        while pos < end and data[pos] != 0:
+            nul = data.index(b'\x00', pos)
+            entries.append(data[pos:nul])
+            pos = nul + 1
+        if pos >= end or (pos + 1 < end and data[pos + 1] != 0):
             raise ValueError('a directory record of the snapshot file has no terminator (at byte %d)' % pos)
         pos += 2
-        index += 2
+        nfs, _msec, _mnsec, dev, ino, name = fields
         try:
-            out.append((start, pos, nfs == b'1', int(dev), int(ino), name, entries))
+            dev, ino = int(dev), int(ino)
         except ValueError:
             raise ValueError('a directory record of the snapshot file has no valid device or inode (at byte %d)' % start)
-    return out
+        yield (start, pos, nfs == b'1', dev, ino, name, entries)
 
 
 def snar_time(data):
@@ -421,20 +428,68 @@ def snapshot_dumpdirs(records, roots):
     out = {}
     problems = []
     for _start, _end, _nfs, _dev, _ino, name, entries in records:
-        segs = name.split(b'/')
-        if name.startswith(b'/') or b'' in segs or b'.' in segs or b'..' in segs or \
-                not any(name == root or name.startswith(root + b'/') for root in roots):
-            problems.append('%s: a directory of the snapshot file that is not below the backed-up paths'
-                            % name.decode('utf-8', 'replace'))
-            continue
-        listed = {entry[1:]: entry[:1] for entry in entries}
-        bad = [entry for entry in entries if entry[:1] not in (b'Y', b'N', b'D') or b'/' in entry or len(entry) < 2]
-        if bad or b'.' in listed or b'..' in listed or len(listed) != len(entries):
-            problems.append('%s: the snapshot file lists %r in it' % (name.decode('utf-8', 'replace'),
-                                                                      (bad or [b'. or .. or a name twice'])[0][:100]))
-            continue
-        out[name] = listed
+        listed, why = _snapshot_record(name, entries, roots)
+        if why:
+            problems.append(why)
+        else:
+            out[name] = listed
     return out, problems
+
+
+def _snapshot_record(name, entries, roots):
+    """({name: flag} of one directory record of a snapshot file, None), or (None, why it is not safe to apply)."""
+    segs = name.split(b'/')
+    if name.startswith(b'/') or b'' in segs or b'.' in segs or b'..' in segs or \
+            not any(name == root or name.startswith(root + b'/') for root in roots):
+        return None, '%s: a directory of the snapshot file that is not below the backed-up paths' % name.decode('utf-8', 'replace')
+    listed = {entry[1:]: entry[:1] for entry in entries}
+    bad = [entry for entry in entries if entry[:1] not in (b'Y', b'N', b'D') or b'/' in entry or len(entry) < 2]
+    if bad or b'.' in listed or b'..' in listed or len(listed) != len(entries):
+        shown = (bad or [b'. or .. or a name twice'])[0][:100]
+        return None, '%s: the snapshot file lists %r in it' % (name.decode('utf-8', 'replace'), shown)
+    return listed, None
+
+
+class SnapshotDumpdirs(Mapping):
+    """snapshot_dumpdirs() of a whole snapshot file without holding every name: the mapping {directory: {name:
+    flag}} reads one directory's record from ``data`` (the snapshot file's bytes, kept as one object) each time it
+    is looked up. ``check(roots)`` first reads every record once, as snapshot_dumpdirs does, and keeps only where
+    each directory's record is; a level's deletions then take one directory at a time (apply.apply_level)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.ranges = {}
+
+    def check(self, roots):
+        """Read and check every record (raises ValueError for a file that is not a snapshot file). Returns
+        [problems], as snapshot_dumpdirs does; the mapping holds the records that are safe to apply."""
+        problems = []
+        for start, end, _nfs, _dev, _ino, name, entries in iter_snar_directories(self.data):
+            _listed, why = _snapshot_record(name, entries, roots)
+            if why:
+                problems.append(why)
+            else:
+                self.ranges[name] = (start, end)
+        return problems
+
+    def __getitem__(self, name):
+        start, end = self.ranges[name]
+        return _record_entries(self.data, start, end)
+
+    def __contains__(self, name):
+        return name in self.ranges
+
+    def __iter__(self):
+        return iter(self.ranges)
+
+    def __len__(self):
+        return len(self.ranges)
+
+
+def _record_entries(data, start, end):
+    """{name: flag} of the record at data[start:end] (a record snar_directories read, and checked)."""
+    fields = data[start:end].split(b'\x00')[6:]
+    return {entry[1:]: entry[:1] for entry in fields if entry}
 
 
 ACL_XATTRS = ('system.posix_acl_access', 'system.posix_acl_default')

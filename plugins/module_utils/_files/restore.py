@@ -307,6 +307,9 @@ def _restored(plan, done):
 def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep_capabilities, decryption=None):
     """Extract a full archive, or every level of a chain in order, into the staging directory.
 
+    One level at a time: each is checked as it is extracted (and its deletions before), and nothing of a level is
+    kept for the next but its facts; the deletions of a level compare its dumpdirs with the staged tree itself, so
+    memory does not grow with the number of levels or of the tree's names (docs/incremental.md, *Restore*).
     Returns {'seconds', 'members', 'sha256' (of the last level), 'warnings'}; each level's facts go into
     ``result['chain']``.
     """
@@ -314,11 +317,11 @@ def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep
     checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
     res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker, decryption)
     steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
-    state = chain_apply.tree_state(checker) if len(levels) > 1 else None
+    del checker   # its names: the next level is compared with the staged tree, not with them
     warnings = []
     for record, snapshot in levels[1:]:
-        step, state, res, kept = _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, state,
-                                                    keep_capabilities, decryption)
+        step, res, kept = _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, keep_capabilities,
+                                             decryption)
         steps.append(step)
         warnings.extend(kept)
     for entry, step in zip(result.get('chain') or [], steps):
@@ -327,11 +330,11 @@ def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep
             'sha256': res['sha256'], 'warnings': warnings}
 
 
-def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, state, keep_capabilities, decryption):
+def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd, keep_capabilities, decryption):
     """Apply one level of a chain (level 1 or more) over the staged tree: its deletions, the extended attributes tar
     would set on its directories removed, the level extracted, its hard links mended.
 
-    Returns (the level's facts, the state it leaves, the extraction's result, warnings).
+    Returns (the level's facts, the extraction's result, warnings).
     """
     roots = [path.lstrip('/').encode('utf-8', 'surrogateescape') for path in record['extra']['paths']]
     if snapshot is not None and not (snapshot.get('extra') or {}).get('dropped_directories'):
@@ -340,7 +343,7 @@ def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd,
     else:
         dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar, decryption))
         how = 'listing'
-    step, state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds, state)
+    step, _state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds)
     scope = incremental.xattr_scope(record['extra'], feats, keep_capabilities)
     cleared, kept = chain_apply.clear_xattrs(staging_fd, staging, dumpdirs, scope)
     res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,
@@ -358,26 +361,29 @@ def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd,
     step.update({'members': checker.members, 'seconds': round(res['seconds'], 3), 'deletions_from': how})
     warnings = ['the staged directory %s kept the extended attribute %s of an earlier level of the chain (%s)' % problem
                 for problem in kept[:files_logic.MAX_REPORTED]]
-    return step, state, res, warnings
+    return step, res, warnings
 
 
 def _read_snapshot(store, record, snapshot, roots, decryption=None):
     """The dumpdirs of an increment from the snapshot file stored with it (a few kB instead of a second read of the
-    archive), checked: ({directory: {name: flag}}, {root: is a directory})."""
+    archive), every record checked before any is applied: ({directory: {name: flag}}, {root: is a directory}). The
+    mapping (incremental.SnapshotDumpdirs) keeps the file's bytes and reads a directory's entries when they are
+    looked up: no object per name is held."""
     cat = pipeline.need_tool('cat', 'incremental restores')
-    chunks = []
+    data = bytearray()
     try:
-        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=chunks.append,
+        res = artifacts.read_artifact(store, snapshot, [cat], sink_name='cat', on_sink_line=data.extend,
                                       decryption=decryption)
     except LifeboatError as e:
         raise type(e)('%s; the restore target was not changed' % e.msg, **e.details)
     if res['sink'].failed():
         raise LifeboatError('reading %s failed, nothing was changed: %s' % (snapshot['key'], res['sink'].describe()))
+    dumpdirs = incremental.SnapshotDumpdirs(bytes(data))
+    del data
     try:
-        records = incremental.snar_directories(b''.join(chunks))
+        problems = dumpdirs.check(roots)
     except ValueError as e:
         raise DamagedError('the snapshot file %s of %s cannot be read (%s); nothing was changed' % (snapshot['key'], record['key'], e))
-    dumpdirs, problems = incremental.snapshot_dumpdirs(records, roots)
     if problems:
         raise DamagedError('the snapshot file %s of %s is not safe to apply (nothing was changed): %s'
                            % (snapshot['key'], record['key'], '; '.join(problems[:10])), unsafe_members=problems)

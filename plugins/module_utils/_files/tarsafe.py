@@ -284,7 +284,7 @@ class IncrementalChecker(MemberChecker):
     or extracted with ``tar -xvv`` (no dumpdirs: only the member rules).
 
     After ``finish()``: ``problems``, and for the restore ``dumpdirs`` [Dumpdir] in archive order, ``directories``
-    and ``files`` (member names as tuples of names).
+    (member names as tuples of names) and ``files`` (the other members' names, joined with '/').
     """
 
     def __init__(self, roots, dumpdirs=True):
@@ -310,7 +310,7 @@ class IncrementalChecker(MemberChecker):
         if member['type'] == 'd':
             self.directories.add(segs)
         else:
-            self.files.add(segs)
+            self.files.add(b'/'.join(segs))   # one object a name: a level can hold every file of the tree
 
     def _root_of(self, segs):
         for root in self.root_segments:
@@ -326,7 +326,7 @@ class IncrementalChecker(MemberChecker):
                     return ('its directory %s is not in this level (an incremental archive holds every directory before '
                             'what is in them)' % b'/'.join(segs[:end]).decode('utf-8', 'replace'))
         target = member.get('target')
-        if member['type'] == 'h' and target is not None and tuple(_segments(target)) not in self.files:
+        if member['type'] == 'h' and target is not None and b'/'.join(_segments(target)) not in self.files:
             return 'hard link to %s, which is not a file of this level' % target.decode('utf-8', 'replace')
         return None
 
@@ -346,7 +346,9 @@ class IncrementalChecker(MemberChecker):
 
     def finish(self):
         """The end of the listing: checks that need all of it. Returns self."""
-        self.reader.close()
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None   # it refers back to this checker: without it, the names go as soon as the checker does
         if not self.expect_dumpdirs:
             return self
         listed = {}
