@@ -400,7 +400,7 @@ fi
 # ------------------------------------------------------------------ report
 
 env_line="$(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM; $(tar --version | head -1); zstd $(zstd -V | grep -oE 'v[0-9.]+'); \
-$("$PYBIN/ansible-playbook" --version | head -1); $([ "$encrypt" = 0 ] || echo "age $(age --version);") Python $("$PY" -c 'import platform; print(platform.python_version())')"
+$("$PYBIN/ansible-playbook" --version | sed -n 1p); $([ "$encrypt" = 0 ] || echo "age $(age --version);") Python $("$PY" -c 'import platform; print(platform.python_version())')"
 if [ "$do_restic" = 1 ]; then env_line="$env_line; $(restic version | cut -d' ' -f1-2)"; fi
 if [ "$have_cg" = 1 ]; then env_line="$env_line; community.general $(jq -r .collection_info.version "$BENCH_COLLECTIONS/ansible_collections/community/general/MANIFEST.json")"; fi
 

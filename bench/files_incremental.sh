@@ -228,7 +228,7 @@ done
 # ------------------------------------------------------------------ report
 
 env_line="$(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM; $(tar --version | head -1); zstd $(zstd -V | grep -oE 'v[0-9.]+'); \
-$("$PYBIN/ansible-playbook" --version | head -1); Python $("$PY" -c 'import platform; print(platform.python_version())')"
+$("$PYBIN/ansible-playbook" --version | sed -n 1p); Python $("$PY" -c 'import platform; print(platform.python_version())')"
 if [ "$do_restic" = 1 ]; then env_line="$env_line; $(restic version | cut -d' ' -f1-2)"; fi
 jq -n --arg data_bytes "$(du -sb "$pristine" | cut -f1)" --arg data_files "$(find "$pristine" -type f | wc -l)" \
     --arg env "$env_line" --arg change "$change" --arg chain_change "$chain_change" --arg started "$stamp" \

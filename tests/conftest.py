@@ -259,6 +259,10 @@ def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False,
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_FORCE_COLOR': '0',
         'ANSIBLE_LOCAL_TEMP': os.path.join(tmp, 'local'),
+        # AnsiballZ unpacks each module into a payload dir under TMPDIR and removes it only when the module ends
+        # normally: the tests that SIGKILL a module on purpose would leave theirs in /tmp (with -c local the
+        # module inherits this environment; removed with tmp below).
+        'TMPDIR': tmp,
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_SHOW_CUSTOM_STATS': 'True',
         'PYTHONWARNINGS': 'ignore',

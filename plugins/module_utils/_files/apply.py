@@ -49,37 +49,6 @@ def _open(staging_fd, staging, path):
     return fd
 
 
-def _purge(staging_fd, staging, directory, names):
-    """Remove ``names`` from one staged directory (those that are there). Returns how many went."""
-    path = tuple(name for name in directory.split(b'/') if name)
-    fd = _open(staging_fd, staging, path)
-    if fd is None:
-        return 0
-    gone = 0
-    try:
-        for name in names:
-            if fsops.lstat_at(fd, os.fsdecode(name)) is not None:
-                _removed(fd, os.fsdecode(name), staging + '/' + _show(path + (name,)))
-                gone += 1
-        return gone
-    finally:
-        os.close(fd)
-
-
-def tree_state(checker):
-    """{directory: {name: is directory}} of what a full archive's members (an IncrementalChecker of its extraction)
-    put in the staging directory: the ``state`` apply_level can compare the first increment with."""
-    state = {}
-    for segs in checker.directories:
-        state.setdefault(b'/'.join(segs), {})
-        if segs:
-            state.setdefault(b'/'.join(segs[:-1]), {})[segs[-1]] = True
-    for name in checker.files:
-        parent, _slash, base = name.rpartition(b'/')
-        state.setdefault(parent, {})[base] = False
-    return state
-
-
 def _fit_root(staging_fd, staging, root, is_dir):
     """A backed-up path that is a directory in this level and not one in the staging directory (or the other way
     round) is removed first, as tar removes it."""
@@ -105,40 +74,22 @@ def dumpdirs_of(checker):
     return dumpdirs, kinds
 
 
-def apply_level(staging_fd, staging, dumpdirs, root_kinds, state=None):
+def apply_level(staging_fd, staging, dumpdirs, root_kinds):
     """Apply the deletions of one level to the tree in the staging directory, before the level is extracted.
 
     ``dumpdirs`` {directory: {name: flag}} (from the level's snapshot file or its listing), ``root_kinds``
-    {recorded path: is a directory in this level}.
-
-    Without ``state`` (what a restore does), every directory of the level is compared with the staged directory
-    itself, as tar's incremental extraction does: the recorded paths first, then each directory, parents before
-    what is in them, opened from staging one component at a time (never through a symlink), its entries read as
-    they are now. Nothing of the tree is held between levels, so memory does not grow with the tree's names or
-    the chain's levels. Returns ({'removed': how many entries went}, None).
-
-    With ``state``, the staged tree as the levels before left it (tree_state, then what this returns), only
-    directories whose entries changed are opened. Returns ({'removed': ...}, the state this level leaves).
+    {recorded path: is a directory in this level}. Every directory of the level is compared with the staged
+    directory itself, as tar's incremental extraction does: the recorded paths first, then each directory,
+    parents before what is in them, opened from staging one component at a time (never through a symlink), its
+    entries read as they are now. Nothing of the tree is held between levels, so memory does not grow with the
+    tree's names or the chain's levels. Returns {'removed': how many entries went}.
     """
     removed = 0
-    if state is None:
-        for root, is_dir in sorted(root_kinds.items()):
-            removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
-        for directory in sorted(dumpdirs, key=lambda name: name.split(b'/')):
-            removed += _purge_staged(staging_fd, staging, directory, dumpdirs[directory])
-        return {'removed': removed}, None
-    after = {}
-    for directory, entries in dumpdirs.items():
-        now = {name: flag == b'D' for name, flag in entries.items()}
-        after[directory] = now
-        before = state.get(directory)
-        if before and before != now:
-            gone = incremental.purge_actions(before, entries)
-            if gone:
-                removed += _purge(staging_fd, staging, directory, gone)
     for root, is_dir in sorted(root_kinds.items()):
         removed += _fit_root(staging_fd, staging, tuple(root.split(b'/')), is_dir)
-    return {'removed': removed}, after
+    for directory in sorted(dumpdirs, key=lambda name: name.split(b'/')):
+        removed += _purge_staged(staging_fd, staging, directory, dumpdirs[directory])
+    return {'removed': removed}
 
 
 def _purge_staged(staging_fd, staging, directory, entries):

@@ -343,7 +343,7 @@ def _extract_increment(store, record, snapshot, tar, feats, staging, staging_fd,
     else:
         dumpdirs, kinds = chain_apply.dumpdirs_of(_list_increment(store, record, tar, decryption))
         how = 'listing'
-    step, _state = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds)
+    step = chain_apply.apply_level(staging_fd, staging, dumpdirs, kinds)
     scope = incremental.xattr_scope(record['extra'], feats, keep_capabilities)
     cleared, kept = chain_apply.clear_xattrs(staging_fd, staging, dumpdirs, scope)
     res, checker = _extract(store, record, tar, feats, staging, keep_capabilities,

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Chain restores in bounded memory (issue 16): snapshot files read one record at a time
 (incremental.iter_snar_directories, SnapshotDumpdirs), and a level's deletions compared with the staged tree itself
-(apply.apply_level without a state), on real directories in tmp_path."""
+(apply.apply_level), on real directories in tmp_path."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -87,12 +87,12 @@ def test_apply_level_compares_with_the_staged_tree(tmp_path):
     fd = fsops.open_dir(str(root))
     try:
         assert fsops.entry_kinds(fd) == {b'srv': True}
-        step, state = chain_apply.apply_level(fd, str(root), dumpdirs, {b'srv/app': True})
+        step = chain_apply.apply_level(fd, str(root), dumpdirs, {b'srv/app': True})
     finally:
         os.close(fd)
     # gone-dir (unlisted), f (a directory, now a file), e (a file, now a directory), link (a symlink, now a
     # directory: removed by its parent before srv/app/link is looked at, never followed), d/gone
-    assert step == {'removed': 5} and state is None
+    assert step == {'removed': 5}
     assert sorted(os.listdir(str(root / 'srv' / 'app'))) == ['d', 'kept']
     assert os.listdir(str(root / 'srv' / 'app' / 'd')) == ['x']
     assert os.path.isdir('/etc')
@@ -104,13 +104,13 @@ def test_apply_level_fits_the_recorded_paths_first(tmp_path):
     (root / 'srv' / 'app').write_text('a file where the level has a directory')
     fd = fsops.open_dir(str(root))
     try:
-        step, _state = chain_apply.apply_level(fd, str(root), {b'srv/app': {b'new': b'Y'}}, {b'srv/app': True})
+        step = chain_apply.apply_level(fd, str(root), {b'srv/app': {b'new': b'Y'}}, {b'srv/app': True})
     finally:
         os.close(fd)
     assert step == {'removed': 1} and os.listdir(str(root / 'srv')) == []
 
 
-def test_apply_level_without_state_never_goes_through_a_symlink(tmp_path):
+def test_apply_level_never_goes_through_a_symlink_below_a_level_directory(tmp_path):
     root = staged(tmp_path)
     victim = tmp_path / 'victim'
     victim.mkdir()
