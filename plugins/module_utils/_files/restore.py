@@ -314,7 +314,7 @@ def _extract_levels(store, levels, tar, feats, staging, staging_fd, result, keep
     ``result['chain']``.
     """
     first = levels[0][0]
-    checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False) if len(levels) > 1 else None
+    checker = IncrementalChecker(first['extra']['paths'], dumpdirs=False, fresh=True) if len(levels) > 1 else None
     res, checker = _extract(store, first, tar, feats, staging, keep_capabilities, checker, decryption)
     steps = [{'members': checker.members, 'seconds': round(res['seconds'], 3)}]
     del checker   # its names: the next level is compared with the staged tree, not with them

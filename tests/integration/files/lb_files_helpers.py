@@ -371,6 +371,11 @@ def replace_record(store_path, set_id, record, **extra):
     return _rewrite_record(fs_store(store_path), set_id, dict(record, extra=dict(record['extra'], **extra)))
 
 
+def rewrite_record(store_path, set_id, record):
+    """Write ``record`` (changed) and make manifest and status agree with it, as a writer with store access could."""
+    return _rewrite_record(fs_store(store_path), set_id, record)
+
+
 def _rewrite_record(st, set_id, new):
     st.put_bytes(set_format.record_key_for(new['key']), set_format.dumps(new))
     manifest, _d = lifecycle.read_manifest(st, set_id)

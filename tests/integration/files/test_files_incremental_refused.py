@@ -78,6 +78,28 @@ def _craft(store, set_id, record, members):
     return h.replace_artifact(store, set_id, record, h.zstd_bytes(h.crafted_tar(members)))
 
 
+def test_a_crafted_full_with_a_hard_link_to_nothing_of_its_own_fails_in_staging(scratch, three_levels, levels):
+    """The full of a chain keeps no file names (tarsafe.IncrementalChecker ``fresh``): a hard link to a file the
+    level does not hold has nothing to reach in the empty staging directory, so tar fails the level and the
+    restore stops there, with the target untouched."""
+    src, store, ids = levels
+    rel = str(src).lstrip('/')
+    full = _craft(store, ids[0], h.the_artifact(store, ids[0], name='app'), [
+        (rel, tarfile.DIRTYPE, {'mode': 0o755}), (rel + '/a', tarfile.DIRTYPE, {'mode': 0o755}),
+        (rel + '/a/f', tarfile.REGTYPE, {'data': b'f'}), (rel + '/hl', tarfile.LNKTYPE, {'linkname': rel + '/missing'})])
+    for later in ids[1:]:   # and the later levels pin the crafted full, as a writer with store access could make them
+        record = h.the_artifact(store, later, name='app')
+        record['extra']['incremental']['chain'][0].update(sha256=full['sha256'], size=full['size'])
+        h.rewrite_record(store, later, record)
+    dest = scratch / 'dest'
+    r = h.restore(store, lifeboat_set_id=ids[2], lifeboat_restore_dest=str(dest))
+    assert r.rc != 0
+    msg = h.final_msg(r)
+    assert 'Cannot hard link' in msg and ids[0] in msg and 'nothing was changed' in msg, msg
+    assert not os.path.exists(str(dest)) or not os.listdir(str(dest))
+    assert os.listdir(str(three_levels['victim'])) == ['precious']
+
+
 @pytest.mark.parametrize('member, words', [
     (('/etc/lifeboat-escape', tarfile.REGTYPE, {'data': b'x'}), 'absolute path'),
     (('../../lifeboat-escape', tarfile.REGTYPE, {'data': b'x'}), 'unsafe member name'),
