@@ -242,10 +242,14 @@ def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False,
     """
     pb = playbook_path(playbook)
     tmp = tempfile.mkdtemp(prefix='lifeboat-pb-')
+    module_tmp = os.path.join(tmp, 'tmp')
+    os.mkdir(module_tmp)
+    os.chmod(module_tmp, 0o1777)
+    os.chmod(tmp, 0o711)   # traversable to module_tmp, not listable; extra_vars.json (secrets) is made 0600
     argv = list(argv_prefix or []) + [tool('ansible-playbook'), pb, '-i', str(inventory)]
     if extra_vars:
         ev = os.path.join(tmp, 'extra_vars.json')
-        with open(ev, 'w') as f:
+        with os.fdopen(os.open(ev, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:
             json.dump(extra_vars, f)
         argv += ['-e', '@' + ev]
     if check:
@@ -261,8 +265,9 @@ def run_playbook(playbook, inventory='localhost,', extra_vars=None, check=False,
         'ANSIBLE_LOCAL_TEMP': os.path.join(tmp, 'local'),
         # AnsiballZ unpacks each module into a payload dir under TMPDIR and removes it only when the module ends
         # normally: the tests that SIGKILL a module on purpose would leave theirs in /tmp (with -c local the
-        # module inherits this environment; removed with tmp below).
-        'TMPDIR': tmp,
+        # module inherits this environment; removed with tmp below). Mode 1777 as /tmp: a module's temp dir for
+        # an os_user (PostgreSQL's) must be reachable by that user; extra_vars.json stays in the private tmp.
+        'TMPDIR': module_tmp,
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_SHOW_CUSTOM_STATS': 'True',
         'PYTHONWARNINGS': 'ignore',

@@ -104,17 +104,25 @@ def test_a_killed_or_cancelled_run_does_not_block_the_next_one(scratch, how):
     assert h.set_format.is_set_id(killed) and killed != earlier
     try:
         if how == 'sigint':
-            # while the run lives, its lock holds: a second run is refused, naming the holder. Its tar is
-            # stopped meanwhile (the module and its heartbeat go on), so the slow backup cannot finish while a
-            # loaded machine runs the second playbook
-            with _paused(_named(tree, 'tar')):
+            # while the run lives, its lock holds: a second run is refused, naming the holder. Its compressor
+            # (and tar, while it still reads) is stopped meanwhile (the module and its heartbeat go on), so the
+            # slow backup cannot finish while the second playbook runs: zstd is the slow stage, and tar may have
+            # handed it all its input already (zstd -19 holds a window of 8 MiB)
+            stages = h.wait_for("the run's zstd", lambda: _named(h.descendants(proc.pid), 'zstd'), 120)
+            stages += _named(h.descendants(proc.pid), 'tar')
+            tree = sorted(set(tree) | set(stages))
+            # The cancel comes while they are still stopped (they go on after it, and stop on the module's
+            # cancel): on an idle machine the slow backup may be close to its end by now.
+            with _paused(stages):
                 r = h.backup(store, files)
+                proc.send_signal(signal.SIGINT)
             assert r.rc != 0, r
             live_msg = h.final_msg(r)
             assert live_msg.startswith('the filesystem store %s is locked by host %s (pid ' % (store, socket.gethostname()))
             assert 'for set %s, expires ' % killed in live_msg
         if how in ('sigterm', 'sigint'):
-            proc.send_signal(signal.SIGTERM if how == 'sigterm' else signal.SIGINT)
+            if how == 'sigterm':
+                proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=300)
             # every module stopped its pipeline and exited: nothing of the run is left
             h.wait_for('the cancelled run to be gone', lambda: not h.alive(tree), 120)
