@@ -258,12 +258,14 @@ def verify_manifest_full(store, manifest, jobs, reporter=None, decryption=None):
     records = manifest.get('artifacts', [])
     lock = threading.Lock()
     read = {}  # key -> stored bytes read so far
+    total = [0]  # their sum, kept as it changes (a tick must not sum every artifact of a large manifest)
 
     def count(key, stored):
         with lock:
+            total[0] += stored - read.get(key, 0)
             read[key] = stored
             if reporter is not None:
-                reporter(sum(read.values()))
+                reporter(total[0])
 
     def one(record):
         hook = None if reporter is None else (lambda stored, plain=None: count(record['key'], stored))
